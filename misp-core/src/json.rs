@@ -1,0 +1,1 @@
+//! MISP JSON: events in every wrapper and MISP feeds.

@@ -1,0 +1,35 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `misp-correlate`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error from the attribute model (unknown type, malformed JSON).
+    #[error(transparent)]
+    Core(#[from] misp_core::Error),
+    /// A file could not be read or written.
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A warninglist file is unusable as a whole (not JSON, missing
+    /// `name`/`list`, unknown `type`).
+    #[error("{path}: {message}", path = path.display())]
+    Warninglist {
+        /// The list file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+    /// An argument is out of range or names something that does not exist.
+    #[error("{0}")]
+    InvalidArgument(String),
+}
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,19 @@
+//! MISP's correlation and warninglist engines.
+//!
+//! * [`correlation`]: the correlation engine (exact, composite halves,
+//!   CIDR, ssdeep, exclusions, over-correlation limit, access control),
+//!   built in bulk and maintained incrementally.
+//! * [`warninglist`]: the warninglist matcher, compiled once from the
+//!   misp-warninglists format.
+//! * [`ssdeep`]: ssdeep hash parsing and libfuzzy-identical
+//!   `fuzzy_compare`.
+//! * [`Error`]: the crate's one error type.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod correlation;
+mod error;
+pub mod ssdeep;
+pub mod warninglist;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! ssdeep hashes and fuzzy_compare.
