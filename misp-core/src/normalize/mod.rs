@@ -61,7 +61,10 @@ impl NormalizedValue {
         if ty.is_composite() {
             let mut it = value.match_indices('|');
             match (it.next(), it.next()) {
-                (Some((i, _)), None) => Ok(NormalizedValue { value, split: Some(i) }),
+                (Some((i, _)), None) => Ok(NormalizedValue {
+                    value,
+                    split: Some(i),
+                }),
                 _ => Err(Rejection::new(COMPOSITE)),
             }
         } else {
@@ -108,7 +111,9 @@ pub struct Rejection {
 impl Rejection {
     /// A rejection with `reason`.
     pub fn new(reason: impl Into<String>) -> Rejection {
-        Rejection { reason: reason.into() }
+        Rejection {
+            reason: reason.into(),
+        }
     }
 
     /// The reason, as MISP words it.
@@ -126,10 +131,11 @@ impl fmt::Display for Rejection {
 impl std::error::Error for Rejection {}
 
 const EMPTY: &str = "Value cannot be empty.";
-const CONTROL: &str = "Value provided consists purely of control characters and is therefore considered to be empty.";
-const COMPOSITE: &str = "Composite type found but the value not in the composite (value1|value2) format.";
-const TOO_LONG: &str =
-    "The entered string is too long and would get truncated. Please consider adding the data as an attachment instead";
+const CONTROL: &str =
+    "Value provided consists purely of control characters and is therefore considered to be empty.";
+const COMPOSITE: &str =
+    "Composite type found but the value not in the composite (value1|value2) format.";
+const TOO_LONG: &str = "The entered string is too long and would get truncated. Please consider adding the data as an attachment instead";
 
 /// MISP's `maxTextLength` rule, in bytes.
 const MAX_BYTES: usize = 65_535;
@@ -189,7 +195,10 @@ pub fn normalize(ty: AttributeType, raw: &str) -> Result<NormalizedValue, Reject
     if v.len() > MAX_BYTES {
         return Err(Rejection::new(TOO_LONG));
     }
-    Ok(NormalizedValue { value: v.into_owned(), split })
+    Ok(NormalizedValue {
+        value: v.into_owned(),
+        split,
+    })
 }
 
 /// The rules that follow MISP's asdot rewrite, which yields a PHP integer:
@@ -209,7 +218,9 @@ fn check_integer(ty: AttributeType, n: u64) -> Result<NormalizedValue, Rejection
 #[cfg(test)]
 fn stored(ty: &str, raw: &str) -> Result<String, String> {
     let ty = AttributeType::from_name(ty).ok_or_else(|| format!("unknown type {ty}"))?;
-    normalize(ty, raw).map(NormalizedValue::into_string).map_err(|r| r.reason().to_owned())
+    normalize(ty, raw)
+        .map(NormalizedValue::into_string)
+        .map_err(|r| r.reason().to_owned())
 }
 
 #[cfg(test)]

@@ -53,7 +53,11 @@ pub(crate) fn retain_ascii(s: Cow<'_, str>, keep: impl Fn(u8) -> bool) -> Cow<'_
         return s;
     }
     // Only ASCII bytes are kept, so the result is valid UTF-8.
-    Cow::Owned(s.chars().filter(|&c| c.is_ascii() && keep(c as u8)).collect())
+    Cow::Owned(
+        s.chars()
+            .filter(|&c| c.is_ascii() && keep(c as u8))
+            .collect(),
+    )
 }
 
 /// PHP `str_replace($from, $to, $s)` for a single needle, borrowing when
@@ -211,7 +215,9 @@ mod tests {
 
     #[test]
     fn numeric_strings() {
-        for yes in ["1", "+1", "-1", " 1", "1 ", "1.", ".5", "1e5", "1.5E-3", "\n1\t"] {
+        for yes in [
+            "1", "+1", "-1", " 1", "1 ", "1.", ".5", "1e5", "1.5E-3", "\n1\t",
+        ] {
             assert!(is_numeric(yes), "{yes:?}");
         }
         for no in ["", ".", "+", "1e", "0x1A", "1 2", "--1", "e5", "INF", "1e+"] {
@@ -234,7 +240,13 @@ mod tests {
         assert!(matches!(lower(Cow::Borrowed("abc")), Cow::Borrowed(_)));
         assert_eq!(lower(Cow::Borrowed("AbÄ")), "abÄ");
         assert_eq!(upper(Cow::Borrowed("aé")), "Aé");
-        assert_eq!(retain_ascii(Cow::Borrowed("1a2é3"), |b| b.is_ascii_digit()), "123");
-        assert!(matches!(replace(Cow::Borrowed("abc"), "x", "y"), Cow::Borrowed(_)));
+        assert_eq!(
+            retain_ascii(Cow::Borrowed("1a2é3"), |b| b.is_ascii_digit()),
+            "123"
+        );
+        assert!(matches!(
+            replace(Cow::Borrowed("abc"), "x", "y"),
+            Cow::Borrowed(_)
+        ));
     }
 }
