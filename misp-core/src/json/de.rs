@@ -943,8 +943,8 @@ impl<'s> Emitter<'s> {
         self.stopped
     }
 
-    /// Passes on the result of an error from outside the parse (an I/O
-    /// or JSON error of the document).
+    /// Passes an error that ended the document (malformed JSON, a read
+    /// error) to the sink.
     pub(crate) fn send_error(&mut self, error: Error) {
         // Stopping after the last item changes nothing.
         let _ = (self.sink)(Err(error));
