@@ -1,0 +1,55 @@
+//! Arbitrary bytes as a MISP JSON document: reading must never panic, and
+//! what it reads must hold the loader's invariants.
+
+#![no_main]
+
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use misp_core::json::{self, LoadSummary};
+
+fuzz_target!(|data: &[u8]| {
+    let mut items = Vec::new();
+    json::stream_slice(data, Path::new("fuzz.json"), |item| {
+        items.push(item);
+        ControlFlow::Continue(())
+    });
+    let events: Vec<_> = items.iter().filter_map(|item| item.as_ref().ok()).collect();
+
+    // `parse_events` is all or nothing over the same items.
+    match json::parse_events(data) {
+        Ok(all) => {
+            assert!(items.iter().all(Result::is_ok));
+            assert_eq!(all.iter().collect::<Vec<_>>(), events);
+        }
+        Err(_) => assert!(items.iter().any(Result::is_err)),
+    }
+
+    // The buffered-reader path reads the same events.
+    if !data.starts_with(b"\xEF\xBB\xBF") {
+        let mut from_reader = Vec::new();
+        json::stream_reader(data, Path::new("fuzz.json"), |item| {
+            if let Ok(event) = item {
+                from_reader.push(event);
+            }
+            ControlFlow::Continue(())
+        });
+        assert_eq!(from_reader.iter().collect::<Vec<_>>(), events);
+    }
+
+    let mut summary = LoadSummary::new();
+    for event in &events {
+        assert_eq!(event.uuid.len(), 36, "{}", event.uuid);
+        assert!(event.distribution <= 4);
+        assert!(event.sharing_group_id.is_none() || event.distribution == 4);
+        assert!(!event.info.trim().is_empty());
+        for a in event.all_attributes() {
+            assert!(a.attribute.distribution <= 5);
+            assert!(a.attribute.sharing_group_id.is_none() || a.attribute.distribution == 4);
+            assert!(!a.key(event).is_empty());
+        }
+        summary.add_event(event);
+    }
+    assert_eq!(summary.events(), events.len());
+});
