@@ -25,8 +25,8 @@ const TAG_BITS: u32 = 64 - WINDOW_BITS;
 /// block size `b`, every window of its second part under `2b`: libfuzzy
 /// only compares parts of the same block size and scores 0 unless they
 /// share such a window. A hash whose parts are too short to have a
-/// window (it can only score against an identical hash) is posted under
-/// the whole hash instead. Hence:
+/// window can only score against an equal hash, which the index finds by
+/// the whole hash. Hence:
 ///
 /// * [`candidates`](Self::candidates) contains every stored id whose hash
 ///   has `fuzzy_compare(query, hash) > 0`;
@@ -69,8 +69,11 @@ pub struct FuzzyIndex {
     free_slots: Vec<u32>,
     /// Window keys → slots.
     windows: PostingTable<u64>,
-    /// Distinct hashes without a window → their slot.
-    short: HashMap<SsdeepHash, u32, RandomState>,
+    /// 64-bit hashes of the distinct hashes → their slots, to find a
+    /// stored equal hash in one lookup.
+    fingerprints: PostingTable<u64>,
+    /// The hasher of `fingerprints`' keys.
+    fingerprint_state: RandomState,
 }
 
 /// A distinct hash and the ids that store it.
@@ -94,10 +97,9 @@ impl FuzzyIndex {
             Some(_) => self.remove(id),
             None => None,
         };
-        let keys = Keys::of(hash);
-        let slot = match self.find_slot(hash, &keys) {
+        let slot = match self.find_slot(hash) {
             Some(slot) => slot,
-            None => self.new_slot(hash, &keys),
+            None => self.new_slot(hash),
         };
         if let Some(entry) = self.slots.get_mut(slot as usize) {
             entry.ids.push(id);
@@ -113,36 +115,29 @@ impl FuzzyIndex {
         let hash = entry.hash;
         entry.ids.remove(id);
         if entry.ids.is_empty() {
-            let keys = Keys::of(&hash);
-            if keys.is_empty() {
-                self.short.remove(&hash);
-            }
-            for &key in keys.as_slice() {
+            for &key in Keys::of(&hash).as_slice() {
                 self.windows.unpost(key, slot);
             }
+            self.fingerprints.unpost(self.fingerprint(&hash), slot);
             self.free_slots.push(slot);
         }
         Some(hash)
     }
 
-    /// The slot holding `hash`, if any: among the slots posted under each
-    /// of its windows (the shortest such list is scanned).
-    fn find_slot(&self, hash: &SsdeepHash, keys: &Keys) -> Option<u32> {
-        if keys.is_empty() {
-            return self.short.get(hash).copied();
-        }
-        let shortest = keys
-            .as_slice()
-            .iter()
-            .map(|key| self.windows.get(key))
-            .min_by_key(|slots| slots.len())?;
-        shortest
+    /// The slot holding `hash`, if any.
+    fn find_slot(&self, hash: &SsdeepHash) -> Option<u32> {
+        self.fingerprints
+            .get(&self.fingerprint(hash))
             .iter()
             .copied()
             .find(|&slot| self.slot_hash(slot) == Some(hash))
     }
 
-    fn new_slot(&mut self, hash: &SsdeepHash, keys: &Keys) -> u32 {
+    fn fingerprint(&self, hash: &SsdeepHash) -> u64 {
+        self.fingerprint_state.hash_one(hash)
+    }
+
+    fn new_slot(&mut self, hash: &SsdeepHash) -> u32 {
         let entry = Slot {
             hash: *hash,
             ids: IdList::Empty,
@@ -160,10 +155,8 @@ impl FuzzyIndex {
                 (self.slots.len() - 1) as u32
             }
         };
-        if keys.is_empty() {
-            self.short.insert(*hash, slot);
-        }
-        for &key in keys.as_slice() {
+        self.fingerprints.post(self.fingerprint(hash), slot);
+        for &key in Keys::of(hash).as_slice() {
             self.windows.post(key, slot);
         }
         slot
@@ -212,7 +205,7 @@ impl FuzzyIndex {
         let keys = Keys::of(query);
         let mut slots = Vec::new();
         if keys.is_empty() {
-            slots.extend(self.short.get(query).copied());
+            slots.extend(self.find_slot(query));
         }
         for key in keys.as_slice() {
             slots.extend_from_slice(self.windows.get(key));
@@ -687,7 +680,7 @@ mod tests {
         assert_eq!(index.candidates(&a), vec![2]);
         assert_eq!(index.remove(2), Some(b));
         assert!(index.is_empty());
-        assert!(index.windows.map.is_empty() && index.short.is_empty());
+        assert!(index.windows.map.is_empty() && index.fingerprints.map.is_empty());
         assert_eq!(index.distinct_hashes(), 0);
     }
 
@@ -703,7 +696,7 @@ mod tests {
         index.remove(1);
         index.remove(2);
         index.remove(3);
-        assert!(index.short.is_empty());
+        assert!(index.fingerprints.map.is_empty());
     }
 
     #[test]

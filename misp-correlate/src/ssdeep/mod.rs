@@ -300,16 +300,28 @@ impl fmt::Display for SsdeepErrorKind {
 
 /// Maps a base64 character to its value 0..64, anything else to
 /// [`NOT_BASE64`].
-pub(crate) const fn base64_value(byte: u8) -> u8 {
-    match byte {
-        b'A'..=b'Z' => byte - b'A',
-        b'a'..=b'z' => byte - b'a' + 26,
-        b'0'..=b'9' => byte - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => NOT_BASE64,
-    }
+#[inline]
+pub(crate) fn base64_value(byte: u8) -> u8 {
+    BASE64_VALUES[usize::from(byte)]
 }
+
+/// [`base64_value`] as a table (a lookup is faster than the ranges).
+static BASE64_VALUES: [u8; 256] = {
+    let mut table = [NOT_BASE64; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = match byte as u8 {
+            b @ b'A'..=b'Z' => b - b'A',
+            b @ b'a'..=b'z' => b - b'a' + 26,
+            b @ b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => NOT_BASE64,
+        };
+        byte += 1;
+    }
+    table
+};
 
 /// [`base64_value`] of a byte outside the ssdeep alphabet.
 pub(crate) const NOT_BASE64: u8 = 0xff;
