@@ -583,6 +583,29 @@ mod tests {
         assert!(message.len() < 300, "{message}");
     }
 
+    proptest::proptest! {
+        /// Any input: no panic; what parses prints back to a form that
+        /// parses to the same hash; scores are symmetric and at most 100.
+        #[test]
+        fn parse_and_compare_never_panic(
+            a in "[0-9]{0,22}:?[A-Za-z0-9+/,:= ]{0,80}:?[A-Za-z0-9+/,:]{0,80}|\\PC{0,40}",
+            b in "[0-9]{0,3}:[A-D]{0,70}:[A-D]{0,70}",
+        ) {
+            for text in [&a, &b] {
+                if let Ok(hash) = SsdeepHash::parse(text) {
+                    let canonical = hash.to_string();
+                    proptest::prop_assert_eq!(SsdeepHash::parse(&canonical).ok(), Some(hash));
+                }
+            }
+            if let (Ok(x), Ok(y)) = (SsdeepHash::parse(&a), SsdeepHash::parse(&b)) {
+                let score = fuzzy_compare(&x, &y);
+                proptest::prop_assert!(score <= 100);
+                proptest::prop_assert_eq!(score, fuzzy_compare(&y, &x));
+                proptest::prop_assert_eq!(fuzzy_compare(&x, &x), 100);
+            }
+        }
+    }
+
     #[test]
     fn size_is_fixed() {
         assert!(std::mem::size_of::<SsdeepHash>() <= 144);
