@@ -10,8 +10,8 @@
 //!   when MISP's validation regex
 //!   `^([0-9]+):([0-9a-zA-Z/+]*):([0-9a-zA-Z/+]*)$` accepts it **and**
 //!   libfuzzy can compare it (each part at most 64 characters once runs
-//!   are shortened, see below). It is `Copy`, 144 bytes, and never
-//!   allocates.
+//!   are shortened, see below). It is `Copy`, 144 bytes, and parsing a
+//!   valid value does not allocate.
 //! * [`fuzzy_compare`]: the score 0..=100 that libfuzzy 2.14.1's
 //!   `fuzzy_compare` returns for the two hash strings, checked against
 //!   libfuzzy on the vectors in `testdata/ssdeep/compare-vectors.tsv`.
