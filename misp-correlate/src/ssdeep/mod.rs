@@ -10,8 +10,8 @@
 //!   when MISP's validation regex
 //!   `^([0-9]+):([0-9a-zA-Z/+]*):([0-9a-zA-Z/+]*)$` accepts it **and**
 //!   libfuzzy can compare it (each part at most 64 characters once runs
-//!   are shortened, see below). It is `Copy`, 144 bytes, and never
-//!   allocates.
+//!   are shortened, see below). It is `Copy`, 144 bytes, and parsing a
+//!   valid value does not allocate.
 //! * [`fuzzy_compare`]: the score 0..=100 that libfuzzy 2.14.1's
 //!   `fuzzy_compare` returns for the two hash strings, checked against
 //!   libfuzzy on the vectors in `testdata/ssdeep/compare-vectors.tsv`.
@@ -581,6 +581,29 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("(602 bytes)"), "{message}");
         assert!(message.len() < 300, "{message}");
+    }
+
+    proptest::proptest! {
+        /// Any input: no panic; what parses prints back to a form that
+        /// parses to the same hash; scores are symmetric and at most 100.
+        #[test]
+        fn parse_and_compare_never_panic(
+            a in "[0-9]{0,22}:?[A-Za-z0-9+/,:= ]{0,80}:?[A-Za-z0-9+/,:]{0,80}|\\PC{0,40}",
+            b in "[0-9]{0,3}:[A-D]{0,70}:[A-D]{0,70}",
+        ) {
+            for text in [&a, &b] {
+                if let Ok(hash) = SsdeepHash::parse(text) {
+                    let canonical = hash.to_string();
+                    proptest::prop_assert_eq!(SsdeepHash::parse(&canonical).ok(), Some(hash));
+                }
+            }
+            if let (Ok(x), Ok(y)) = (SsdeepHash::parse(&a), SsdeepHash::parse(&b)) {
+                let score = fuzzy_compare(&x, &y);
+                proptest::prop_assert!(score <= 100);
+                proptest::prop_assert_eq!(score, fuzzy_compare(&y, &x));
+                proptest::prop_assert_eq!(fuzzy_compare(&x, &x), 100);
+            }
+        }
     }
 
     #[test]
