@@ -947,7 +947,8 @@ impl Corpus {
             }
         }
 
-        let reuse = reuse_tables(&config, &draws);
+        let sizes: Vec<u64> = offsets.windows(2).map(|w| w[1] - w[0]).collect();
+        let reuse = reuse_tables(&config, &draws, &sizes);
         let max_id = reuse
             .iter()
             .map(|r| r.heavy_base + r.heavy_count)
@@ -1464,7 +1465,7 @@ impl Corpus {
     }
 }
 
-/// Event boundaries: Pareto weights, every event at least one attribute,
+/// Event boundaries: Lomax weights, every event at least one attribute,
 /// the remainder given to the first events.
 fn event_offsets(config: &CorpusConfig) -> Vec<u64> {
     let events = config.events as usize;
@@ -1476,8 +1477,10 @@ fn event_offsets(config: &CorpusConfig) -> Vec<u64> {
     }
     let mut rng = SplitMix64::stream(config.seed, Domain::EventSizes, 0);
     let alpha = config.event_size_tail;
+    // Lomax (Pareto II) weights: from about 0 (one-attribute events) to a
+    // heavy tail.
     let weights: Vec<f64> = (0..events)
-        .map(|_| (1.0 - rng.unit()).powf(-1.0 / alpha).min(1e12))
+        .map(|_| ((1.0 - rng.unit()).powf(-1.0 / alpha) - 1.0).min(1e12))
         .collect();
     let total: f64 = weights.iter().sum();
     let spare = n - events as u64;
@@ -1502,8 +1505,42 @@ fn event_offsets(config: &CorpusConfig) -> Vec<u64> {
     offsets
 }
 
+/// The probability `q` that a draw picks one given heavy hitter, such that
+/// the hitter is expected in `target` distinct events: events of `size`
+/// attributes make `size * per_attribute` draws of the class, and a hitter
+/// is in an event if one of them picks it, so the expectation is
+/// `Σ 1 - (1 - q)^(size * per_attribute)`. Solved by bisection; capped at
+/// `cap` when the target is out of reach.
+fn heavy_draw_probability(sizes: &[u64], per_attribute: f64, target: u32, cap: f64) -> f64 {
+    let expected_events = |q: f64| -> f64 {
+        let log = (1.0 - q).ln();
+        sizes
+            .iter()
+            .map(|&s| 1.0 - (s as f64 * per_attribute * log).exp())
+            .sum()
+    };
+    let target = f64::from(target);
+    if expected_events(cap) <= target {
+        return cap;
+    }
+    let (mut lo, mut hi) = (0.0, cap);
+    for _ in 0..50 {
+        let mid = 0.5 * (lo + hi);
+        if expected_events(mid) < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
 /// The reuse tables of every class, from the expected draws per class.
-fn reuse_tables(config: &CorpusConfig, draws: &[f64; Class::COUNT]) -> [ClassReuse; Class::COUNT] {
+fn reuse_tables(
+    config: &CorpusConfig,
+    draws: &[f64; Class::COUNT],
+    sizes: &[u64],
+) -> [ClassReuse; Class::COUNT] {
     let r = &config.reuse;
     let fresh_end = 2 * config.attributes + 2;
     let ks: Vec<u32> = (2..=r.max_events).collect();
@@ -1551,7 +1588,9 @@ fn reuse_tables(config: &CorpusConfig, draws: &[f64; Class::COUNT]) -> [ClassReu
             .count() as u64;
         table.heavy_count = heavy;
         let heavy_p = if heavy > 0 && d >= 1.0 {
-            (heavy as f64 * f64::from(r.heavy_events) / d).min(0.3)
+            let per_attribute = d / (config.attributes.max(1) as f64);
+            heavy as f64
+                * heavy_draw_probability(sizes, per_attribute, r.heavy_events, 0.3 / heavy as f64)
         } else {
             0.0
         };

@@ -195,11 +195,15 @@ fn every_value_is_accepted_by_normalize() {
     let corpus = Corpus::new(config).unwrap();
     let mut rejected = Vec::new();
     for a in corpus.attributes() {
-        if let Err(r) = normalize(a.ty, &a.value) {
-            rejected.push(format!("{} {:?}: {}", a.ty, a.value, r.reason()));
-        }
-        if a.ty.is_composite() {
-            assert_eq!(a.value.matches('|').count(), 1, "{} {:?}", a.ty, a.value);
+        match normalize(a.ty, &a.value) {
+            Ok(v) => assert_eq!(
+                a.ty.is_composite(),
+                v.value2().is_some(),
+                "{} {:?}",
+                a.ty,
+                a.value
+            ),
+            Err(r) => rejected.push(format!("{} {:?}: {}", a.ty, a.value, r.reason())),
         }
         assert!(
             !a.value.contains('\n') && !a.value.trim().is_empty(),
@@ -213,6 +217,54 @@ fn every_value_is_accepted_by_normalize() {
         rejected.len(),
         &rejected[..rejected.len().min(10)]
     );
+}
+
+#[test]
+fn raw_spellings_normalise_to_the_canonical_value() {
+    let mut canonical = CorpusConfig::realistic(41, 50_000);
+    canonical.raw_variant_share = 0.0;
+    let mut raw = canonical.clone();
+    raw.raw_variant_share = 1.0;
+    let (canonical, raw) = (Corpus::new(canonical).unwrap(), Corpus::new(raw).unwrap());
+    let mut differ = 0;
+    let mut kinds = HashSet::new();
+    for (c, r) in canonical.attributes().zip(raw.attributes()) {
+        assert_eq!(
+            (c.index, c.ty, c.event, c.object),
+            (r.index, r.ty, r.event, r.object)
+        );
+        let nc =
+            normalize(c.ty, &c.value).unwrap_or_else(|e| panic!("{} {:?}: {e}", c.ty, c.value));
+        let nr =
+            normalize(r.ty, &r.value).unwrap_or_else(|e| panic!("{} {:?}: {e}", r.ty, r.value));
+        assert_eq!(nc, nr, "{} {:?} vs {:?}", c.ty, c.value, r.value);
+        // Canonical values are stored as MISP stores them.
+        assert_eq!(
+            nc.as_str(),
+            c.value,
+            "{} {:?} is not canonical",
+            c.ty,
+            c.value
+        );
+        if c.value != r.value {
+            differ += 1;
+            kinds.insert(c.ty.name());
+        }
+    }
+    assert!(differ > 40_000, "{differ}");
+    for t in [
+        "url",
+        "domain",
+        "ip-dst",
+        "md5",
+        "sha256",
+        "hostname|port",
+        "ip-dst|port",
+        "domain|ip",
+        "filename|md5",
+    ] {
+        assert!(kinds.contains(t), "no raw spelling of {t}: {kinds:?}");
+    }
 }
 
 #[test]
@@ -276,14 +328,19 @@ fn reuse_has_a_long_tail_and_heavy_hitters() {
         stats.events_per_key
     );
     assert!(k(21, 50) >= 10, "{:?}", stats.events_per_key);
-    // Heavy hitters: a few keys in about 1500 events, nothing in between.
+    // Heavy hitters: the host, IP and URL ones in about 1500 events; a
+    // file hitter's keys (name, md5, sha1, sha256) in fewer, as each is
+    // only one of the ways the file is written. Beyond the shared tail
+    // there is nothing else.
     let heavy = k(1000, u32::MAX);
     assert!(
         (8..=16).contains(&heavy),
         "heavy hitters {heavy}: {:?}",
         stats.top_keys
     );
-    assert_eq!(k(80, 999), 0, "{:?}", stats.events_per_key);
+    let top = stats.top_keys.first().map_or(0, |t| t.1);
+    assert!((1200..=1800).contains(&top), "{:?}", stats.top_keys);
+    assert!(k(61, u32::MAX) <= 12 * 5, "{:?}", stats.events_per_key);
     // As in real feeds a minority of occurrences carries a reused key.
     let reused = stats.occurrences_on_reused_keys as f64 / stats.key_occurrences as f64;
     assert!(
@@ -308,7 +365,7 @@ fn cidrs_contain_generated_ips() {
         }
     }
     assert!(
-        v6_48 > 50 && v4_24 > 5 * v6_48,
+        v6_48 > 50 && v4_24 > 2 * v6_48,
         "v6 /48 {v6_48}, v4 /24 {v4_24}"
     );
 }
@@ -493,6 +550,61 @@ fn written_feed_is_a_valid_misp_feed() {
     }
     assert_eq!(seen_attributes, 10_000);
     assert_eq!(objects, summary.objects);
+    // misp-core's reader loads it as MISP would, and nothing is refused.
+    let loaded: Vec<misp_core::Event> = misp_core::json::load([&dir])
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(loaded.len() as u32, corpus.event_count());
+    let mut index = 0usize;
+    for (event, meta) in loaded.iter().zip(corpus.events()) {
+        assert_eq!(event.uuid, meta.uuid);
+        assert_eq!(event.distribution, meta.distribution);
+        assert_eq!(event.sharing_group_id, meta.sharing_group.map(u64::from));
+        assert_eq!(event.disable_correlation, meta.disable_correlation);
+        assert_eq!(event.org.uuid, corpus.org(meta.org).map(|o| o.uuid));
+        assert_eq!(event.orgc.uuid, corpus.org(meta.orgc).map(|o| o.uuid));
+        let objects = corpus.objects(meta.index);
+        assert_eq!(event.objects.len(), objects.len());
+        for (o, g) in event.objects.iter().zip(&objects) {
+            assert_eq!(o.name, g.name);
+            assert_eq!(o.distribution, g.distribution);
+            assert_eq!(o.sharing_group_id, g.sharing_group.map(u64::from));
+            assert_eq!(
+                o.attributes.len() as u32,
+                g.positions.end - g.positions.start
+            );
+        }
+        for r in event.all_attributes() {
+            let g = &expected[index];
+            index += 1;
+            assert_eq!(r.position as u32, g.position);
+            assert_eq!(r.object.is_some(), g.object.is_some());
+            let a = r.attribute;
+            assert_eq!(
+                a.uuid.as_deref(),
+                Some(corpus.attribute_uuid(g.index).as_str())
+            );
+            assert_eq!(
+                (a.type_name.as_str(), a.value.as_str()),
+                (g.ty.name(), g.value.as_str())
+            );
+            assert_eq!(
+                (a.to_ids, a.distribution, a.disable_correlation),
+                (g.to_ids, g.distribution, g.disable_correlation)
+            );
+            assert_eq!(a.sharing_group_id, g.sharing_group.map(u64::from));
+        }
+    }
+    assert_eq!(index, 10_000);
+    let summary = misp_core::json::LoadSummary::from_paths([&dir]);
+    assert_eq!(summary.attributes(), 10_000);
+    assert!(summary.errors().is_empty(), "{:?}", summary.errors());
+    assert!(
+        summary.rejected().is_empty(),
+        "{:?}",
+        &summary.rejected()[..summary.rejected().len().min(5)]
+    );
+
     let files = std::fs::read_dir(&dir).unwrap().count();
     assert_eq!(files as u32, corpus.event_count() + 1);
     std::fs::remove_dir_all(&dir).unwrap();
