@@ -129,7 +129,7 @@ pub use real::{RealCounts, RealValues, SkippedLine};
 pub use stats::{CorpusStats, EventSizeSummary, RejectedValue};
 
 use render::{Class, Family, RenderParams, Renderer};
-use rng::{Domain, SplitMix64, threshold};
+use rng::{Domain, Picker, SplitMix64, threshold};
 
 /// The most attributes a corpus may have (2^40).
 pub const MAX_ATTRIBUTES: u64 = 1 << 40;
@@ -807,9 +807,6 @@ struct KindEntry {
     kind: ValueKind,
     ty: AttributeType,
     category: Category,
-    /// Cumulative threshold: a draw below it (and above the previous) picks
-    /// this kind.
-    threshold: u64,
 }
 
 /// The set of entities already drawn into the current event.
@@ -832,13 +829,14 @@ pub struct Corpus {
     /// `offsets[e]..offsets[e + 1]` are event `e`'s attributes.
     offsets: Vec<u64>,
     kinds: Vec<KindEntry>,
+    kind_picker: Picker,
     slot_types: [(AttributeType, Category); 12],
     reuse: [ClassReuse; Class::COUNT],
     renderer: Renderer,
-    org_cumulative: Vec<u64>,
-    event_distribution: [u64; 5],
-    attribute_distribution: [u64; 6],
-    template_cumulative: [u64; 4],
+    org_picker: Picker,
+    event_distribution: Picker,
+    attribute_distribution: Picker,
+    template_picker: Picker,
     object_event: u64,
     object_event_share: f64,
     to_ids_flip: u64,
@@ -860,31 +858,6 @@ impl std::fmt::Debug for Corpus {
     }
 }
 
-/// Cumulative thresholds of `weights` over the `u64` range; the last is
-/// `u64::MAX` so that every draw falls somewhere.
-fn cumulative_thresholds<const N: usize>(weights: &[f64; N]) -> [u64; N] {
-    let total: f64 = weights.iter().sum();
-    let mut out = [0u64; N];
-    let mut acc = 0.0;
-    for (o, w) in out.iter_mut().zip(weights) {
-        acc += w;
-        *o = threshold(acc / total);
-    }
-    if let Some(last) = out.iter_mut().rev().find(|_| true) {
-        *last = u64::MAX;
-    }
-    out
-}
-
-/// The first index whose threshold is above `draw`.
-#[inline]
-fn pick(thresholds: &[u64], draw: u64) -> usize {
-    thresholds
-        .iter()
-        .position(|&t| draw < t)
-        .unwrap_or(thresholds.len().saturating_sub(1))
-}
-
 fn resolve(name: &'static str) -> Result<(AttributeType, Category), Error> {
     let ty = AttributeType::from_name(name).ok_or(Error::UnknownType(name))?;
     Ok((ty, ty.default_category()))
@@ -901,24 +874,17 @@ impl Corpus {
     pub fn new(config: CorpusConfig) -> Result<Corpus, Error> {
         config.validate()?;
         let total: f64 = config.kinds.iter().map(|k| k.1).sum();
-        let mut acc = 0.0;
         let mut kinds = Vec::with_capacity(config.kinds.len());
-        // Most frequent first: the linear pick usually stops at once.
+        let mut kind_weights = Vec::with_capacity(config.kinds.len());
+        // Most frequent first.
         let mut sorted = config.kinds.clone();
         sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
         for (kind, weight) in sorted.into_iter().filter(|k| k.1 > 0.0) {
-            acc += weight;
             let (ty, category) = resolve(kind.type_name())?;
-            kinds.push(KindEntry {
-                kind,
-                ty,
-                category,
-                threshold: threshold(acc / total),
-            });
+            kinds.push(KindEntry { kind, ty, category });
+            kind_weights.push(weight);
         }
-        if let Some(last) = kinds.last_mut() {
-            last.threshold = u64::MAX;
-        }
+        let kind_picker = Picker::new(&kind_weights);
         let mut slot_types = [resolve("text")?; 12];
         for slot in Slot::ALL {
             slot_types[slot.index()] = resolve(slot.type_name())?;
@@ -970,16 +936,7 @@ impl Corpus {
         );
 
         let acl = &config.acl;
-        let mut org_weights = Vec::with_capacity(acl.orgs as usize);
-        let mut acc = 0.0;
-        for i in 0..acl.orgs {
-            acc += 1.0 / f64::from(i + 1);
-            org_weights.push(acc);
-        }
-        let org_cumulative = org_weights
-            .iter()
-            .map(|w| threshold(w / acc))
-            .collect::<Vec<_>>();
+        let org_weights: Vec<f64> = (0..acl.orgs).map(|i| 1.0 / f64::from(i + 1)).collect();
         let mut event_weights = acl.event_distribution;
         let mut attribute_weights = acl.attribute_distribution;
         if acl.sharing_groups == 0 {
@@ -996,13 +953,14 @@ impl Corpus {
         Ok(Corpus {
             offsets,
             kinds,
+            kind_picker,
             slot_types,
             reuse,
             renderer,
-            org_cumulative,
-            event_distribution: cumulative_thresholds(&event_weights),
-            attribute_distribution: cumulative_thresholds(&attribute_weights),
-            template_cumulative: cumulative_thresholds(&Template::WEIGHTS),
+            org_picker: Picker::new(&org_weights),
+            event_distribution: Picker::new(&event_weights),
+            attribute_distribution: Picker::new(&attribute_weights),
+            template_picker: Picker::new(&Template::WEIGHTS),
             object_event: threshold(if object_share > 0.0 {
                 OBJECT_EVENTS
             } else {
@@ -1103,11 +1061,11 @@ impl Corpus {
             return None;
         }
         let mut rng = SplitMix64::stream(self.config.seed, Domain::Event, u64::from(event));
-        let org = pick(&self.org_cumulative, rng.next_u64()) as u32;
+        let org = self.org_picker.pick(rng.next_u64()) as u32;
         let foreign = rng.chance(self.foreign_creator);
         let other = rng.below(u64::from(self.config.acl.orgs)) as u32;
         let orgc = if foreign { other } else { org };
-        let distribution = pick(&self.event_distribution, rng.next_u64()) as u8;
+        let distribution = self.event_distribution.pick(rng.next_u64()) as u8;
         let sg_bits = rng.next_u64();
         let sharing_group = (distribution == 4).then(|| self.sharing_group(sg_bits));
         let published = rng.next_u64() % 10 != 0;
@@ -1217,7 +1175,7 @@ impl Corpus {
     /// Distribution (0-5) and sharing group of an attribute or object.
     #[inline]
     fn attribute_distribution(&self, dist_bits: u64, sg_bits: u64) -> (u8, Option<u32>) {
-        let d = pick(&self.attribute_distribution, dist_bits) as u8;
+        let d = self.attribute_distribution.pick(dist_bits) as u8;
         (d, (d == 4).then(|| self.sharing_group(sg_bits)))
     }
 
@@ -1271,7 +1229,10 @@ impl Corpus {
         layout.n_direct = size - budget;
         let mut pos = layout.n_direct;
         while pos < size {
-            let template = Template::ALL[pick(&self.template_cumulative, rng.next_u64())];
+            let template = Template::ALL
+                .get(self.template_picker.pick(rng.next_u64()))
+                .copied()
+                .unwrap_or(Template::File);
             let first = range.start + u64::from(pos);
             let fresh = 2 * first;
             let mut slots = [Slot::Port; 6];
@@ -1908,11 +1869,7 @@ impl AttributeHead {
         let x = rng.next_u64();
         let y = rng.next_u64();
         let k = x & HIGH32;
-        let kind = corpus
-            .kinds
-            .iter()
-            .position(|e| k < e.threshold)
-            .unwrap_or(0);
+        let kind = corpus.kind_picker.pick(k);
         let chance16 = |shift: u32, t: u64| ((y >> shift) & 0xFFFF) << 48 < t;
         AttributeHead {
             kind,

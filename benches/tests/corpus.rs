@@ -96,7 +96,8 @@ fn any_range_is_the_slice_of_the_full_stream() {
         .collect();
     assert_eq!(joined, full);
     assert_eq!(corpus.attributes_range(29_000..40_000).count(), 1000);
-    assert_eq!(corpus.attributes_range(50..10).count(), 0);
+    let (from, to) = (50, 10);
+    assert_eq!(corpus.attributes_range(from..to).count(), 0);
 }
 
 #[test]

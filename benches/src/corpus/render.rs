@@ -465,11 +465,11 @@ impl Renderer {
         let style = rng.next_u64();
         let https = style % 100 < 62;
         match (https, variant) {
-            (true, false) => out.extend_from_slice("https://".as_bytes()),
-            (false, false) => out.extend_from_slice("http://".as_bytes()),
+            (true, false) => put(out, "https://"),
+            (false, false) => put(out, "http://"),
             // Defanged: MISP refangs `hxxp` and `[.]` in URLs on save.
-            (true, true) => out.extend_from_slice("hxxps://".as_bytes()),
-            (false, true) => out.extend_from_slice("hxxp://".as_bytes()),
+            (true, true) => put(out, "hxxps://"),
+            (false, true) => put(out, "hxxp://"),
         }
         let host_start = out.len();
         self.host(id, out, false);
@@ -485,7 +485,7 @@ impl Renderer {
             72..80 => {
                 out.push(b'/');
                 put(out, word(&mut rng));
-                out.extend_from_slice(".php".as_bytes());
+                put(out, ".php");
             }
             80..86 => {
                 out.push(b'/');
@@ -495,26 +495,26 @@ impl Renderer {
                 out.push(b'/');
             }
             86..91 => {
-                out.extend_from_slice("/wp-content/uploads/20".as_bytes());
+                put(out, "/wp-content/uploads/20");
                 push_dec(out, 18 + rng.below(8));
                 out.push(b'/');
                 push_two_digits(out, 1 + rng.below(12));
                 out.push(b'/');
                 push_cv(out, rng.next_u64(), 3);
-                out.extend_from_slice(".zip".as_bytes());
+                put(out, ".zip");
             }
             91..95 => {
                 out.push(b'/');
                 push_hex(out, &mut rng, 8, false);
             }
             95..98 => {
-                out.extend_from_slice("/index.php?id=".as_bytes());
+                put(out, "/index.php?id=");
                 push_dec(out, rng.below(100_000));
             }
             _ => {
-                out.extend_from_slice("/download/".as_bytes());
+                put(out, "/download/");
                 put(out, FILE_WORDS[rng.below(FILE_WORDS.len() as u64) as usize]);
-                out.extend_from_slice(".exe".as_bytes());
+                put(out, ".exe");
             }
         }
     }
@@ -647,7 +647,7 @@ impl Renderer {
                     ((host >> 8) as u16).max(1)
                 };
                 push_hex_group(out, subnet);
-                out.extend_from_slice("::".as_bytes());
+                put(out, "::");
                 push_hex_group(out, ((host >> 32) as u16).max(1));
                 if variant {
                     out[start..].make_ascii_uppercase();
@@ -689,19 +689,19 @@ impl Renderer {
                 match shape {
                     0..85 => {
                         push_v6_prefix(out, bits);
-                        out.extend_from_slice("::/48".as_bytes());
+                        put(out, "::/48");
                     }
                     85..93 => {
                         push_hex_group(out, (bits >> 32) as u16);
                         out.push(b':');
                         push_hex_group(out, (bits >> 16) as u16);
-                        out.extend_from_slice("::/32".as_bytes());
+                        put(out, "::/32");
                     }
                     _ => {
                         push_v6_prefix(out, bits);
                         out.push(b':');
                         push_hex_group(out, subnet);
-                        out.extend_from_slice("::/64".as_bytes());
+                        put(out, "::/64");
                     }
                 }
                 if variant {
@@ -808,9 +808,9 @@ impl Renderer {
         }
         push_dec(out, block_size);
         out.push(b':');
-        out.extend_from_slice(&h1[..len1]);
+        put_bytes(out, &h1[..len1]);
         out.push(b':');
-        out.extend_from_slice(&h2[..len2]);
+        put_bytes(out, &h2[..len2]);
     }
 
     /// A destination port, from random bits.
@@ -873,7 +873,7 @@ fn push_cv(out: &mut Vec<u8>, mut x: u64, pairs: u32) {
             break;
         }
     }
-    out.extend_from_slice(&buf[..n]);
+    put_bytes(out, &buf[..n]);
 }
 
 /// The 105 consonant-vowel pairs, by `consonant + 21 * vowel`.
@@ -899,7 +899,7 @@ pub(crate) fn push_hex(out: &mut Vec<u8>, rng: &mut SplitMix64, nibbles: usize, 
             *b = digits[(x & 15) as usize];
             x >>= 4;
         }
-        out.extend_from_slice(&buf[..n]);
+        put_bytes(out, &buf[..n]);
         left -= n;
     }
 }
@@ -907,11 +907,20 @@ pub(crate) fn push_hex(out: &mut Vec<u8>, rng: &mut SplitMix64, nibbles: usize, 
 /// Appends `s`.
 #[inline]
 fn put(out: &mut Vec<u8>, s: &str) {
-    // Byte by byte: the strings are short, and a loop beats a call to
-    // memcpy for them.
-    out.reserve(s.len());
-    for &b in s.as_bytes() {
-        out.push(b);
+    put_bytes(out, s.as_bytes());
+}
+
+/// Appends `bytes`: byte by byte when short (a loop beats a call to
+/// memcpy for the few bytes of a label or a number).
+#[inline]
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() > 32 {
+        out.extend_from_slice(bytes);
+    } else {
+        out.reserve(bytes.len());
+        for &b in bytes {
+            out.push(b);
+        }
     }
 }
 
@@ -927,7 +936,7 @@ pub(crate) fn push_dec(out: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    put_bytes(out, &buf[i..]);
 }
 
 fn push_two_digits(out: &mut Vec<u8>, n: u64) {
@@ -975,7 +984,7 @@ fn push_ipv6_global(out: &mut Vec<u8>, rng: &mut SplitMix64) {
         out.push(b':');
         push_hex_group(out, ((x >> shift) as u16).max(1));
     }
-    out.extend_from_slice("::".as_bytes());
+    put(out, "::");
     push_hex_group(out, (y as u16).max(1));
 }
 

@@ -101,6 +101,73 @@ pub(crate) fn threshold(p: f64) -> u64 {
     }
 }
 
+/// Picks an index with probability proportional to its weight, from 64
+/// random bits, exactly (up to 2^-64) and in about one comparison: a guide
+/// table on the top 8 bits of the draw gives the first candidate, the
+/// cumulative thresholds decide. The guide has 256 entries (1 KiB), so it
+/// stays in L1 next to the rest of the generator's tables.
+#[derive(Clone, Debug)]
+pub(crate) struct Picker {
+    thresholds: Vec<u64>,
+    guide: Vec<u32>,
+}
+
+impl Picker {
+    /// A picker over `weights` (finite, non-negative; all zero or empty
+    /// always picks 0).
+    pub(crate) fn new(weights: &[f64]) -> Picker {
+        let total: f64 = weights.iter().filter(|w| w.is_finite() && **w > 0.0).sum();
+        let mut acc = 0.0;
+        let mut thresholds: Vec<u64> = weights
+            .iter()
+            .map(|&w| {
+                if w.is_finite() && w > 0.0 {
+                    acc += w;
+                }
+                if total > 0.0 {
+                    threshold(acc / total)
+                } else {
+                    u64::MAX
+                }
+            })
+            .collect();
+        // Every draw falls somewhere: the last positive weight ends at MAX.
+        if let Some(last) = weights.iter().rposition(|&w| w.is_finite() && w > 0.0) {
+            for t in &mut thresholds[last..] {
+                *t = u64::MAX;
+            }
+        }
+        if thresholds.is_empty() {
+            thresholds.push(u64::MAX);
+        }
+        let guide = (0..256u64)
+            .map(|b| {
+                thresholds
+                    .iter()
+                    .position(|&t| t > b << 56)
+                    .unwrap_or(thresholds.len() - 1) as u32
+            })
+            .collect();
+        Picker { thresholds, guide }
+    }
+
+    /// The index picked by `draw`.
+    #[inline]
+    pub(crate) fn pick(&self, draw: u64) -> usize {
+        let mut i = self
+            .guide
+            .get((draw >> 56) as usize)
+            .map_or(0, |&g| g as usize);
+        while let Some(&t) = self.thresholds.get(i) {
+            if draw < t || i + 1 == self.thresholds.len() {
+                break;
+            }
+            i += 1;
+        }
+        i
+    }
+}
+
 /// A bijection on the integers `0..2^bits`, keyed by a seed.
 ///
 /// Used to turn dense entity numbers into scattered ones while keeping
@@ -182,6 +249,30 @@ mod tests {
         assert_eq!(xa, b.next_u64());
         assert_ne!(xa, c.next_u64());
         assert_ne!(xa, d.next_u64());
+    }
+
+    #[test]
+    fn picker_matches_the_weights_exactly() {
+        let p = Picker::new(&[0.5, 0.0, 0.25, 0.25]);
+        assert_eq!(p.pick(0), 0);
+        assert_eq!(p.pick(threshold(0.5) - 1), 0);
+        assert_eq!(p.pick(threshold(0.5)), 2);
+        assert_eq!(p.pick(threshold(0.75)), 3);
+        assert_eq!(p.pick(u64::MAX), 3);
+        let naive = |draw: u64| {
+            let t = [threshold(0.5), threshold(0.5), threshold(0.75), u64::MAX];
+            t.iter().position(|&x| draw < x).unwrap_or(3)
+        };
+        let mut r = SplitMix64::new(5);
+        for _ in 0..100_000 {
+            let d = r.next_u64();
+            assert_eq!(p.pick(d), naive(d));
+        }
+        assert_eq!(Picker::new(&[]).pick(7), 0);
+        assert_eq!(Picker::new(&[0.0, 0.0]).pick(7), 0);
+        let tiny = Picker::new(&[1e-9, 1.0]);
+        assert_eq!(tiny.pick(0), 0);
+        assert_eq!(tiny.pick(1 << 40), 1);
     }
 
     #[test]
