@@ -37,20 +37,27 @@ fn data_path(variable: &str, relative: &str) -> Option<PathBuf> {
     }
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.parent()?.to_path_buf();
-    root.ancestors().skip(1).map(|dir| dir.join("shared/data").join(relative)).find(|p| p.exists())
+    root.ancestors()
+        .skip(1)
+        .map(|dir| dir.join("shared/data").join(relative))
+        .find(|p| p.exists())
 }
 
 fn warninglists() -> Option<PathBuf> {
     let path = data_path("MISP_WARNINGLISTS", "misp-warninglists");
     if path.is_none() {
-        eprintln!("warninglist benches skipped: set MISP_WARNINGLISTS or put the data in ../shared/data");
+        eprintln!(
+            "warninglist benches skipped: set MISP_WARNINGLISTS or put the data in ../shared/data"
+        );
     }
     path
 }
 
 fn values() -> Option<Vec<(AttributeType, String)>> {
     let Some(path) = data_path("MISP_VALUES", "values/tweetfeed-typed-values.tsv") else {
-        eprintln!("warninglist check benches skipped: set MISP_VALUES or put the data in ../shared/data");
+        eprintln!(
+            "warninglist check benches skipped: set MISP_VALUES or put the data in ../shared/data"
+        );
         return None;
     };
     let text = std::fs::read_to_string(&path).ok()?;
@@ -74,7 +81,11 @@ fn load(path: &Path, improvements: Improvements) -> Matcher {
 /// Resident set size in bytes (Linux; 0 elsewhere).
 fn rss() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     pages * 4096
 }
 
@@ -104,17 +115,27 @@ fn bench_build(c: &mut Criterion) {
     let mut group = c.benchmark_group("warninglist/build");
     group.sample_size(10);
     group.throughput(Throughput::Elements(2_510_044));
-    group.bench_function("misp-warninglists", |b| b.iter(|| black_box(load(&path, Improvements::MISP))));
+    group.bench_function("misp-warninglists", |b| {
+        b.iter(|| black_box(load(&path, Improvements::MISP)))
+    });
     group.finish();
 }
 
 fn bench_check(c: &mut Criterion) {
-    let (Some(path), Some(values)) = (warninglists(), values()) else { return };
-    let queries: Vec<Query<'_>> = values.iter().map(|(ty, value)| Query::new(*ty, value)).collect();
+    let (Some(path), Some(values)) = (warninglists(), values()) else {
+        return;
+    };
+    let queries: Vec<Query<'_>> = values
+        .iter()
+        .map(|(ty, value)| Query::new(*ty, value))
+        .collect();
     let mut group = c.benchmark_group("warninglist/check");
     group.sample_size(10);
     group.throughput(Throughput::Elements(queries.len() as u64));
-    for (mode, improvements) in [("misp", Improvements::MISP), ("improved", Improvements::all())] {
+    for (mode, improvements) in [
+        ("misp", Improvements::MISP),
+        ("improved", Improvements::all()),
+    ] {
         let matcher = load(&path, improvements);
         group.bench_function(BenchmarkId::new("one-core", mode), |b| {
             let mut hits = Vec::new();
@@ -139,9 +160,16 @@ fn bench_check(c: &mut Criterion) {
         let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() else {
             continue;
         };
-        group.bench_function(BenchmarkId::new("misp", format!("{threads}-threads")), |b| {
-            b.iter(|| pool.install(|| black_box(matcher.check_batch(&queries, ToIdsGate::Off).hit_count())));
-        });
+        group.bench_function(
+            BenchmarkId::new("misp", format!("{threads}-threads")),
+            |b| {
+                b.iter(|| {
+                    pool.install(|| {
+                        black_box(matcher.check_batch(&queries, ToIdsGate::Off).hit_count())
+                    })
+                });
+            },
+        );
     }
     group.finish();
 }

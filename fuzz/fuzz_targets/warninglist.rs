@@ -39,10 +39,18 @@ fuzz_target!(|data: &[u8]| {
         let single = matcher.check_query(Query::new(ty, value), ToIdsGate::Off);
         assert!(single.len() <= matcher.list_count());
         for pair in single.windows(2) {
-            assert!(pair[0].list_name < pair[1].list_name, "sorted, one hit per list");
+            assert!(
+                pair[0].list_name < pair[1].list_name,
+                "sorted, one hit per list"
+            );
         }
         for hit in &single {
-            assert!(value == hit.value || value.split_once('|').is_some_and(|(a, b)| hit.value == a || hit.value == b));
+            assert!(
+                value == hit.value
+                    || value
+                        .split_once('|')
+                        .is_some_and(|(a, b)| hit.value == a || hit.value == b)
+            );
         }
         let batch = matcher.check_batch(&[Query::new(ty, value)], ToIdsGate::Off);
         assert_eq!(batch.get(0), &single[..]);
@@ -56,7 +64,9 @@ fuzz_target!(|data: &[u8]| {
         if runtime.add_list(list.clone()).is_ok() {
             let again = runtime.check_query(Query::new(ty, value), ToIdsGate::Off);
             let names = |hits: &[misp_correlate::warninglist::Hit<'_>]| -> Vec<String> {
-                hits.iter().map(|h| format!("{}={}@{}", h.list_name, h.matched, h.value)).collect()
+                hits.iter()
+                    .map(|h| format!("{}={}@{}", h.list_name, h.matched, h.value))
+                    .collect()
             };
             assert_eq!(names(&again), names(&single));
         }

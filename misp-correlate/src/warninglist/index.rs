@@ -577,7 +577,9 @@ struct SubstringDraft {
 }
 
 fn build_substrings(lists: &[(ListId, &Warninglist)]) -> Result<Vec<SubstringDraft>> {
-    let mut groups: Vec<(Vec<String>, Vec<(ListId, &Warninglist)>)> = Vec::new();
+    // (type gate, lists with that gate)
+    type Group<'l> = (Vec<String>, Vec<(ListId, &'l Warninglist)>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for (id, list) in lists
         .iter()
         .filter(|(_, l)| l.list_type() == ListType::Substring)

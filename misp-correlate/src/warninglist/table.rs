@@ -330,10 +330,7 @@ impl KeyTableBuilder {
             let key = key_of(p.start, p.len);
             let tag = tag_of(p.hash);
             let mut at = p.hash as usize & mask;
-            loop {
-                let (Some(t), Some(slot)) = (tags.get_mut(at), slots.get_mut(at)) else {
-                    break;
-                };
+            while let (Some(t), Some(slot)) = (tags.get_mut(at), slots.get_mut(at)) {
                 if *t == 0 {
                     *t = tag;
                     *slot = Slot {
