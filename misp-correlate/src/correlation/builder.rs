@@ -32,6 +32,7 @@ use super::engine::{AttrRec, BIG, Config, Engine, Posting, flag, types};
 use super::exclusion::match_key;
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
+use super::attr_ids::NumIndex;
 use super::intern::{Canon, Hasher, NONE, SHARDS, Shard, SlotRef, Tag, sid, split};
 use super::net::{CidrKey, IpKey};
 use crate::{Error, Result};
@@ -101,7 +102,7 @@ struct PendingReject {
 struct DoneChunk {
     first_slot: u32,
     recs: Vec<AttrRec>,
-    ext: Vec<u32>,
+    ext: Vec<u64>,
     diffs: Vec<(u32, [u32; 2])>,
     rejected: Vec<PendingReject>,
     /// Slots whose identity an earlier slot already has.
@@ -453,13 +454,19 @@ impl EngineBuilder {
 /// A value half: its match key and its normalised value.
 type Half<'a> = (std::borrow::Cow<'a, str>, &'a str);
 
+/// One string of a chunk to intern: its hash, its item and which string
+/// of the item it is (0 key1, 1 value1, 2 key2, 3 value2, 4 identity).
+#[derive(Debug, Clone, Copy)]
+struct Request {
+    hash: u64,
+    item: u32,
+    which: u8,
+}
+
 /// Normalises, keys and interns one chunk.
 fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
     let n = chunk.items.len();
-    let mut out = DoneChunk {
-        first_slot: chunk.first_slot,
-        ..DoneChunk::default()
-    };
+    let mut out = DoneChunk { first_slot: chunk.first_slot, ..DoneChunk::default() };
     // Normalise.
     let norms: Vec<std::result::Result<NormalizedValue, String>> = chunk
         .items
@@ -474,81 +481,78 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
         .map(|nv| match nv {
             Ok(v) => {
                 let v1 = v.value1();
-                let h2 = v
-                    .value2()
-                    .filter(|s| !s.is_empty())
-                    .map(|v2| (match_key(v2), v2));
+                let h2 = v.value2().filter(|s| !s.is_empty()).map(|v2| (match_key(v2), v2));
                 [Some((match_key(v1), v1)), h2]
             }
             Err(_) => [None, None],
         })
         .collect();
-    // String requests: (shard, item, which). which: 0 k1, 1 v1, 2 k2, 3 v2, 4 id.
-    let mut reqs: Vec<(u64, u32, u8)> = Vec::with_capacity(n * 2);
     let canon_of = |i: usize, which: u8| -> Option<Canon<'_>> {
-        let it = chunk.items.get(i)?;
-        match which {
-            4 => Some(match it.id {
-                RawId::Num(x) => Canon::num(x),
-                RawId::Str(a, b) => Canon::raw(chunk.text((a, b))),
-            }),
-            w => {
-                let (key, value) = halves.get(i)?.get(usize::from(w / 2))?.as_ref()?;
-                Some(if w % 2 == 0 {
-                    Canon::text(key)
-                } else {
-                    Canon::text(value)
-                })
-            }
+        if which == 4 {
+            return match chunk.items.get(i)?.id {
+                RawId::Str(a, b) => Some(Canon::raw(chunk.text((a, b)))),
+                RawId::Num(_) => None,
+            };
         }
+        let (key, value) = halves.get(i)?.get(usize::from(which / 2))?.as_ref()?;
+        Some(if which % 2 == 0 { Canon::text(key) } else { Canon::text(value) })
     };
+    // The strings to intern, counted per shard.
+    let mut reqs: Vec<Request> = Vec::with_capacity(n * 2);
+    let mut per_shard = [0u32; SHARDS];
     for (i, h) in halves.iter().enumerate() {
         if h[0].is_none() {
             continue;
         }
+        let mut ask = |which: u8| {
+            if let Some(c) = canon_of(i, which) {
+                let hash = shared.hasher.hash(&c);
+                per_shard[Hasher::shard_of(hash)] += 1;
+                reqs.push(Request { hash, item: i as u32, which });
+            }
+        };
         for (half, entry) in h.iter().enumerate() {
             if let Some((key, value)) = entry {
                 let w = (half * 2) as u8;
-                if let Some(c) = canon_of(i, w) {
-                    reqs.push((shared.hasher.hash(&c), i as u32, w));
-                }
+                ask(w);
                 if key != value {
-                    if let Some(c) = canon_of(i, w + 1) {
-                        reqs.push((shared.hasher.hash(&c), i as u32, w + 1));
-                    }
+                    ask(w + 1);
                 }
             }
         }
-        if let Some(c) = canon_of(i, 4) {
-            reqs.push((shared.hasher.hash(&c), i as u32, 4));
-        }
+        ask(4);
     }
-    // Group by shard (stable, so ids stay in input order within a shard).
-    reqs.sort_by_key(|r| Hasher::shard_of(r.0));
+    // Counting sort by shard (stable: identities keep input order).
+    let mut starts = [0usize; SHARDS + 1];
+    for (k, c) in per_shard.iter().enumerate() {
+        starts[k + 1] = starts[k] + *c as usize;
+    }
+    let mut fill = starts;
+    let mut order = vec![0u32; reqs.len()];
+    for (r, req) in reqs.iter().enumerate() {
+        let k = Hasher::shard_of(req.hash);
+        if let Some(o) = order.get_mut(fill[k]) {
+            *o = r as u32;
+        }
+        fill[k] += 1;
+    }
     let mut got: Vec<[u32; 5]> = vec![[NONE; 5]; n];
     let rehash = |t: Tag, b: &[u8]| shared.hasher.hash_stored(t, b);
-    let mut start = 0;
-    while start < reqs.len() {
-        let shard = Hasher::shard_of(reqs.get(start).map_or(0, |r| r.0));
-        let end = start
-            + reqs.get(start..).map_or(0, |rest| {
-                rest.iter()
-                    .take_while(|r| Hasher::shard_of(r.0) == shard)
-                    .count()
-            });
-        let group = reqs.get(start..end).unwrap_or(&[]);
+    for shard in 0..SHARDS {
+        let group = order.get(starts[shard]..starts[shard + 1]).unwrap_or(&[]);
+        if group.is_empty() {
+            continue;
+        }
         let (Some(key_shard), Some(id_shard)) = (shared.keys.get(shard), shared.ids.get(shard))
         else {
-            start = end.max(start + 1);
             continue;
         };
         let (mut keys, mut ids) = (None, None);
-        for &(hash, i, w) in group {
-            let Some(c) = canon_of(i as usize, w) else {
-                continue;
-            };
-            let slot = chunk.first_slot + i;
-            let id = if w == 4 {
+        for &r in group {
+            let Some(&Request { hash, item, which }) = reqs.get(r as usize) else { continue };
+            let Some(c) = canon_of(item as usize, which) else { continue };
+            let slot = chunk.first_slot + item;
+            let local = if which == 4 {
                 let s = ids.get_or_insert_with(|| lock(id_shard));
                 let (local, _) = s.intern(hash, &c, &rehash)?;
                 if let Some(p) = s.payload.get_mut(local as usize) {
@@ -566,14 +570,10 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
                 let s = keys.get_or_insert_with(|| lock(key_shard));
                 s.intern(hash, &c, &rehash)?.0
             };
-            if let Some(g) = got
-                .get_mut(i as usize)
-                .and_then(|g| g.get_mut(usize::from(w)))
-            {
-                *g = sid(shard, id);
+            if let Some(g) = got.get_mut(item as usize).and_then(|g| g.get_mut(usize::from(which))) {
+                *g = sid(shard, local);
             }
         }
-        start = end.max(start + 1);
     }
     // Records.
     out.recs.reserve_exact(n);
@@ -581,9 +581,14 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
     for (i, it) in chunk.items.iter().enumerate() {
         let slot = chunk.first_slot + i as u32;
         let g = got.get(i).copied().unwrap_or([NONE; 5]);
+        let (ext, ext_flag) = match it.id {
+            RawId::Num(x) => (x, 0),
+            RawId::Str(..) => (u64::from(g[4]), flag::EXT_STR),
+        };
+        out.ext.push(ext);
         match norms.get(i) {
             Some(Ok(nv)) => {
-                let mut flags = it.flags | flag::LIVE;
+                let mut flags = it.flags | flag::LIVE | ext_flag;
                 if g[1] != NONE {
                     flags |= flag::DIFF1;
                 }
@@ -606,7 +611,6 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
                     distribution: it.distribution,
                     flags,
                 });
-                out.ext.push(g[4]);
             }
             other => {
                 let reason = match other {
@@ -624,13 +628,9 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
                     value: chunk.text(it.value).to_owned(),
                     reason,
                 });
-                out.recs.push(AttrRec {
-                    flags: 0,
-                    k1: NONE,
-                    k2: NONE,
-                    ..dead(it)
-                });
-                out.ext.push(NONE);
+                // Dead, but keeps the kind of identity (for the numeric
+                // index's ascending check).
+                out.recs.push(AttrRec { flags: ext_flag, ..dead(it) });
             }
         }
     }
@@ -671,6 +671,15 @@ fn finish(
         };
         (p.slot, rej)
     }));
+    // Numeric identities: index, and find the repeated ones.
+    let (nums, repeated) = {
+        let attrs = &engine.attrs;
+        let is_num = |s: usize| attrs.get(s).is_some_and(|r| !r.has(flag::EXT_STR));
+        let live = |s: usize| attrs.get(s).is_some_and(|r| r.has(flag::LIVE));
+        NumIndex::build(&engine.ext, is_num, live)
+    };
+    engine.nums = nums;
+    losers.extend(repeated);
     losers.sort_unstable();
     losers.dedup();
     for &s in &losers {
@@ -693,10 +702,7 @@ fn finish(
             },
         ));
         if let Some(rec) = engine.attrs.get_mut(s as usize) {
-            rec.flags = 0;
-        }
-        if let Some(e) = engine.ext.get_mut(s as usize) {
-            *e = NONE;
+            rec.flags &= flag::EXT_STR;
         }
         engine.diffs.remove(&s);
     }

@@ -14,7 +14,6 @@
 //! * lower-case hex strings of the lengths of MISP's hash types (md5,
 //!   sha1, sha224, sha256, sha384, sha512: 32 to 128 digits) are stored
 //!   as fixed-size binary (half the bytes);
-//! * numeric identities are stored as their 8 big-endian bytes;
 //! * everything else is stored as its UTF-8 bytes.
 //!
 //! The tag is part of equality, so a hash and a string that happens to
@@ -57,17 +56,11 @@ pub(crate) enum Tag {
     Raw = 0,
     /// Lower-case hex, stored as binary.
     Hex = 1,
-    /// A numeric identity, 8 big-endian bytes.
-    Num = 2,
 }
 
 impl Tag {
     fn from_bits(bits: u32) -> Tag {
-        match bits {
-            1 => Tag::Hex,
-            2 => Tag::Num,
-            _ => Tag::Raw,
-        }
+        if bits == 1 { Tag::Hex } else { Tag::Raw }
     }
 }
 
@@ -110,16 +103,6 @@ impl<'a> Canon<'a> {
         }
     }
 
-    /// The canonical encoding of a numeric identity.
-    pub(crate) fn num(n: u64) -> Canon<'static> {
-        let mut buf = [0u8; 64];
-        buf[..8].copy_from_slice(&n.to_be_bytes());
-        Canon {
-            tag: Tag::Num,
-            bytes: CanonBytes::Packed { buf, len: 8 },
-        }
-    }
-
     /// The canonical encoding of a string identity (never packed).
     pub(crate) fn raw(s: &'a str) -> Canon<'a> {
         Canon {
@@ -144,20 +127,15 @@ fn hex_val(c: u8) -> u8 {
     }
 }
 
-/// A stored string, decoded.
+/// A stored string: its bytes and how they encode the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stored<'a> {
-    /// Text (raw or packed hex).
-    Text(&'a [u8], Tag),
-    /// A numeric identity.
-    Num(u64),
-}
+pub(crate) struct Stored<'a>(pub(crate) &'a [u8], pub(crate) Tag);
 
 impl<'a> Stored<'a> {
-    /// The text form (hex expanded). Numeric identities print in decimal.
+    /// The text form (hex expanded).
     pub(crate) fn to_text(self) -> Cow<'a, str> {
         match self {
-            Stored::Text(b, Tag::Hex) => {
+            Stored(b, Tag::Hex) => {
                 const DIGITS: &[u8; 16] = b"0123456789abcdef";
                 let mut s = String::with_capacity(b.len() * 2);
                 for &x in b {
@@ -166,16 +144,15 @@ impl<'a> Stored<'a> {
                 }
                 Cow::Owned(s)
             }
-            Stored::Text(b, _) => String::from_utf8_lossy(b),
-            Stored::Num(n) => Cow::Owned(n.to_string()),
+            Stored(b, Tag::Raw) => String::from_utf8_lossy(b),
         }
     }
 
-    /// The raw text, when it is stored as text (not packed, not numeric).
+    /// The text, when it is stored as is (not packed).
     pub(crate) fn as_raw_str(self) -> Option<&'a str> {
         match self {
-            Stored::Text(b, Tag::Raw) => std::str::from_utf8(b).ok(),
-            _ => None,
+            Stored(b, Tag::Raw) => std::str::from_utf8(b).ok(),
+            Stored(_, Tag::Hex) => None,
         }
     }
 }
@@ -277,22 +254,13 @@ impl<T: Default> Shard<T> {
     /// The stored string with local id `local`.
     pub(crate) fn get(&self, local: u32) -> Stored<'_> {
         let Some(sp) = self.spans.get(local as usize) else {
-            return Stored::Text(&[], Tag::Raw);
+            return Stored(&[], Tag::Raw);
         };
         let b = self
             .arena
             .get(sp.offset as usize..sp.offset as usize + sp.len())
             .unwrap_or(&[]);
-        match sp.tag() {
-            Tag::Num => {
-                let mut n = [0u8; 8];
-                if b.len() == 8 {
-                    n.copy_from_slice(b);
-                }
-                Stored::Num(u64::from_be_bytes(n))
-            }
-            t => Stored::Text(b, t),
-        }
+        Stored(b, sp.tag())
     }
 }
 
@@ -375,7 +343,7 @@ impl<T: Default> Interner<T> {
         let (shard, local) = split(id);
         match self.shards.get(shard) {
             Some(s) => s.get(local),
-            None => Stored::Text(&[], Tag::Raw),
+            None => Stored(&[], Tag::Raw),
         }
     }
 
@@ -402,13 +370,11 @@ mod tests {
         let md5 = "d41d8cd98f00b204e9800998ecf8427e";
         let a = i.intern(&Canon::text("hello")).unwrap();
         let b = i.intern(&Canon::text(md5)).unwrap();
-        let c = i.intern(&Canon::num(42)).unwrap();
         assert_eq!(i.intern(&Canon::text("hello")).unwrap(), a);
         assert_eq!(i.find(&Canon::text(md5)), Some(b));
         assert_eq!(i.get(a).to_text(), "hello");
         assert_eq!(i.get(b).to_text(), md5);
-        assert!(matches!(i.get(b), Stored::Text(bytes, Tag::Hex) if bytes.len() == 16));
-        assert_eq!(i.get(c), Stored::Num(42));
+        assert!(matches!(i.get(b), Stored(bytes, Tag::Hex) if bytes.len() == 16));
         assert_eq!(i.find(&Canon::text("nope")), None);
     }
 
@@ -425,9 +391,6 @@ mod tests {
         let packed_bytes = String::from_utf8_lossy(&[0xd4u8, 0x1d][..]).into_owned();
         let c = i.intern(&Canon::raw(&packed_bytes)).unwrap();
         assert_ne!(c, b);
-        let n = i.intern(&Canon::num(7)).unwrap();
-        let s = i.intern(&Canon::raw("7")).unwrap();
-        assert_ne!(n, s);
     }
 
     #[test]

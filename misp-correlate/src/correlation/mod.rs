@@ -151,6 +151,7 @@
 //! `benches/benches/correlation.rs` for measured figures.
 
 mod acl;
+mod attr_ids;
 mod builder;
 mod counts;
 mod engine;

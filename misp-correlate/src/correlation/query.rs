@@ -810,7 +810,7 @@ mod tests {
         }
         e.add_attribute(&AttributeInput::new("a1", "e1", ty("domain"), "x.com"))
             .unwrap();
-        e.add_attribute(&AttributeInput::new("a2", "e2", ty("hostname"), "X.com"))
+        e.add_attribute(&AttributeInput::new("a2", "e2", ty("text"), "X.com"))
             .unwrap();
         e.add_attribute(&AttributeInput::new("a3", "e3", ty("text"), "x.com"))
             .unwrap();
