@@ -726,3 +726,50 @@ fn values_are_normalised_before_keys() {
     let err = e.add_attribute(&AttributeInput::new("bad", "e0", ty("ip-src"), "010.1.2.3")).unwrap_err();
     assert!(err.to_string().contains("IP address has an invalid format"), "{err}");
 }
+
+#[test]
+fn long_postings_count_events_incrementally_and_in_bulk() {
+    // 120 attributes on one key over 12 events (10 each): every attribute
+    // sees 110 others. Long postings keep per-event counts; the result
+    // must not depend on how the engine got there.
+    let build = |limit: Option<u32>| {
+        let mut b = EngineBuilder::with_config(Config { limit, ..Config::default() });
+        for e in 0..12u64 {
+            b.add_event(&EventInput::new(e)).unwrap();
+        }
+        for i in 0..120u64 {
+            b.add(&AttributeInput::new(i, i % 12, ty("text"), "hot")).unwrap();
+        }
+        b.build().unwrap().engine
+    };
+    let pairs = |n: u64, per_event: u64| (n * n - (n / per_event) * per_event * per_event) / 2;
+    let mut bulk = build(Some(110));
+    assert_eq!(bulk.summary().exact, pairs(120, 10));
+    bulk.set_limit(Some(109));
+    assert_eq!(bulk.summary().exact, 0);
+    assert_eq!(bulk.over_correlating()[0].count, 120);
+    // Remove down to 3 per event (36), then 1 per event for 4 events.
+    for i in 36..120u64 {
+        bulk.remove_attribute(Id::Num(i)).unwrap();
+    }
+    assert_eq!(bulk.summary().exact, pairs(36, 3));
+    let mut inc = Engine::new(Config { limit: Some(109), ..Config::default() }).unwrap();
+    for i in (0..36u64).rev() {
+        if i < 12 {
+            inc.add_event(&EventInput::new(i)).unwrap();
+        }
+        inc.add_attribute(&AttributeInput::new(i, i % 12, ty("text"), "hot")).unwrap();
+    }
+    assert_eq!(inc.summary(), bulk.summary());
+    for i in 36..120u64 {
+        inc.add_attribute(&AttributeInput::new(i, i % 12, ty("text"), "hot")).unwrap();
+    }
+    let full = build(Some(109));
+    assert_eq!(inc.summary(), full.summary());
+    assert_eq!(inc.over_correlating(), full.over_correlating());
+    // Numeric identities found whichever way they were added.
+    assert_eq!(inc.attribute(Id::Num(119)).unwrap().event(), Id::Num(11));
+    assert!(bulk.attribute(Id::Num(119)).is_none());
+    bulk.add_attribute(&AttributeInput::new(119u64, 0u64, ty("text"), "again")).unwrap();
+    assert_eq!(bulk.attribute(Id::Num(119)).unwrap().value1(), "again");
+}

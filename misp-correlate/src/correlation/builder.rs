@@ -37,8 +37,9 @@ use super::intern::{Canon, Hasher, NONE, SHARDS, Shard, SlotRef, Tag, sid, split
 use super::net::{CidrKey, IpKey};
 use crate::{Error, Result};
 
-/// Attributes per chunk handed to the pool.
-pub const CHUNK: usize = 16 * 1024;
+/// Attributes per chunk handed to the pool (one page of the engine's
+/// per-attribute columns).
+pub const CHUNK: usize = super::paged::PAGE;
 
 /// An attribute's identity inside a chunk.
 #[derive(Debug, Clone, Copy)]
@@ -173,6 +174,8 @@ pub struct EngineBuilder {
     /// Rejections found on the calling thread (unknown types, repeated
     /// events), with the slot that was next at the time (for ordering).
     rejected: Vec<(u32, Rejected)>,
+    /// The event of the previous attribute.
+    last_event: Option<(Ident, u32)>,
 }
 
 impl Default for EngineBuilder {
@@ -206,6 +209,7 @@ impl EngineBuilder {
             next_slot: 0,
             max_inflight: 2 * rayon::current_num_threads().max(1),
             rejected: Vec::new(),
+            last_event: None,
         }
     }
 
@@ -312,7 +316,15 @@ impl EngineBuilder {
                 "too many attributes for one engine".into(),
             ));
         }
-        let event = self.engine.event_slot(input.event);
+        // Consecutive attributes usually share their event.
+        let event = match &self.last_event {
+            Some((id, e)) if id.as_id() == input.event => *e,
+            _ => {
+                let e = self.engine.event_slot(input.event);
+                self.last_event = Some((input.event.to_ident(), e));
+                e
+            }
+        };
         let object = match input.object {
             Some(o) => self.engine.object_slot(o),
             None => NONE,
@@ -434,14 +446,11 @@ impl EngineBuilder {
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         done.sort_unstable_by_key(|d| d.first_slot);
-        let total: usize = done.iter().map(|d| d.recs.len()).sum();
-        engine.attrs.reserve_exact(total);
-        engine.ext.reserve_exact(total);
         let mut pending = Vec::new();
         let mut losers = Vec::new();
         for d in done {
-            engine.attrs.extend_from_slice(&d.recs);
-            engine.ext.extend_from_slice(&d.ext);
+            engine.attrs.push_page(d.recs);
+            engine.ext.push_page(d.ext);
             engine.diffs.extend(d.diffs);
             pending.extend(d.rejected);
             losers.extend(d.losers);
@@ -454,13 +463,21 @@ impl EngineBuilder {
 /// A value half: its match key and its normalised value.
 type Half<'a> = (std::borrow::Cow<'a, str>, &'a str);
 
-/// One string of a chunk to intern: its hash, its item and which string
-/// of the item it is (0 key1, 1 value1, 2 key2, 3 value2, 4 identity).
+/// One string of a chunk to intern: its hash, its text, its item and
+/// which string of the item it is (0 key1, 1 value1, 2 key2, 3 value2,
+/// 4 identity).
 #[derive(Debug, Clone, Copy)]
-struct Request {
+struct Request<'a> {
     hash: u64,
+    text: &'a str,
     item: u32,
     which: u8,
+}
+
+impl<'a> Request<'a> {
+    fn canon(&self) -> Canon<'a> {
+        if self.which == 4 { Canon::raw(self.text) } else { Canon::text(self.text) }
+    }
 }
 
 /// Normalises, keys and interns one chunk.
@@ -487,59 +504,58 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
             Err(_) => [None, None],
         })
         .collect();
-    let canon_of = |i: usize, which: u8| -> Option<Canon<'_>> {
-        if which == 4 {
-            return match chunk.items.get(i)?.id {
-                RawId::Str(a, b) => Some(Canon::raw(chunk.text((a, b)))),
-                RawId::Num(_) => None,
-            };
-        }
-        let (key, value) = halves.get(i)?.get(usize::from(which / 2))?.as_ref()?;
-        Some(if which % 2 == 0 { Canon::text(key) } else { Canon::text(value) })
-    };
     // The strings to intern, counted per shard.
-    let mut reqs: Vec<Request> = Vec::with_capacity(n * 2);
-    let mut per_shard = [0u32; SHARDS];
-    for (i, h) in halves.iter().enumerate() {
+    let mut reqs: Vec<Request<'_>> = Vec::with_capacity(n * 2);
+    let mut per_shard = [0usize; SHARDS];
+    for (i, (h, it)) in halves.iter().zip(&chunk.items).enumerate() {
         if h[0].is_none() {
             continue;
         }
-        let mut ask = |which: u8| {
-            if let Some(c) = canon_of(i, which) {
-                let hash = shared.hasher.hash(&c);
-                per_shard[Hasher::shard_of(hash)] += 1;
-                reqs.push(Request { hash, item: i as u32, which });
-            }
+        let mut ask = |r: &mut Request<'_>| {
+            r.hash = shared.hasher.hash(&r.canon());
+            per_shard[Hasher::shard_of(r.hash)] += 1;
         };
+        let item = i as u32;
         for (half, entry) in h.iter().enumerate() {
             if let Some((key, value)) = entry {
-                let w = (half * 2) as u8;
-                ask(w);
+                let which = (half * 2) as u8;
+                let mut r = Request { hash: 0, text: key, item, which };
+                ask(&mut r);
+                reqs.push(r);
                 if key != value {
-                    ask(w + 1);
+                    let mut r = Request { hash: 0, text: value, item, which: which + 1 };
+                    ask(&mut r);
+                    reqs.push(r);
                 }
             }
         }
-        ask(4);
+        if let RawId::Str(a, b) = it.id {
+            let mut r = Request { hash: 0, text: chunk.text((a, b)), item, which: 4 };
+            ask(&mut r);
+            reqs.push(r);
+        }
     }
     // Counting sort by shard (stable: identities keep input order).
     let mut starts = [0usize; SHARDS + 1];
     for (k, c) in per_shard.iter().enumerate() {
-        starts[k + 1] = starts[k] + *c as usize;
+        starts[k + 1] = starts[k] + c;
     }
-    let mut fill = starts;
-    let mut order = vec![0u32; reqs.len()];
-    for (r, req) in reqs.iter().enumerate() {
-        let k = Hasher::shard_of(req.hash);
-        if let Some(o) = order.get_mut(fill[k]) {
-            *o = r as u32;
+    let mut sorted: Vec<Request<'_>> = reqs.clone();
+    {
+        let mut fill = starts;
+        for req in &reqs {
+            let k = Hasher::shard_of(req.hash);
+            if let Some(o) = sorted.get_mut(fill[k]) {
+                *o = *req;
+            }
+            fill[k] += 1;
         }
-        fill[k] += 1;
     }
+    drop(reqs);
     let mut got: Vec<[u32; 5]> = vec![[NONE; 5]; n];
     let rehash = |t: Tag, b: &[u8]| shared.hasher.hash_stored(t, b);
     for shard in 0..SHARDS {
-        let group = order.get(starts[shard]..starts[shard + 1]).unwrap_or(&[]);
+        let group = sorted.get(starts[shard]..starts[shard + 1]).unwrap_or(&[]);
         if group.is_empty() {
             continue;
         }
@@ -548,13 +564,12 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
             continue;
         };
         let (mut keys, mut ids) = (None, None);
-        for &r in group {
-            let Some(&Request { hash, item, which }) = reqs.get(r as usize) else { continue };
-            let Some(c) = canon_of(item as usize, which) else { continue };
-            let slot = chunk.first_slot + item;
-            let local = if which == 4 {
+        for r in group {
+            let c = r.canon();
+            let slot = chunk.first_slot + r.item;
+            let local = if r.which == 4 {
                 let s = ids.get_or_insert_with(|| lock(id_shard));
-                let (local, _) = s.intern(hash, &c, &rehash)?;
+                let (local, _) = s.intern(r.hash, &c, &rehash)?;
                 if let Some(p) = s.payload.get_mut(local as usize) {
                     if p.0 == NONE {
                         p.0 = slot;
@@ -568,9 +583,11 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
                 local
             } else {
                 let s = keys.get_or_insert_with(|| lock(key_shard));
-                s.intern(hash, &c, &rehash)?.0
+                s.intern(r.hash, &c, &rehash)?.0
             };
-            if let Some(g) = got.get_mut(item as usize).and_then(|g| g.get_mut(usize::from(which))) {
+            if let Some(g) =
+                got.get_mut(r.item as usize).and_then(|g| g.get_mut(usize::from(r.which)))
+            {
                 *g = sid(shard, local);
             }
         }
@@ -672,12 +689,7 @@ fn finish(
         (p.slot, rej)
     }));
     // Numeric identities: index, and find the repeated ones.
-    let (nums, repeated) = {
-        let attrs = &engine.attrs;
-        let is_num = |s: usize| attrs.get(s).is_some_and(|r| !r.has(flag::EXT_STR));
-        let live = |s: usize| attrs.get(s).is_some_and(|r| r.has(flag::LIVE));
-        NumIndex::build(&engine.ext, is_num, live)
-    };
+    let (nums, repeated) = NumIndex::build(&engine.ext, &engine.attrs);
     engine.nums = nums;
     losers.extend(repeated);
     losers.sort_unstable();
@@ -726,33 +738,29 @@ fn finish(
     engine.live = live;
 
     // Keys.
-    let wanted: Vec<u16> = {
+    let wanted: Vec<Vec<u16>> = {
         let e = &*engine;
-        (0..e.attrs.len() as u32)
-            .into_par_iter()
-            .map(|s| e.wanted(s))
+        e.attrs
+            .par_pages()
+            .map(|(first, page)| (0..page.len()).map(|j| e.wanted((first + j) as u32)).collect())
             .collect()
     };
-    engine
-        .attrs
-        .par_iter_mut()
-        .zip(wanted.par_iter())
-        .for_each(|(r, &w)| r.flags |= w);
+    engine.attrs.par_pages_mut().zip(wanted.par_iter()).for_each(|((_, page), w)| {
+        for (r, &w) in page.iter_mut().zip(w) {
+            r.flags |= w;
+        }
+    });
     drop(wanted);
 
-    // Postings: partition (key, slot) by shard per slot range, then fill
-    // each shard from the ranges in order.
-    let n = engine.attrs.len();
-    let ranges = (rayon::current_num_threads() * 8).max(1);
-    let step = n.div_ceil(ranges).max(1);
+    // Postings: partition (key, slot) by shard per page, then fill each
+    // shard from the pages in order (so postings come out sorted).
     let buckets: Vec<Vec<Vec<(u32, u32)>>> = engine
         .attrs
-        .par_chunks(step)
-        .enumerate()
-        .map(|(ci, chunk)| {
+        .par_pages()
+        .map(|(first, page)| {
             let mut b: Vec<Vec<(u32, u32)>> = vec![Vec::new(); SHARDS];
-            for (j, r) in chunk.iter().enumerate() {
-                let slot = (ci * step + j) as u32;
+            for (j, r) in page.iter().enumerate() {
+                let slot = (first + j) as u32;
                 for k in r.keys() {
                     let (shard, local) = split(k);
                     if let Some(v) = b.get_mut(shard) {
@@ -773,7 +781,7 @@ fn finish(
             for range in &buckets {
                 for &(local, slot) in range.get(shard).map_or(&[][..], |v| v.as_slice()) {
                     if let Some(p) = s.payload.get_mut(local as usize) {
-                        p.push(slot);
+                        p.insert(slot);
                     }
                 }
             }
@@ -783,6 +791,7 @@ fn finish(
                 .filter(|(_, p)| p.len() > BIG)
                 .map(|(local, p)| {
                     let events = p
+                        .as_slice()
                         .iter()
                         .map(|&x| attrs.get(x as usize).map_or(NONE, |r| r.event));
                     (sid(shard, local as u32), EventCounts::from_events(events))

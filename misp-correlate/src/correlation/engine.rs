@@ -35,6 +35,7 @@ use smallvec::SmallVec;
 
 use super::acl::{AclMode, Resolved, Viewer, open_level};
 use super::attr_ids::NumIndex;
+use super::paged::Paged;
 use super::counts::{EventCounts, SetStats};
 use super::exclusion::{Exclusions, match_key};
 use super::fuzzy::FuzzyGraph;
@@ -45,8 +46,7 @@ use super::net::{Addr, CidrIndex, CidrKey, IpKey, Net};
 use super::query::Summary;
 use crate::{Error, Result};
 
-/// A key's posting: the sorted slots of the attributes that have it.
-pub(crate) type Posting = SmallVec<[u32; 4]>;
+pub(crate) use super::posting::Posting;
 
 /// Postings longer than this keep incremental per-event counts.
 pub(crate) const BIG: usize = 64;
@@ -247,10 +247,10 @@ pub struct Engine {
     pub(crate) exclusions: Exclusions,
     pub(crate) keys: Interner<Posting>,
     pub(crate) ids: Interner<SlotRef>,
-    pub(crate) attrs: Vec<AttrRec>,
+    pub(crate) attrs: Paged<AttrRec>,
     /// Slot → the attribute's identity: the number, or the string id in
     /// `ids` (flag `EXT_STR`).
-    pub(crate) ext: Vec<u64>,
+    pub(crate) ext: Paged<u64>,
     /// Numeric identities → slots.
     pub(crate) nums: NumIndex,
     /// Slot → string ids of value1/value2 when they differ from their keys.
@@ -300,8 +300,8 @@ impl Engine {
             exclusions: Exclusions::new(),
             keys: Interner::new(hasher.clone()),
             ids: Interner::new(hasher.clone()),
-            attrs: Vec::new(),
-            ext: Vec::new(),
+            attrs: Paged::default(),
+            ext: Paged::default(),
             nums: NumIndex::default(),
             diffs: AHashMap::new(),
             big: AHashMap::new(),
@@ -563,15 +563,7 @@ impl Engine {
         // Posting.
         let len = match self.keys.payload_mut(key) {
             Some(p) => {
-                match p.last() {
-                    Some(&last) if last > slot => {
-                        if let Err(i) = p.binary_search(&slot) {
-                            p.insert(i, slot);
-                        }
-                    }
-                    Some(&last) if last == slot => {}
-                    _ => p.push(slot),
-                }
+                p.insert(slot);
                 p.len()
             }
             None => return,
@@ -668,14 +660,9 @@ impl Engine {
         }
         let mut drop_big = false;
         if let Some(p) = self.keys.payload_mut(key) {
-            if let Ok(i) = p.binary_search(&slot) {
-                p.remove(i);
-            }
+            p.remove(slot);
             if p.len() < BIG / 2 {
                 drop_big = true;
-            }
-            if p.is_empty() {
-                *p = Posting::new();
             }
         }
         if let Some(b) = self.big.get_mut(&key) {
@@ -1202,15 +1189,18 @@ impl Engine {
     fn resync_all(&mut self) {
         use rayon::prelude::*;
         let this = &*self;
-        let changes: Vec<(u32, u16)> = (0..self.attrs.len() as u32)
-            .into_par_iter()
-            .filter_map(|s| {
-                let r = this.rec(s)?;
-                if !r.has(flag::LIVE) {
-                    return None;
-                }
-                let want = this.wanted(s);
-                (want != r.flags & (flag::IDX1 | flag::IDX2)).then_some((s, want))
+        let changes: Vec<(u32, u16)> = self
+            .attrs
+            .par_pages()
+            .flat_map_iter(|(first, page)| {
+                page.iter().enumerate().filter_map(move |(j, r)| {
+                    let s = (first + j) as u32;
+                    if !r.has(flag::LIVE) {
+                        return None;
+                    }
+                    let want = this.wanted(s);
+                    (want != r.flags & (flag::IDX1 | flag::IDX2)).then_some((s, want))
+                })
             })
             .collect();
         for (s, want) in changes {

@@ -173,11 +173,57 @@ impl Span {
     }
 }
 
+/// Bytes per arena page. Strings never straddle pages, so growing the
+/// arena never moves (copies) what is already stored.
+const PAGE: usize = 1 << 20;
+
+/// String bytes in pages of [`PAGE`] bytes, addressed by a `u32` offset
+/// (`page * PAGE + position`). A string longer than a page gets pages of
+/// its own (the first holds it all, the others stay empty).
+#[derive(Debug, Default)]
+struct Arena {
+    pages: Vec<Vec<u8>>,
+}
+
+impl Arena {
+    /// Stores `bytes`; returns their offset, or `None` past 4 GiB.
+    fn push(&mut self, bytes: &[u8]) -> Option<u32> {
+        let fits = self.pages.last().is_some_and(|p| p.capacity() - p.len() >= bytes.len());
+        if !fits {
+            let pages = bytes.len().div_ceil(PAGE).max(1);
+            if (self.pages.len() + pages) * PAGE > u32::MAX as usize {
+                return None;
+            }
+            self.pages.push(Vec::with_capacity(PAGE.max(bytes.len())));
+            for _ in 1..pages {
+                self.pages.push(Vec::new());
+            }
+            if pages > 1 {
+                // Write into the first page of the run.
+                let first = self.pages.len() - pages;
+                let page = self.pages.get_mut(first)?;
+                page.extend_from_slice(bytes);
+                return u32::try_from(first * PAGE).ok();
+            }
+        }
+        let index = self.pages.len() - 1;
+        let page = self.pages.last_mut()?;
+        let offset = index * PAGE + page.len();
+        page.extend_from_slice(bytes);
+        u32::try_from(offset).ok()
+    }
+
+    fn get(&self, offset: u32, len: usize) -> Option<&[u8]> {
+        let (page, at) = (offset as usize / PAGE, offset as usize % PAGE);
+        self.pages.get(page)?.get(at..at + len)
+    }
+}
+
 /// One shard: an arena of string bytes, the spans of its strings, a
 /// payload per string and a hash table of local ids.
 #[derive(Debug, Default)]
 pub(crate) struct Shard<T> {
-    arena: Vec<u8>,
+    arena: Arena,
     spans: Vec<Span>,
     /// Per-string payload, indexed by local id.
     pub(crate) payload: Vec<T>,
@@ -185,23 +231,19 @@ pub(crate) struct Shard<T> {
 }
 
 impl<T: Default> Shard<T> {
-    fn eq_at(arena: &[u8], spans: &[Span], local: u32, canon: &Canon<'_>) -> bool {
-        match spans.get(local as usize) {
-            Some(sp) => {
-                sp.tag() == canon.tag
-                    && arena
-                        .get(sp.offset as usize..sp.offset as usize + sp.len())
-                        .is_some_and(|b| b == canon.bytes())
-            }
-            None => false,
-        }
+    fn bytes_at<'a>(arena: &'a Arena, spans: &[Span], local: u32) -> Option<(Tag, &'a [u8])> {
+        let sp = spans.get(local as usize)?;
+        Some((sp.tag(), arena.get(sp.offset, sp.len())?))
     }
 
     /// The local id of `canon`, if interned.
     pub(crate) fn find(&self, hash: u64, canon: &Canon<'_>) -> Option<u32> {
         let (arena, spans) = (&self.arena, &self.spans);
+        let want = canon.bytes();
         self.table
-            .find(hash, |&l| Self::eq_at(arena, spans, l, canon))
+            .find(hash, |&l| {
+                Self::bytes_at(arena, spans, l).is_some_and(|(t, b)| t == canon.tag && b == want)
+            })
             .copied()
     }
 
@@ -219,48 +261,31 @@ impl<T: Default> Shard<T> {
         }
         let bytes = canon.bytes();
         let local = self.spans.len();
-        if local > MAX_LOCAL as usize {
+        if local > MAX_LOCAL as usize || bytes.len() > MAX_LEN {
             return Err(Error::InvalidArgument(
-                "too many distinct strings for one engine".into(),
+                "too many or too long distinct strings for one engine".into(),
             ));
         }
-        let offset = u32::try_from(self.arena.len())
-            .ok()
-            .filter(|o| o.checked_add(bytes.len() as u32).is_some() && bytes.len() <= MAX_LEN)
-            .ok_or_else(|| {
-                Error::InvalidArgument("string storage of one shard exceeds 4 GiB".into())
-            })?;
-        self.arena.extend_from_slice(bytes);
-        self.spans.push(Span {
-            offset,
-            len_tag: bytes.len() as u32 | ((canon.tag as u32) << 30),
-        });
+        let offset = self.arena.push(bytes).ok_or_else(|| {
+            Error::InvalidArgument("string storage of one shard exceeds 4 GiB".into())
+        })?;
+        self.spans.push(Span { offset, len_tag: bytes.len() as u32 | ((canon.tag as u32) << 30) });
         self.payload.push(T::default());
         let local = local as u32;
         let (arena, spans) = (&self.arena, &self.spans);
-        self.table
-            .insert_unique(hash, local, |&l| match spans.get(l as usize) {
-                Some(sp) => rehash(
-                    sp.tag(),
-                    arena
-                        .get(sp.offset as usize..sp.offset as usize + sp.len())
-                        .unwrap_or(&[]),
-                ),
-                None => 0,
-            });
+        self.table.insert_unique(hash, local, |&l| match Self::bytes_at(arena, spans, l) {
+            Some((t, b)) => rehash(t, b),
+            None => 0,
+        });
         Ok((local, true))
     }
 
     /// The stored string with local id `local`.
     pub(crate) fn get(&self, local: u32) -> Stored<'_> {
-        let Some(sp) = self.spans.get(local as usize) else {
-            return Stored(&[], Tag::Raw);
-        };
-        let b = self
-            .arena
-            .get(sp.offset as usize..sp.offset as usize + sp.len())
-            .unwrap_or(&[]);
-        Stored(b, sp.tag())
+        match Self::bytes_at(&self.arena, &self.spans, local) {
+            Some((t, b)) => Stored(b, t),
+            None => Stored(&[], Tag::Raw),
+        }
     }
 }
 
@@ -391,6 +416,19 @@ mod tests {
         let packed_bytes = String::from_utf8_lossy(&[0xd4u8, 0x1d][..]).into_owned();
         let c = i.intern(&Canon::raw(&packed_bytes)).unwrap();
         assert_ne!(c, b);
+    }
+
+    #[test]
+    fn long_strings_get_their_own_pages() {
+        let mut i: Interner<()> = Interner::new(Hasher::new());
+        let long = "x".repeat(PAGE * 2 + 5);
+        let a = i.intern(&Canon::text("before")).unwrap();
+        let b = i.intern(&Canon::text(&long)).unwrap();
+        let c = i.intern(&Canon::text("after")).unwrap();
+        assert_eq!(i.get(a).to_text(), "before");
+        assert_eq!(i.get(b).to_text(), long);
+        assert_eq!(i.get(c).to_text(), "after");
+        assert_eq!(i.find(&Canon::text(&long)), Some(b));
     }
 
     #[test]

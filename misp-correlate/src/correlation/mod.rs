@@ -161,6 +161,8 @@ mod id;
 mod input;
 mod intern;
 mod net;
+mod paged;
+mod posting;
 mod query;
 
 pub use acl::{AclMode, Viewer};

@@ -697,9 +697,9 @@ impl Engine {
         };
         let eligible = self
             .attrs
-            .par_iter()
-            .filter(|r| r.has(flag::LIVE) && self.eligible(r))
-            .count() as u64;
+            .par_pages()
+            .map(|(_, page)| page.iter().filter(|r| r.has(flag::LIVE) && self.eligible(r)).count())
+            .sum::<usize>() as u64;
         Summary {
             attributes: self.live as u64,
             eligible,
