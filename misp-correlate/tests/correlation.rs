@@ -773,3 +773,51 @@ fn long_postings_count_events_incrementally_and_in_bulk() {
     bulk.add_attribute(&AttributeInput::new(119u64, 0u64, ty("text"), "again")).unwrap();
     assert_eq!(bulk.attribute(Id::Num(119)).unwrap().value1(), "again");
 }
+
+#[test]
+fn bulk_across_chunks_matches_incremental() {
+    // More than two chunks of the bulk builder (and more than a page of
+    // the columns), string identities with a repeat across chunks, a
+    // rejected value, values shared within and across chunks.
+    let n = 2 * misp_correlate::correlation::CHUNK + 1234;
+    let value = |i: usize| match i % 7 {
+        0 => format!("shared{}.example.com", i % 1001),
+        1 => format!("unique{i}.example.com"),
+        2 => format!("Mixed{}", i % 13),
+        3 => format!("10.{}.{}.{}", i % 3, i % 5, i % 7),
+        _ => format!("u{i}"),
+    };
+    let types = ["domain", "domain", "text", "ip-dst", "filename", "text", "filename"];
+    let ids: Vec<String> = (0..n).map(|i| if i == n - 5 { "id-17".to_owned() } else { format!("id-{i}") }).collect();
+    let mut b = EngineBuilder::with_config(Config { limit: Some(40), ..Config::default() });
+    let mut inc = Engine::new(Config { limit: Some(40), ..Config::default() }).unwrap();
+    for e in 0..97u64 {
+        b.add_event(&EventInput::new(e)).unwrap();
+        inc.add_event(&EventInput::new(e)).unwrap();
+    }
+    let mut inc_rejected = 0;
+    for i in 0..n {
+        let v = if i == 100 { "not an ip".to_owned() } else { value(i) };
+        let t = if i == 100 { "ip-dst" } else { types[i % 7] };
+        let input = AttributeInput::new(ids[i].as_str(), (i % 97) as u64, ty(t), &v);
+        b.add(&input).unwrap();
+        if inc.add_attribute(&input).is_err() {
+            inc_rejected += 1;
+        }
+    }
+    let built = b.build().unwrap();
+    let reasons: Vec<_> = built.rejected.iter().map(|r| r.attribute.to_string()).collect();
+    assert_eq!(reasons, vec!["id-100".to_owned(), "id-17".to_owned()]);
+    assert_eq!(inc_rejected, 2, "the bad value and the repeated id");
+    let bulk = built.engine;
+    assert_eq!(bulk.summary(), inc.summary());
+    assert!(bulk.summary().exact > 0 && bulk.summary().over_correlating > 0, "{:?}", bulk.summary());
+    assert_eq!(bulk.over_correlating(), inc.over_correlating());
+    assert_eq!(bulk.top_keys(10), inc.top_keys(10));
+    for i in (0..n).step_by(997) {
+        let a: Vec<_> = bulk.correlations_of(Id::Str(&ids[i]), None).unwrap().iter().map(|c| c.b().id().to_string()).collect();
+        let b: Vec<_> = inc.correlations_of(Id::Str(&ids[i]), None).unwrap().iter().map(|c| c.b().id().to_string()).collect();
+        assert_eq!(a, b, "{}", ids[i]);
+    }
+    assert_eq!(bulk.attribute(Id::Str("id-17")).unwrap().value1(), value(17));
+}

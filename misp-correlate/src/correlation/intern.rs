@@ -111,7 +111,13 @@ impl<'a> Canon<'a> {
         }
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The stored encoding.
+    pub(crate) fn tag(&self) -> Tag {
+        self.tag
+    }
+
+    /// The stored bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
         match &self.bytes {
             CanonBytes::Borrowed(b) => b,
             CanonBytes::Packed { buf, len } => &buf[..usize::from(*len)],
@@ -256,10 +262,24 @@ impl<T: Default> Shard<T> {
         canon: &Canon<'_>,
         rehash: &impl Fn(Tag, &[u8]) -> u64,
     ) -> Result<(u32, bool)> {
-        if let Some(l) = self.find(hash, canon) {
+        self.intern_bytes(hash, canon.tag, canon.bytes(), rehash)
+    }
+
+    /// [`Shard::intern`] for a string already in its canonical encoding.
+    pub(crate) fn intern_bytes(
+        &mut self,
+        hash: u64,
+        tag: Tag,
+        bytes: &[u8],
+        rehash: &impl Fn(Tag, &[u8]) -> u64,
+    ) -> Result<(u32, bool)> {
+        let (arena, spans) = (&self.arena, &self.spans);
+        let found = self.table.find(hash, |&l| {
+            Self::bytes_at(arena, spans, l).is_some_and(|(t, b)| t == tag && b == bytes)
+        });
+        if let Some(&l) = found {
             return Ok((l, false));
         }
-        let bytes = canon.bytes();
         let local = self.spans.len();
         if local > MAX_LOCAL as usize || bytes.len() > MAX_LEN {
             return Err(Error::InvalidArgument(
@@ -269,7 +289,7 @@ impl<T: Default> Shard<T> {
         let offset = self.arena.push(bytes).ok_or_else(|| {
             Error::InvalidArgument("string storage of one shard exceeds 4 GiB".into())
         })?;
-        self.spans.push(Span { offset, len_tag: bytes.len() as u32 | ((canon.tag as u32) << 30) });
+        self.spans.push(Span { offset, len_tag: bytes.len() as u32 | ((tag as u32) << 30) });
         self.payload.push(T::default());
         let local = local as u32;
         let (arena, spans) = (&self.arena, &self.spans);
