@@ -66,7 +66,6 @@ impl StringCorpus {
 
     /// Calls `f` with attributes `range`, in order.
     pub fn for_each_in(&self, range: std::ops::Range<u64>, mut f: impl FnMut(Generated<'_>)) {
-        use std::fmt::Write;
         let types = [
             AttributeType::from_name("text"),
             AttributeType::from_name("domain"),
@@ -82,16 +81,25 @@ impl StringCorpus {
             let ty = if r & 1 == 0 {
                 let t = (r >> 4) % 4;
                 if t == 1 || t == 2 {
-                    let _ = write!(buf, "u{:x}-{index}.example.net", r >> 8);
+                    buf.push('u');
+                    push_hex(&mut buf, r >> 8);
+                    buf.push('-');
+                    push_decimal(&mut buf, index);
+                    buf.push_str(".example.net");
                 } else {
-                    let _ = write!(buf, "unique-{:016x}-{index}", r >> 8);
+                    buf.push_str("unique-");
+                    push_hex(&mut buf, r >> 8);
+                    buf.push('-');
+                    push_decimal(&mut buf, index);
                 }
                 types[t as usize].unwrap_or(text)
             } else {
-                // Cubic skew toward the pool's head.
-                let u = ((r >> 11) as f64) / ((1u64 << 53) as f64);
-                let k = ((u * u * u) * pool as f64) as u64;
-                let _ = write!(buf, "shared{k}.example.com");
+                // Cubic skew toward the pool's head: u in [0, 1), k = u³·pool.
+                let u = (r >> 11) as f64 / (1u64 << 53) as f64;
+                let k = (u * u * u * pool as f64) as u64;
+                buf.push_str("shared");
+                push_decimal(&mut buf, k);
+                buf.push_str(".example.com");
                 types[((r >> 4) % 3) as usize].unwrap_or(text)
             };
             f(Generated { index, event: index / EVENT_SIZE, ty, value: &buf });
@@ -102,6 +110,35 @@ impl StringCorpus {
     pub fn for_each(&self, f: impl FnMut(Generated<'_>)) {
         self.for_each_in(0..self.n, f);
     }
+}
+
+fn push_hex(buf: &mut String, mut x: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut tmp = [0u8; 16];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = DIGITS[(x & 15) as usize];
+        x >>= 4;
+        if x == 0 {
+            break;
+        }
+    }
+    buf.extend(tmp[i..].iter().map(|&b| char::from(b)));
+}
+
+fn push_decimal(buf: &mut String, mut x: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (x % 10) as u8;
+        x /= 10;
+        if x == 0 {
+            break;
+        }
+    }
+    buf.extend(tmp[i..].iter().map(|&b| char::from(b)));
 }
 
 /// The process's peak resident set size (`VmHWM`), in bytes, on Linux.

@@ -75,24 +75,22 @@ struct RawItem {
 #[derive(Debug, Default)]
 struct RawChunk {
     first_slot: u32,
-    bytes: Vec<u8>,
+    /// The values and string identities, back to back.
+    text: String,
     items: Vec<RawItem>,
 }
 
 impl RawChunk {
     fn text(&self, (start, len): (u32, u32)) -> &str {
-        self.bytes
-            .get(start as usize..start as usize + len as usize)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        self.text.get(start as usize..start as usize + len as usize).unwrap_or("")
     }
 
     fn push_str(&mut self, s: &str) -> Result<(u32, u32)> {
-        let start = u32::try_from(self.bytes.len()).ok();
+        let start = u32::try_from(self.text.len()).ok();
         let len = u32::try_from(s.len()).ok();
         match (start, len) {
             (Some(start), Some(len)) if start.checked_add(len).is_some() => {
-                self.bytes.extend_from_slice(s.as_bytes());
+                self.text.push_str(s);
                 Ok((start, len))
             }
             _ => Err(Error::InvalidArgument("attribute value too large".into())),
@@ -572,6 +570,15 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
         .enumerate()
         .map(|(shard, ((column, keys), ids))| {
             let mut losers = Vec::new();
+            let (mut new_ids, mut new_keys) = (0, 0);
+            for (_, part) in &column {
+                let ids_here = part.entries.iter().filter(|e| e.item_which & 7 == which::ID).count();
+                new_ids += ids_here;
+                new_keys += part.entries.len() - ids_here;
+            }
+            ids.reserve(new_ids, &rehash);
+            // Keys repeat; assume about half are new.
+            keys.reserve(new_keys / 2, &rehash);
             for (first, part) in column {
                 part.sids.clear();
                 part.sids.reserve_exact(part.entries.len());

@@ -300,6 +300,18 @@ impl<T: Default> Shard<T> {
         Ok((local, true))
     }
 
+    /// Makes room for `additional` more strings (at most), so that a
+    /// batch of insertions grows the table once.
+    pub(crate) fn reserve(&mut self, additional: usize, rehash: &impl Fn(Tag, &[u8]) -> u64) {
+        let (arena, spans) = (&self.arena, &self.spans);
+        self.table.reserve(additional, |&l| match Self::bytes_at(arena, spans, l) {
+            Some((t, b)) => rehash(t, b),
+            None => 0,
+        });
+        self.spans.reserve(additional);
+        self.payload.reserve(additional);
+    }
+
     /// The stored string with local id `local`.
     pub(crate) fn get(&self, local: u32) -> Stored<'_> {
         match Self::bytes_at(&self.arena, &self.spans, local) {
