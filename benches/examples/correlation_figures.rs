@@ -32,7 +32,10 @@ fn report(what: &str, mut samples: Vec<Duration>) {
 }
 
 fn main() {
-    let n: u64 = std::env::args().nth(1).and_then(|s| s.replace('_', "").parse().ok()).unwrap_or(10_000_000);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|s| s.replace('_', "").parse().ok())
+        .unwrap_or(10_000_000);
     let corpus = StringCorpus::new(42, n);
     println!("threads: {}", rayon::current_num_threads());
 
@@ -44,7 +47,8 @@ fn main() {
         b.add_event(&EventInput::new(e)).expect("fresh event");
     }
     corpus.for_each(|g| {
-        b.add(&AttributeInput::new(g.index, g.event, g.ty, g.value)).expect("capacity");
+        b.add(&AttributeInput::new(g.index, g.event, g.ty, g.value))
+            .expect("capacity");
     });
     let fed = start.elapsed();
     let built = b.build().expect("build");
@@ -56,7 +60,10 @@ fn main() {
         built.rejected.len(),
         s.correlations()
     );
-    println!("peak RSS after bulk: {:.1} MiB", peak_rss().unwrap_or(0) as f64 / 1048576.0);
+    println!(
+        "peak RSS after bulk: {:.1} MiB",
+        peak_rss().unwrap_or(0) as f64 / 1048576.0
+    );
     if std::env::var_os("BULK_ONLY").is_some() {
         return;
     }
@@ -85,7 +92,9 @@ fn main() {
     while samples.len() < probes as usize && i < n {
         let id = Id::Num(i.wrapping_mul(0x9E37_79B9) % n);
         i += 1;
-        let Some(view) = engine.attribute(id) else { continue };
+        let Some(view) = engine.attribute(id) else {
+            continue;
+        };
         if view.keys().iter().any(|k| engine.is_over_correlating(k)) {
             continue;
         }
@@ -96,5 +105,8 @@ fn main() {
     }
     report("correlations_of (under the limit)", samples);
     println!("  ({found} correlations returned in total)");
-    println!("peak RSS at exit: {:.1} MiB", peak_rss().unwrap_or(0) as f64 / 1048576.0);
+    println!(
+        "peak RSS at exit: {:.1} MiB",
+        peak_rss().unwrap_or(0) as f64 / 1048576.0
+    );
 }

@@ -102,7 +102,12 @@ impl StringCorpus {
                 buf.push_str(".example.com");
                 types[((r >> 4) % 3) as usize].unwrap_or(text)
             };
-            f(Generated { index, event: index / EVENT_SIZE, ty, value: &buf });
+            f(Generated {
+                index,
+                event: index / EVENT_SIZE,
+                ty,
+                value: &buf,
+            });
         }
     }
 

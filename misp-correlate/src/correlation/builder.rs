@@ -82,7 +82,9 @@ struct RawChunk {
 
 impl RawChunk {
     fn text(&self, (start, len): (u32, u32)) -> &str {
-        self.text.get(start as usize..start as usize + len as usize).unwrap_or("")
+        self.text
+            .get(start as usize..start as usize + len as usize)
+            .unwrap_or("")
     }
 
     fn push_str(&mut self, s: &str) -> Result<(u32, u32)> {
@@ -252,7 +254,10 @@ impl EngineBuilder {
     pub fn with_config(config: Config) -> EngineBuilder {
         let hasher = Hasher::new();
         let engine = Engine::empty(config, hasher.clone());
-        let shared = Shared { hasher, staged: Mutex::new(Vec::new()) };
+        let shared = Shared {
+            hasher,
+            staged: Mutex::new(Vec::new()),
+        };
         EngineBuilder {
             engine,
             shared: Arc::new(shared),
@@ -331,8 +336,16 @@ impl EngineBuilder {
     /// [`Error::InvalidArgument`] if the object was already added.
     pub fn add_object(&mut self, input: &ObjectInput<'_>) -> Result<()> {
         let o = self.engine.object_slot(input.id);
-        if self.engine.objects.get(o as usize).is_some_and(|r| r.exists) {
-            return Err(Error::InvalidArgument(format!("object {} exists", input.id)));
+        if self
+            .engine
+            .objects
+            .get(o as usize)
+            .is_some_and(|r| r.exists)
+        {
+            return Err(Error::InvalidArgument(format!(
+                "object {} exists",
+                input.id
+            )));
         }
         let event = self.engine.event_slot(input.event);
         let sg = match (input.distribution, input.sharing_group) {
@@ -360,7 +373,9 @@ impl EngineBuilder {
     /// value exceeds 4 GiB.
     pub fn add(&mut self, input: &AttributeInput<'_>) -> Result<()> {
         if self.next_slot >= NONE - 1 {
-            return Err(Error::InvalidArgument("too many attributes for one engine".into()));
+            return Err(Error::InvalidArgument(
+                "too many attributes for one engine".into(),
+            ));
         }
         // Consecutive attributes usually share their event.
         let event = match &self.last_event {
@@ -427,7 +442,11 @@ impl EngineBuilder {
         {
             let mut n = lock(&self.gate.inflight);
             while *n >= self.max_inflight {
-                n = self.gate.idle.wait(n).unwrap_or_else(PoisonError::into_inner);
+                n = self
+                    .gate
+                    .idle
+                    .wait(n)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
             *n += 1;
         }
@@ -447,7 +466,11 @@ impl EngineBuilder {
     fn wait_idle(&self) {
         let mut n = lock(&self.gate.inflight);
         while *n > 0 {
-            n = self.gate.idle.wait(n).unwrap_or_else(PoisonError::into_inner);
+            n = self
+                .gate
+                .idle
+                .wait(n)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
@@ -498,7 +521,9 @@ fn stage(chunk: RawChunk, hasher: &Hasher) -> StagedChunk {
     let mut rejected = Vec::new();
     let mut put = |canon: Canon<'_>, item: usize, which: u32| {
         let hash = hasher.hash(&canon);
-        let Some(part) = parts.get_mut(Hasher::shard_of(hash)) else { return };
+        let Some(part) = parts.get_mut(Hasher::shard_of(hash)) else {
+            return;
+        };
         let bytes = canon.bytes();
         let start = part.bytes.len() as u32;
         part.bytes.extend_from_slice(bytes);
@@ -531,7 +556,12 @@ fn stage(chunk: RawChunk, hasher: &Hasher) -> StagedChunk {
                     put(Canon::raw(chunk.text((a, b))), i, which::ID);
                 }
                 if let Some(m) = meta.get_mut(i) {
-                    *m = meta::OK | if nv.value2().is_some() { meta::HAS_V2 } else { 0 };
+                    *m = meta::OK
+                        | if nv.value2().is_some() {
+                            meta::HAS_V2
+                        } else {
+                            0
+                        };
                 }
             }
             Err(reason) => rejected.push(PendingReject {
@@ -547,14 +577,21 @@ fn stage(chunk: RawChunk, hasher: &Hasher) -> StagedChunk {
             }),
         }
     }
-    StagedChunk { first_slot: chunk.first_slot, items: chunk.items, meta, rejected, parts }
+    StagedChunk {
+        first_slot: chunk.first_slot,
+        items: chunk.items,
+        meta,
+        rejected,
+        parts,
+    }
 }
 
 /// Interns the staged strings of `chunks` (in slot order), one shard per
 /// task. Returns the slots whose string identity an earlier slot has.
 fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u32>> {
-    let mut columns: Vec<Vec<(u32, &mut Part)>> =
-        (0..SHARDS).map(|_| Vec::with_capacity(chunks.len())).collect();
+    let mut columns: Vec<Vec<(u32, &mut Part)>> = (0..SHARDS)
+        .map(|_| Vec::with_capacity(chunks.len()))
+        .collect();
     for c in chunks.iter_mut() {
         let first = c.first_slot;
         for (column, part) in columns.iter_mut().zip(c.parts.iter_mut()) {
@@ -572,7 +609,11 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
             let mut losers = Vec::new();
             let (mut new_ids, mut new_keys) = (0, 0);
             for (_, part) in &column {
-                let ids_here = part.entries.iter().filter(|e| e.item_which & 7 == which::ID).count();
+                let ids_here = part
+                    .entries
+                    .iter()
+                    .filter(|e| e.item_which & 7 == which::ID)
+                    .count();
                 new_ids += ids_here;
                 new_keys += part.entries.len() - ids_here;
             }
@@ -643,7 +684,10 @@ fn records(chunk: &StagedChunk) -> DoneChunk {
         if m & meta::OK == 0 {
             // Dead, but keeps the kind of identity (for the numeric
             // index's ascending check).
-            out.recs.push(AttrRec { flags: ext_flag, ..dead(it) });
+            out.recs.push(AttrRec {
+                flags: ext_flag,
+                ..dead(it)
+            });
             continue;
         }
         let mut flags = it.flags | flag::LIVE | ext_flag;
@@ -761,14 +805,22 @@ fn finish(
         let e = &*engine;
         e.attrs
             .par_pages()
-            .map(|(first, page)| (0..page.len()).map(|j| e.wanted((first + j) as u32)).collect())
+            .map(|(first, page)| {
+                (0..page.len())
+                    .map(|j| e.wanted((first + j) as u32))
+                    .collect()
+            })
             .collect()
     };
-    engine.attrs.par_pages_mut().zip(wanted.par_iter()).for_each(|((_, page), w)| {
-        for (r, &w) in page.iter_mut().zip(w) {
-            r.flags |= w;
-        }
-    });
+    engine
+        .attrs
+        .par_pages_mut()
+        .zip(wanted.par_iter())
+        .for_each(|((_, page), w)| {
+            for (r, &w) in page.iter_mut().zip(w) {
+                r.flags |= w;
+            }
+        });
     drop(wanted);
 
     // Postings: partition (key, slot) by shard per page, then fill each

@@ -35,7 +35,6 @@ use smallvec::SmallVec;
 
 use super::acl::{AclMode, Resolved, Viewer, open_level};
 use super::attr_ids::NumIndex;
-use super::paged::Paged;
 use super::counts::{EventCounts, SetStats};
 use super::exclusion::{Exclusions, match_key};
 use super::fuzzy::FuzzyGraph;
@@ -43,6 +42,7 @@ use super::id::{Id, IdTable, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput};
 use super::intern::{Canon, Hasher, Interner, NONE, SlotRef};
 use super::net::{Addr, CidrIndex, CidrKey, IpKey, Net};
+use super::paged::Paged;
 use super::query::Summary;
 use crate::{Error, Result};
 

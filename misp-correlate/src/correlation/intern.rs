@@ -194,7 +194,10 @@ struct Arena {
 impl Arena {
     /// Stores `bytes`; returns their offset, or `None` past 4 GiB.
     fn push(&mut self, bytes: &[u8]) -> Option<u32> {
-        let fits = self.pages.last().is_some_and(|p| p.capacity() - p.len() >= bytes.len());
+        let fits = self
+            .pages
+            .last()
+            .is_some_and(|p| p.capacity() - p.len() >= bytes.len());
         if !fits {
             let pages = bytes.len().div_ceil(PAGE).max(1);
             if (self.pages.len() + pages) * PAGE > u32::MAX as usize {
@@ -289,14 +292,18 @@ impl<T: Default> Shard<T> {
         let offset = self.arena.push(bytes).ok_or_else(|| {
             Error::InvalidArgument("string storage of one shard exceeds 4 GiB".into())
         })?;
-        self.spans.push(Span { offset, len_tag: bytes.len() as u32 | ((tag as u32) << 30) });
+        self.spans.push(Span {
+            offset,
+            len_tag: bytes.len() as u32 | ((tag as u32) << 30),
+        });
         self.payload.push(T::default());
         let local = local as u32;
         let (arena, spans) = (&self.arena, &self.spans);
-        self.table.insert_unique(hash, local, |&l| match Self::bytes_at(arena, spans, l) {
-            Some((t, b)) => rehash(t, b),
-            None => 0,
-        });
+        self.table
+            .insert_unique(hash, local, |&l| match Self::bytes_at(arena, spans, l) {
+                Some((t, b)) => rehash(t, b),
+                None => 0,
+            });
         Ok((local, true))
     }
 
@@ -304,10 +311,11 @@ impl<T: Default> Shard<T> {
     /// batch of insertions grows the table once.
     pub(crate) fn reserve(&mut self, additional: usize, rehash: &impl Fn(Tag, &[u8]) -> u64) {
         let (arena, spans) = (&self.arena, &self.spans);
-        self.table.reserve(additional, |&l| match Self::bytes_at(arena, spans, l) {
-            Some((t, b)) => rehash(t, b),
-            None => 0,
-        });
+        self.table
+            .reserve(additional, |&l| match Self::bytes_at(arena, spans, l) {
+                Some((t, b)) => rehash(t, b),
+                None => 0,
+            });
         self.spans.reserve(additional);
         self.payload.reserve(additional);
     }

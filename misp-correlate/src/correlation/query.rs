@@ -673,7 +673,11 @@ impl Engine {
             .live_keys()
             .map_init(Vec::new, |scratch, k| {
                 let over = self.key_over(k, scratch);
-                let pairs = if over { 0 } else { self.exact_pairs_unchecked(k, scratch) };
+                let pairs = if over {
+                    0
+                } else {
+                    self.exact_pairs_unchecked(k, scratch)
+                };
                 (1u64, pairs, u64::from(over))
             })
             .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
@@ -702,7 +706,11 @@ impl Engine {
         let eligible = self
             .attrs
             .par_pages()
-            .map(|(_, page)| page.iter().filter(|r| r.has(flag::LIVE) && self.eligible(r)).count())
+            .map(|(_, page)| {
+                page.iter()
+                    .filter(|r| r.has(flag::LIVE) && self.eligible(r))
+                    .count()
+            })
             .sum::<usize>() as u64;
         Summary {
             attributes: self.live as u64,
