@@ -1,8 +1,9 @@
 //! Correlation engine benchmarks (criterion).
 //!
-//! * `correlation/bulk`: from the first attribute to the finished engine
-//!   (over-correlation decided, correlations counted), streaming a seeded
-//!   corpus of string values into [`EngineBuilder`];
+//! * `correlation/bulk`: from the first input to the finished engine
+//!   (over-correlation decided, correlations counted), streaming the
+//!   seeded realistic corpus ([`misp_benches::corpus`]) into
+//!   [`EngineBuilder`];
 //! * `correlation/add`: one incremental add into a built engine;
 //! * `correlation/correlations_of`: the correlations of one attribute
 //!   whose keys are under the limit;
@@ -18,8 +19,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use misp_benches::correlation_input::StringCorpus;
-use misp_correlate::correlation::{AttributeInput, Engine, EngineBuilder, EventInput, Id};
+use misp_benches::corpus::Corpus;
+use misp_benches::correlation_input::feed_corpus;
+use misp_correlate::correlation::{AttributeInput, Engine, EngineBuilder, Id};
 
 fn size() -> u64 {
     std::env::var("MISP_BENCH_ATTRS")
@@ -28,15 +30,9 @@ fn size() -> u64 {
         .unwrap_or(1_000_000)
 }
 
-fn build(corpus: &StringCorpus) -> Engine {
+fn build(corpus: &Corpus) -> Engine {
     let mut b = EngineBuilder::new();
-    for e in 0..corpus.events() {
-        b.add_event(&EventInput::new(e)).expect("fresh event");
-    }
-    corpus.for_each(|g| {
-        b.add(&AttributeInput::new(g.index, g.event, g.ty, g.value))
-            .expect("capacity");
-    });
+    feed_corpus(corpus, &mut b).expect("capacity");
     let built = b.build().expect("build");
     black_box(built.engine.summary());
     built.engine
@@ -44,7 +40,7 @@ fn build(corpus: &StringCorpus) -> Engine {
 
 fn bulk(c: &mut Criterion) {
     let n = size();
-    let corpus = StringCorpus::new(42, n);
+    let corpus = Corpus::realistic(42, n).expect("corpus");
     let mut g = c.benchmark_group("correlation");
     g.sample_size(10)
         .measurement_time(Duration::from_secs(30))
@@ -55,26 +51,23 @@ fn bulk(c: &mut Criterion) {
 
 fn queries(c: &mut Criterion) {
     let n = size();
-    let corpus = StringCorpus::new(42, n);
+    let corpus = Corpus::realistic(42, n).expect("corpus");
     let mut engine = build(&corpus);
+    let events = u64::from(corpus.event_count()).max(1);
     let mut g = c.benchmark_group("correlation");
 
-    // Incremental adds: fresh identities, same value distribution.
-    let extra = StringCorpus::new(7, n);
+    // Incremental adds: fresh identities, values from the same
+    // distribution (another seed).
+    let extra = Corpus::realistic(7, n).expect("corpus");
     let mut next = 0u64;
     g.throughput(Throughput::Elements(1));
     g.bench_function(format!("add/{n}"), |b| {
         b.iter_batched(
             || {
-                let mut one = None;
-                extra.for_each_in(next..next + 1, |x| {
-                    one = Some((
-                        n + x.index,
-                        x.event % corpus.events().max(1),
-                        x.ty,
-                        x.value.to_owned(),
-                    ))
-                });
+                let mut st = extra.attributes_range(next % n..next % n + 1);
+                let one = st
+                    .next_attribute()
+                    .map(|a| (n + next, next % events, a.ty, a.value.clone()));
                 next += 1;
                 one
             },

@@ -1,14 +1,16 @@
-//! A seeded stream of string-valued attributes for the correlation
-//! benchmarks.
+//! Inputs for the correlation benchmarks.
 //!
-//! Until the workspace's shared corpus generator is available this module
-//! generates its own input: `n` attributes in events of 100, each a
-//! `text`, `domain`, `hostname` or `filename` value. About half of the
-//! values are unique; the other half are drawn from a pool of `n / 5`
-//! shared values with a cubic skew, so that most shared values occur a
-//! handful of times and a few occur thousands of times (and are
-//! over-correlating under the default limit of 20). Values are written
-//! into one reused buffer: the stream allocates nothing per attribute.
+//! * [`feed_corpus`] streams the workspace's realistic generator
+//!   ([`crate::corpus`]) into an engine builder.
+//! * [`StringCorpus`] is a deliberately plain, cheaper alternative: `n`
+//!   attributes in events of 100, each a `text`, `domain`, `hostname` or
+//!   `filename` value. About half of the values are unique; the other
+//!   half are drawn from a pool of `n / 5` shared values with a cubic
+//!   skew, so that most shared values occur a handful of times and a few
+//!   occur thousands of times (and are over-correlating under the default
+//!   limit of 20). Values are written into one reused buffer: the stream
+//!   allocates nothing per attribute.
+//! * [`peak_rss`] reads the process's peak memory.
 
 use misp_core::AttributeType;
 
@@ -152,4 +154,54 @@ pub fn peak_rss() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// Feeds a [`Corpus`](crate::corpus::Corpus) into an engine builder:
+/// its events (numeric identities, owner organisations, distributions,
+/// sharing groups, `disable_correlation`), their objects (identity
+/// `event << 32 | index`), then every attribute (identity: its index),
+/// streamed from the generator's reused buffer.
+///
+/// # Errors
+///
+/// The builder's error if its capacity is exhausted.
+pub fn feed_corpus(
+    corpus: &crate::corpus::Corpus,
+    builder: &mut misp_correlate::correlation::EngineBuilder,
+) -> misp_correlate::Result<()> {
+    use misp_correlate::correlation::{AttributeInput, EventInput, Id, ObjectInput};
+    let object_id = |event: u32, index: u32| (u64::from(event) << 32) | u64::from(index);
+    for ev in corpus.events() {
+        builder.add_event(&EventInput {
+            id: Id::Num(u64::from(ev.index)),
+            org: Some(Id::Num(u64::from(ev.org))),
+            distribution: ev.distribution,
+            sharing_group: ev.sharing_group.map(u64::from),
+            disable_correlation: ev.disable_correlation,
+        })?;
+        for o in corpus.objects(ev.index) {
+            builder.add_object(&ObjectInput {
+                id: Id::Num(object_id(ev.index, o.index)),
+                event: Id::Num(u64::from(ev.index)),
+                distribution: o.distribution,
+                sharing_group: o.sharing_group.map(u64::from),
+                deleted: false,
+            })?;
+        }
+    }
+    let mut stream = corpus.attributes();
+    while let Some(a) = stream.next_attribute() {
+        builder.add(&AttributeInput {
+            id: Id::Num(a.index),
+            event: Id::Num(u64::from(a.event)),
+            object: a.object.map(|o| Id::Num(object_id(a.event, o))),
+            ty: a.ty,
+            value: &a.value,
+            distribution: a.distribution,
+            sharing_group: a.sharing_group.map(u64::from),
+            disable_correlation: a.disable_correlation,
+            deleted: false,
+        })?;
+    }
+    Ok(())
 }
