@@ -72,7 +72,10 @@ fn non_correlating_types_never_correlate() {
         let mut e = engine_with(Config::default(), 2);
         if misp_core::normalize(ty(t), v).is_err() {
             // MISP cannot save it at all (`integer` accepts no string).
-            assert!(e.add_attribute(&AttributeInput::new("a", "e0", ty(t), v)).is_err());
+            assert!(
+                e.add_attribute(&AttributeInput::new("a", "e0", ty(t), v))
+                    .is_err()
+            );
             continue;
         }
         add(&mut e, "a", "e0", t, v);
@@ -705,8 +708,20 @@ fn queries_report_postings_and_top_keys() {
 #[test]
 fn values_are_normalised_before_keys() {
     let mut e = engine_with(advanced(), 2);
-    add(&mut e, "h1", "e0", "md5", " D41D8CD98F00B204E9800998ECF8427E ");
-    add(&mut e, "h2", "e1", "md5", "d41d8cd98f00b204e9800998ecf8427e");
+    add(
+        &mut e,
+        "h1",
+        "e0",
+        "md5",
+        " D41D8CD98F00B204E9800998ECF8427E ",
+    );
+    add(
+        &mut e,
+        "h2",
+        "e1",
+        "md5",
+        "d41d8cd98f00b204e9800998ecf8427e",
+    );
     add(&mut e, "d1", "e0", "domain", "Example.COM.");
     add(&mut e, "d2", "e1", "hostname", "example.com");
     add(&mut e, "i1", "e0", "ip-dst", "1.2.3[.]4");
@@ -722,7 +737,15 @@ fn values_are_normalised_before_keys() {
             cidr("::1/128", "n1", "n2"),
         ]
     );
-    assert_eq!(e.attribute(Id::Str("h1")).unwrap().value1(), "d41d8cd98f00b204e9800998ecf8427e");
-    let err = e.add_attribute(&AttributeInput::new("bad", "e0", ty("ip-src"), "010.1.2.3")).unwrap_err();
-    assert!(err.to_string().contains("IP address has an invalid format"), "{err}");
+    assert_eq!(
+        e.attribute(Id::Str("h1")).unwrap().value1(),
+        "d41d8cd98f00b204e9800998ecf8427e"
+    );
+    let err = e
+        .add_attribute(&AttributeInput::new("bad", "e0", ty("ip-src"), "010.1.2.3"))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("IP address has an invalid format"),
+        "{err}"
+    );
 }

@@ -32,7 +32,8 @@ const OBJECTS: &[&str] = &["o0", "o1", "o2"];
 /// Attribute identities: `aK` are string identities, `nK` numeric ones
 /// (the number K), so both kinds of index are exercised.
 const ATTRS: &[&str] = &[
-    "a0", "n1", "a2", "n3", "a4", "n5", "a6", "n7", "a8", "n9", "a10", "n11", "n12", "n13", "a14", "a15",
+    "a0", "n1", "a2", "n3", "a4", "n5", "a6", "n7", "a8", "n9", "a10", "n11", "n12", "n13", "a14",
+    "a15",
 ];
 
 /// The engine identity of a test attribute name.

@@ -43,12 +43,24 @@ impl NumIndex {
         live: impl Fn(usize) -> bool + Sync,
     ) -> (NumIndex, Vec<u32>) {
         let n = ext.len();
-        let ascending = (0..n).into_par_iter().all(|s| is_num(s) && (s == 0 || ext[s - 1] < ext[s]));
+        let ascending = (0..n)
+            .into_par_iter()
+            .all(|s| is_num(s) && (s == 0 || ext[s - 1] < ext[s]));
         if ascending {
             let covered = u32::try_from(n).unwrap_or(NONE);
-            return (NumIndex { covered, order: None, overlay: AHashMap::new() }, Vec::new());
+            return (
+                NumIndex {
+                    covered,
+                    order: None,
+                    overlay: AHashMap::new(),
+                },
+                Vec::new(),
+            );
         }
-        let mut order: Vec<u32> = (0..n as u32).into_par_iter().filter(|&s| is_num(s as usize) && live(s as usize)).collect();
+        let mut order: Vec<u32> = (0..n as u32)
+            .into_par_iter()
+            .filter(|&s| is_num(s as usize) && live(s as usize))
+            .collect();
         order.par_sort_unstable_by_key(|&s| (ext.get(s as usize).copied().unwrap_or(u64::MAX), s));
         let mut losers = Vec::new();
         let mut kept = Vec::with_capacity(order.len());
@@ -63,7 +75,14 @@ impl NumIndex {
             }
         }
         let covered = u32::try_from(n).unwrap_or(NONE);
-        (NumIndex { covered, order: Some(kept), overlay: AHashMap::new() }, losers)
+        (
+            NumIndex {
+                covered,
+                order: Some(kept),
+                overlay: AHashMap::new(),
+            },
+            losers,
+        )
     }
 
     /// The slot last given identity `id`, if any (the caller checks that
@@ -76,8 +95,12 @@ impl NumIndex {
         match &self.order {
             None => covered.binary_search(&id).ok().map(|i| i as u32),
             Some(order) => {
-                let at = order.partition_point(|&s| ext.get(s as usize).copied().unwrap_or(u64::MAX) < id);
-                order.get(at).copied().filter(|&s| ext.get(s as usize) == Some(&id))
+                let at = order
+                    .partition_point(|&s| ext.get(s as usize).copied().unwrap_or(u64::MAX) < id);
+                order
+                    .get(at)
+                    .copied()
+                    .filter(|&s| ext.get(s as usize) == Some(&id))
             }
         }
     }

@@ -27,12 +27,12 @@ use ahash::AHashMap;
 use misp_core::{AttributeType, Event, NormalizedValue};
 use rayon::prelude::*;
 
+use super::attr_ids::NumIndex;
 use super::counts::EventCounts;
 use super::engine::{AttrRec, BIG, Config, Engine, Posting, flag, types};
 use super::exclusion::match_key;
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
-use super::attr_ids::NumIndex;
 use super::intern::{Canon, Hasher, NONE, SHARDS, Shard, SlotRef, Tag, sid, split};
 use super::net::{CidrKey, IpKey};
 use crate::{Error, Result};
@@ -466,7 +466,10 @@ struct Request {
 /// Normalises, keys and interns one chunk.
 fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
     let n = chunk.items.len();
-    let mut out = DoneChunk { first_slot: chunk.first_slot, ..DoneChunk::default() };
+    let mut out = DoneChunk {
+        first_slot: chunk.first_slot,
+        ..DoneChunk::default()
+    };
     // Normalise.
     let norms: Vec<std::result::Result<NormalizedValue, String>> = chunk
         .items
@@ -481,7 +484,10 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
         .map(|nv| match nv {
             Ok(v) => {
                 let v1 = v.value1();
-                let h2 = v.value2().filter(|s| !s.is_empty()).map(|v2| (match_key(v2), v2));
+                let h2 = v
+                    .value2()
+                    .filter(|s| !s.is_empty())
+                    .map(|v2| (match_key(v2), v2));
                 [Some((match_key(v1), v1)), h2]
             }
             Err(_) => [None, None],
@@ -495,7 +501,11 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
             };
         }
         let (key, value) = halves.get(i)?.get(usize::from(which / 2))?.as_ref()?;
-        Some(if which % 2 == 0 { Canon::text(key) } else { Canon::text(value) })
+        Some(if which % 2 == 0 {
+            Canon::text(key)
+        } else {
+            Canon::text(value)
+        })
     };
     // The strings to intern, counted per shard.
     let mut reqs: Vec<Request> = Vec::with_capacity(n * 2);
@@ -508,7 +518,11 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
             if let Some(c) = canon_of(i, which) {
                 let hash = shared.hasher.hash(&c);
                 per_shard[Hasher::shard_of(hash)] += 1;
-                reqs.push(Request { hash, item: i as u32, which });
+                reqs.push(Request {
+                    hash,
+                    item: i as u32,
+                    which,
+                });
             }
         };
         for (half, entry) in h.iter().enumerate() {
@@ -549,8 +563,12 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
         };
         let (mut keys, mut ids) = (None, None);
         for &r in group {
-            let Some(&Request { hash, item, which }) = reqs.get(r as usize) else { continue };
-            let Some(c) = canon_of(item as usize, which) else { continue };
+            let Some(&Request { hash, item, which }) = reqs.get(r as usize) else {
+                continue;
+            };
+            let Some(c) = canon_of(item as usize, which) else {
+                continue;
+            };
             let slot = chunk.first_slot + item;
             let local = if which == 4 {
                 let s = ids.get_or_insert_with(|| lock(id_shard));
@@ -570,7 +588,10 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
                 let s = keys.get_or_insert_with(|| lock(key_shard));
                 s.intern(hash, &c, &rehash)?.0
             };
-            if let Some(g) = got.get_mut(item as usize).and_then(|g| g.get_mut(usize::from(which))) {
+            if let Some(g) = got
+                .get_mut(item as usize)
+                .and_then(|g| g.get_mut(usize::from(which)))
+            {
                 *g = sid(shard, local);
             }
         }
@@ -630,7 +651,10 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
                 });
                 // Dead, but keeps the kind of identity (for the numeric
                 // index's ascending check).
-                out.recs.push(AttrRec { flags: ext_flag, ..dead(it) });
+                out.recs.push(AttrRec {
+                    flags: ext_flag,
+                    ..dead(it)
+                });
             }
         }
     }

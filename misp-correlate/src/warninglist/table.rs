@@ -291,6 +291,14 @@ impl KeyTableBuilder {
     }
 }
 
+/// Raw access for snapshots.
+impl KeyTable {
+    /// Every key with its list set, in table order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&[u8], ListSetRef)> + '_ {
+        self.slots.iter().map(|slot| (self.key(slot), slot.set))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
