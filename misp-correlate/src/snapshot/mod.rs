@@ -258,9 +258,11 @@ pub fn info(path: impl AsRef<Path>) -> Result<SnapshotInfo> {
     let kind = format::peek_kind(path)?;
     match kind {
         SnapshotKind::Warninglists => {
-            let snapshot = WarninglistSnapshot::open(path)?;
-            snapshot.verify()?;
-            Ok(snapshot.info())
+            // Checksum first: a damaged file is reported as damaged rather
+            // than by the first structure that fails to parse.
+            let mapped = format::Mapped::open(path, SnapshotKind::Warninglists)?;
+            mapped.verify()?;
+            Ok(WarninglistSnapshot::from_mapped(mapped)?.info())
         }
         SnapshotKind::Engine => {
             let mapped = format::Mapped::open(path, SnapshotKind::Engine)?;

@@ -864,7 +864,7 @@ impl WarninglistSnapshot {
         )?)
     }
 
-    fn from_mapped(mapped: Mapped) -> Result<WarninglistSnapshot> {
+    pub(super) fn from_mapped(mapped: Mapped) -> Result<WarninglistSnapshot> {
         let (improvements, lists) = read_meta(&mapped)?;
         let pool = mapped.range(POOL)?;
         if (pool.end - pool.start) % 2 != 0 {
