@@ -63,9 +63,9 @@ const BLOCK: usize = 16_384;
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let source = match (&args.snapshot, &args.warninglists) {
-        (Some(path), _) => Source::Snapshot(
+        (Some(path), _) => Source::Snapshot(Box::new(
             WarninglistSnapshot::open(path).map_err(|e| format!("cannot open snapshot: {e}"))?,
-        ),
+        )),
         (None, Some(dir)) => Source::Matcher(load_matcher(dir, args.improved)?),
         (None, None) => return Err("give --warninglists DIR or --snapshot FILE".into()),
     };
@@ -82,7 +82,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 /// Where the compiled lists come from.
 enum Source {
     Matcher(warninglist::Matcher),
-    Snapshot(WarninglistSnapshot),
+    Snapshot(Box<WarninglistSnapshot>),
 }
 
 impl Source {
@@ -224,11 +224,7 @@ impl<'a> From<&Hit<'a>> for OutputHit<'a> {
     }
 }
 
-fn write_block(
-    matcher: &Source,
-    block: &[Line],
-    output: &mut impl Write,
-) -> io::Result<()> {
+fn write_block(matcher: &Source, block: &[Line], output: &mut impl Write) -> io::Result<()> {
     // Malformed lines are not checked: they get no hits.
     let queries: Vec<Query<'_>> = block
         .iter()

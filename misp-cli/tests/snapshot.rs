@@ -43,17 +43,32 @@ fn snapshot_check_prints_what_directory_check_prints() {
     let lists = root().join("testdata/warninglists");
     let snap = temp("same");
     let saved = run(
-        &["check", "--warninglists", s(&lists), "--save-snapshot", s(&snap)],
+        &[
+            "check",
+            "--warninglists",
+            s(&lists),
+            "--save-snapshot",
+            s(&snap),
+        ],
         b"",
     );
-    assert_eq!(saved.status.code(), Some(0), "{}", String::from_utf8_lossy(&saved.stderr));
+    assert_eq!(
+        saved.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
     assert!(saved.stdout.is_empty(), "no input file: nothing is checked");
     assert!(snap.exists());
 
     let from_dir = run(&["check", "--warninglists", s(&lists)], INPUT.as_bytes());
     let from_snap = run(&["check", "--snapshot", s(&snap)], INPUT.as_bytes());
     assert_eq!(from_snap.status.code(), from_dir.status.code());
-    assert_eq!(from_dir.status.code(), Some(1), "the broken line sets status 1");
+    assert_eq!(
+        from_dir.status.code(),
+        Some(1),
+        "the broken line sets status 1"
+    );
     let out = String::from_utf8(from_snap.stdout).expect("UTF-8");
     assert_eq!(out, String::from_utf8(from_dir.stdout).expect("UTF-8"));
     assert_eq!(out.lines().count(), 7);
@@ -64,7 +79,12 @@ fn snapshot_check_prints_what_directory_check_prints() {
 fn info_describes_the_fixture() {
     let fixture = root().join("testdata/snapshots/warninglists-v1.snap");
     let out = run(&["snapshot", "info", s(&fixture)], b"");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     assert!(text.contains("kind: warninglists"), "{text}");
     assert!(text.contains("format version: 1"), "{text}");
@@ -74,22 +94,34 @@ fn info_describes_the_fixture() {
 
 #[test]
 fn info_refuses_damaged_files_with_a_message() {
-    let fixture = std::fs::read(root().join("testdata/snapshots/warninglists-v1.snap"))
-        .expect("fixture");
+    let fixture =
+        std::fs::read(root().join("testdata/snapshots/warninglists-v1.snap")).expect("fixture");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("not a snapshot", b"hello, world".to_vec(), "not a snapshot"),
-        ("truncated", fixture[..fixture.len() - 16].to_vec(), "truncated"),
-        ("newer", {
-            let mut b = fixture.clone();
-            b[8] = 9;
-            b
-        }, "format version 9 is not supported"),
-        ("flipped", {
-            let mut b = fixture.clone();
-            let last = b.len() - 20;
-            b[last] ^= 0xff;
-            b
-        }, "checksum mismatch"),
+        (
+            "truncated",
+            fixture[..fixture.len() - 16].to_vec(),
+            "truncated",
+        ),
+        (
+            "newer",
+            {
+                let mut b = fixture.clone();
+                b[8] = 9;
+                b
+            },
+            "format version 9 is not supported",
+        ),
+        (
+            "flipped",
+            {
+                let mut b = fixture.clone();
+                let last = b.len() - 20;
+                b[last] ^= 0xff;
+                b
+            },
+            "checksum mismatch",
+        ),
     ];
     for (name, bytes, expected) in cases {
         let path = temp(name);
@@ -98,7 +130,10 @@ fn info_refuses_damaged_files_with_a_message() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
-        assert!(stderr.contains(s(&path)), "{name}: the message names the file: {stderr}");
+        assert!(
+            stderr.contains(s(&path)),
+            "{name}: the message names the file: {stderr}"
+        );
         assert!(out.stdout.is_empty());
     }
 }

@@ -53,6 +53,7 @@
 //! ```
 
 mod format;
+mod hash;
 mod warninglist;
 
 use std::fmt;

@@ -26,11 +26,12 @@ use std::sync::OnceLock;
 use misp_core::AttributeType;
 
 use super::format::{Cursor, Mapped, Writer, le_u16, le_u32, put_str};
+use super::hash::hash;
 use super::{SnapshotInfo, SnapshotKind};
 use crate::warninglist::parts::{
-    Address, Bits, CidrIndex, Ctx, DOMAIN_LIKE, FoldHasher, ListInfo, Net, Segment, UNKNOWN_SLOT,
-    USES_CIDR, USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile, for_each_suffix,
-    misp_host, parse_prefix, parse_value, parsed_host, php_numeric,
+    Address, Bits, CidrIndex, Ctx, DOMAIN_LIKE, ListInfo, Net, Segment, UNKNOWN_SLOT, USES_CIDR,
+    USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile, for_each_suffix, misp_host,
+    parse_prefix, parse_value, parsed_host, php_numeric,
 };
 use crate::warninglist::{
     Hit, Improvements, ListId, ListStats, ListType, Matched, Matcher, Query, QueryType, ToIdsGate,
@@ -149,7 +150,6 @@ fn write_table(
     keys: &std::collections::BTreeMap<Vec<u8>, Vec<u16>>,
     pool: &mut PoolWriter,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    let hasher = FoldHasher::from_seed(SEED);
     let capacity = if keys.is_empty() {
         0
     } else {
@@ -163,7 +163,7 @@ fn write_table(
         let start = u32::try_from(arena.len()).map_err(|_| too_big())?;
         let len = u32::try_from(key.len()).map_err(|_| too_big())?;
         arena.extend_from_slice(key);
-        let hash = hasher.hash(key);
+        let hash = hash(SEED, key);
         let mask = capacity - 1;
         let mut i = hash as usize & mask;
         while slots.get(i).is_some_and(|s| s.3 != EMPTY) {
@@ -400,7 +400,7 @@ pub(super) fn matcher_writer(matcher: &Matcher) -> Result<Writer> {
 /// A hash table in the file.
 #[derive(Debug, Clone)]
 struct TableView {
-    hasher: FoldHasher,
+    seed: u64,
     mask: usize,
     slots: Range<usize>,
     keys: Range<usize>,
@@ -431,7 +431,7 @@ impl TableView {
             .filter(|i| le_u32(data, i * SLOT_LEN + 12) != Some(EMPTY))
             .count();
         Ok(TableView {
-            hasher: FoldHasher::from_seed(seed),
+            seed,
             mask: capacity.wrapping_sub(1),
             slots,
             keys: mapped.range(keys_tag)?,
@@ -460,7 +460,7 @@ impl TableView {
         if self.len == 0 {
             return;
         }
-        let hash = self.hasher.hash(probe);
+        let hash = hash(self.seed, probe);
         let tag = (hash >> 32) as u32;
         let mut i = hash as usize & self.mask;
         // At most one pass over the table, even if a damaged file has no

@@ -102,14 +102,6 @@ impl FoldHasher {
     }
 }
 
-/// Raw access for snapshots, which store the seed to hash the same way.
-impl FoldHasher {
-    /// A hasher with the given seed.
-    pub(crate) fn from_seed(seed: u64) -> FoldHasher {
-        FoldHasher { seed }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
