@@ -65,6 +65,8 @@ const SINGLE: u32 = 1 << 31;
 const EMPTY: u32 = u32::MAX;
 /// Bytes per hash slot: hash tag, key start, key length, list set.
 const SLOT_LEN: usize = 16;
+/// Bytes before the slots of a hash table: seed, capacity, key count.
+const TABLE_HEADER: usize = 24;
 /// The hash seed written by this version (fixed, so files are reproducible).
 const SEED: u64 = 0x6d69_7370_736e_6170;
 
@@ -173,9 +175,10 @@ fn write_table(
             *slot = ((hash >> 32) as u32, start, len, set);
         }
     }
-    let mut out = Vec::with_capacity(16 + capacity * SLOT_LEN);
+    let mut out = Vec::with_capacity(TABLE_HEADER + capacity * SLOT_LEN);
     out.extend_from_slice(&SEED.to_le_bytes());
     out.extend_from_slice(&(capacity as u64).to_le_bytes());
+    out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
     for (tag, start, len, set) in slots {
         for v in [tag, start, len, set] {
             out.extend_from_slice(&v.to_le_bytes());
@@ -412,24 +415,29 @@ impl TableView {
         let range = mapped.range(slots_tag)?;
         let bytes = mapped.section(slots_tag)?;
         let mut cursor = Cursor::new(bytes);
-        let (Some(seed), Some(capacity)) = (cursor.u64(), cursor.u64()) else {
+        let (Some(seed), Some(capacity), Some(len)) = (cursor.u64(), cursor.u64(), cursor.u64())
+        else {
             return Err(mapped.corrupt(format!("hash table {slots_tag:#x}: no header")));
         };
         let capacity = usize::try_from(capacity).unwrap_or(usize::MAX);
         let expected = capacity
             .checked_mul(SLOT_LEN)
-            .and_then(|n| n.checked_add(16));
+            .and_then(|n| n.checked_add(TABLE_HEADER));
         if (capacity != 0 && !capacity.is_power_of_two()) || expected != Some(bytes.len()) {
             return Err(mapped.corrupt(format!(
                 "hash table {slots_tag:#x}: capacity {capacity} does not fit its {} bytes",
                 bytes.len()
             )));
         }
-        let slots = range.start + 16..range.end;
-        let data = mapped.data().get(slots.clone()).unwrap_or(&[]);
-        let len = (0..capacity)
-            .filter(|i| le_u32(data, i * SLOT_LEN + 12) != Some(EMPTY))
-            .count();
+        // The key count is only reported (and tells empty tables apart);
+        // counting the slots would touch every page of the table.
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        if len > capacity {
+            return Err(mapped.corrupt(format!(
+                "hash table {slots_tag:#x}: {len} keys in {capacity} slots"
+            )));
+        }
+        let slots = range.start + TABLE_HEADER..range.end;
         Ok(TableView {
             seed,
             mask: capacity.wrapping_sub(1),
