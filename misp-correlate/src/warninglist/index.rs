@@ -121,14 +121,19 @@ impl<'m> Ctx<'m> {
 
     /// Whether `list` applies and has not hit yet.
     #[inline]
-    fn is_open(&self, hits: &[Hit<'_>], list: ListId) -> bool {
+    pub(crate) fn is_open(&self, hits: &[Hit<'_>], list: ListId) -> bool {
         self.allows(list) && !self.has_hit(hits, list)
     }
 
     /// Records a hit for `list` unless it does not apply or already hit.
     #[inline]
-    fn offer<'a>(&self, hits: &mut Vec<Hit<'a>>, list: ListId, matched: Matched<'a>, part: &'a str)
-    where
+    pub(crate) fn offer<'a>(
+        &self,
+        hits: &mut Vec<Hit<'a>>,
+        list: ListId,
+        matched: Matched<'a>,
+        part: &'a str,
+    ) where
         'm: 'a,
     {
         if !self.is_open(hits, list) {
@@ -734,5 +739,55 @@ fn flatten_regex_error(message: &str) -> String {
     match lines.iter().rev().find(|l| l.starts_with("error:")) {
         Some(error) => format!("regex crate: {}", error.trim_start_matches("error:").trim()),
         None => format!("regex crate: {}", lines.join(" ")),
+    }
+}
+
+/// Raw access for snapshots.
+impl Segment {
+    /// The list-set pool the key tables refer to.
+    pub(crate) fn pool(&self) -> &ListSetPool {
+        &self.pool
+    }
+
+    /// The string table.
+    pub(crate) fn strings(&self) -> &KeyTable {
+        &self.strings
+    }
+
+    /// The hostname table.
+    pub(crate) fn hosts(&self) -> &KeyTable {
+        &self.hosts
+    }
+
+    /// The IPv4 and IPv6 interval indexes.
+    pub(crate) fn cidr(&self) -> (&CidrIndex<u32>, &CidrIndex<u128>) {
+        (&self.v4, &self.v6)
+    }
+
+    /// The substring patterns of each substring list, in automaton order
+    /// (compiling lists with these entries gives the same automata).
+    pub(crate) fn substring_entries(&self) -> Vec<(ListId, Vec<&str>)> {
+        let mut out: Vec<(ListId, Vec<&str>)> = Vec::new();
+        for group in &self.substrings {
+            for list in &group.lists {
+                out.push((*list, Vec::new()));
+            }
+            for (pattern, set) in &group.patterns {
+                for list in self.pool.lists(*set) {
+                    if let Some((_, entries)) = out.iter_mut().find(|(l, _)| *l == list) {
+                        entries.push(pattern);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The usable entries of each regex list, in list order.
+    pub(crate) fn regex_entries(&self) -> Vec<(ListId, Vec<&str>)> {
+        self.regexes
+            .iter()
+            .map(|r| (r.list, r.regexes.iter().map(|(_, e)| &**e).collect()))
+            .collect()
     }
 }

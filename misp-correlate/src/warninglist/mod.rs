@@ -116,6 +116,9 @@ mod matcher;
 mod pcre;
 mod table;
 
+/// Internals re-exported for the snapshot module.
+pub(crate) mod parts;
+
 use std::fmt;
 
 use misp_core::AttributeType;

@@ -411,6 +411,18 @@ fn bucket_order(pending: &[Pending], buckets: usize) -> Vec<u32> {
     order
 }
 
+/// Raw access for snapshots.
+impl KeyTable {
+    /// Every key with its list set, in table order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&[u8], ListSetRef)> + '_ {
+        self.tags
+            .iter()
+            .zip(&self.slots)
+            .filter(|(tag, _)| **tag != 0)
+            .map(|(_, slot)| (self.key(slot), slot.set))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
