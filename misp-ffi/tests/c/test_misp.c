@@ -1,0 +1,158 @@
+/*
+ * C test of the misp-correlate C API: every call goes through the committed
+ * header and the built library, successes and errors alike.
+ *
+ * Usage: test_misp <repository root>
+ *
+ * Prints one line per check ("ok"/"FAIL"), then a summary line, and exits
+ * with status 0 only when every check passed. Every library-owned string is
+ * freed and every handle released, so valgrind --leak-check=full reports no
+ * leak.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "misp_correlate.h"
+
+static int checks = 0;
+static int failures = 0;
+
+#define CHECK(cond, what)                                                      \
+    do {                                                                       \
+        checks++;                                                              \
+        if (cond) {                                                            \
+            printf("ok   %s\n", what);                                         \
+        } else {                                                               \
+            failures++;                                                        \
+            printf("FAIL %s (%s:%d: %s)\n", what, __FILE__, __LINE__, #cond);  \
+        }                                                                      \
+    } while (0)
+
+/* The calling thread's last error message, in a static buffer. */
+static const char *last_error(void) {
+    static char buf[1024];
+    size_t written = 0;
+    if (misp_last_error(buf, sizeof buf, &written) != MISP_OK) {
+        return "<misp_last_error failed>";
+    }
+    return buf;
+}
+
+/* Whether the last error message contains `needle`. */
+static int last_error_contains(const char *needle) {
+    return strstr(last_error(), needle) != NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_version(void) {
+    const char *version = misp_version();
+    CHECK(version != NULL, "misp_version is not NULL");
+    CHECK(strcmp(version, MISP_CORRELATE_VERSION) == 0,
+          "misp_version matches MISP_CORRELATE_VERSION");
+}
+
+static void test_result_names(void) {
+    CHECK(strcmp(misp_result_name(MISP_OK), "MISP_OK") == 0, "result name of MISP_OK");
+    CHECK(strcmp(misp_result_name(MISP_ERR_UTF8), "MISP_ERR_UTF8") == 0,
+          "result name of MISP_ERR_UTF8");
+    CHECK(strcmp(misp_result_name(MISP_ERR_PANIC), "MISP_ERR_PANIC") == 0,
+          "result name of MISP_ERR_PANIC");
+    CHECK(strcmp(misp_result_name(4242), "MISP_ERR_UNKNOWN_CODE") == 0,
+          "result name of an unknown number");
+}
+
+static void test_normalize(void) {
+    char *out = NULL;
+    size_t len = 0;
+    const char *ty = "ip-src";
+    const char *value = "  10.1.2.3 \n";
+
+    misp_result r = misp_normalize(ty, strlen(ty), value, strlen(value), &out, &len);
+    CHECK(r == MISP_OK, "normalize ip-src succeeds");
+    CHECK(out != NULL && strcmp(out, "10.1.2.3") == 0, "normalize trims the value");
+    CHECK(len == strlen("10.1.2.3"), "normalize returns the length");
+    CHECK(misp_last_error_len() == 0, "a success leaves no last error");
+    misp_string_free(out);
+
+    /* Inputs need not be NUL-terminated: only `len` bytes are read. */
+    out = NULL;
+    r = misp_normalize("md5xxxx", 3, "  d41d8cd98f00b204e9800998ecf8427e  ", 34, &out, &len);
+    CHECK(r == MISP_OK, "normalize reads exactly len bytes");
+    CHECK(out != NULL && strcmp(out, "d41d8cd98f00b204e9800998ecf8427e") == 0,
+          "normalize md5 value");
+    misp_string_free(out);
+
+    /* A rejected value: the out-parameters are untouched. */
+    out = (char *)0x1;
+    len = 12345;
+    r = misp_normalize("domain|ip", 9, "example.com", 11, &out, &len);
+    CHECK(r == MISP_ERR_REJECTED, "composite value without | is rejected");
+    CHECK(out == (char *)0x1 && len == 12345, "out-parameters untouched on failure");
+    CHECK(last_error_contains("composite"), "rejection message gives MISP's reason");
+
+    r = misp_normalize("no-such-type", 12, "x", 1, &out, &len);
+    CHECK(r == MISP_ERR_UNKNOWN_TYPE, "unknown type is MISP_ERR_UNKNOWN_TYPE");
+    CHECK(last_error_contains("no-such-type"), "unknown type message names the type");
+
+    const char bad_utf8[] = {'1', '0', (char)0xff, '1'};
+    r = misp_normalize("ip-src", 6, bad_utf8, sizeof bad_utf8, &out, &len);
+    CHECK(r == MISP_ERR_UTF8, "invalid UTF-8 value is MISP_ERR_UTF8");
+    CHECK(last_error_contains("`value`") && last_error_contains("offset 2"),
+          "UTF-8 message names the argument and the offset");
+
+    r = misp_normalize(NULL, 0, "x", 1, &out, &len);
+    CHECK(r == MISP_ERR_NULL, "NULL type is MISP_ERR_NULL");
+    CHECK(last_error_contains("type_name"), "NULL message names the argument");
+    r = misp_normalize("md5", 3, NULL, 0, &out, &len);
+    CHECK(r == MISP_ERR_NULL, "NULL value is MISP_ERR_NULL even with length 0");
+    r = misp_normalize("md5", 3, "x", 1, NULL, &len);
+    CHECK(r == MISP_ERR_NULL, "NULL out_value is MISP_ERR_NULL");
+    r = misp_normalize("md5", 3, "x", 1, &out, NULL);
+    CHECK(r == MISP_ERR_NULL, "NULL out_len is MISP_ERR_NULL");
+}
+
+static void test_last_error(void) {
+    char *out = NULL;
+    size_t len = 0;
+    misp_result r = misp_normalize("no-such-type", 12, "x", 1, &out, &len);
+    CHECK(r == MISP_ERR_UNKNOWN_TYPE, "provoke an error");
+    size_t full = misp_last_error_len();
+    CHECK(full > 8, "misp_last_error_len gives the message length");
+
+    char small[8];
+    size_t written = 99;
+    r = misp_last_error(small, sizeof small, &written);
+    CHECK(r == MISP_OK && written == 7 && small[7] == '\0', "message truncated to the buffer");
+
+    char *whole = malloc(full + 1);
+    r = misp_last_error(whole, full + 1, &written);
+    CHECK(r == MISP_OK && written == full && strlen(whole) == full,
+          "a buffer of len + 1 bytes holds the whole message");
+    free(whole);
+
+    CHECK(misp_last_error(NULL, 10, &written) == MISP_ERR_NULL, "misp_last_error NULL buf");
+    CHECK(misp_last_error(small, sizeof small, NULL) == MISP_ERR_NULL,
+          "misp_last_error NULL written");
+    CHECK(misp_last_error_len() == full, "reading the message does not clear it");
+}
+
+static void test_free_null(void) {
+    misp_string_free(NULL);
+    CHECK(1, "misp_string_free(NULL) is a no-op");
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <repository root>\n", argv[0]);
+        return 2;
+    }
+    test_version();
+    test_result_names();
+    test_normalize();
+    test_last_error();
+    test_free_null();
+    printf("test_misp: %d checks, %d failures\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}
