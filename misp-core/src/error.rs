@@ -49,3 +49,15 @@ pub enum Error {
 
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The file or directory the error is about, if it is about one.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        #[allow(unreachable_patterns)] // variants other helpers may add
+        match self {
+            Error::Io { path, .. } | Error::Json { path, .. } | Error::Invalid { path, .. } => Some(path),
+            Error::UnknownType(_) | Error::UnknownCategory(_) => None,
+            _ => None,
+        }
+    }
+}

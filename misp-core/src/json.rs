@@ -1,1 +1,0 @@
-//! MISP JSON: events in every wrapper and MISP feeds.
