@@ -81,6 +81,23 @@ typedef enum {
     MISP_ERR_PANIC = 99,
 } misp_result;
 
+/**
+ * A borrowed UTF-8 string: `len` bytes at `data`, not NUL-terminated.
+ *
+ * Used for lists of strings (paths, exclusions). `data` must not be NULL,
+ * even when `len` is 0.
+ */
+typedef struct {
+    /**
+     * The first byte.
+     */
+    const char *data;
+    /**
+     * The length in bytes.
+     */
+    size_t len;
+} misp_str;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -125,6 +142,70 @@ misp_result misp_last_error(char *buf, size_t buf_len, size_t *written);
  * Thread safety: reads only the calling thread's message.
  */
 size_t misp_last_error_len(void);
+
+/**
+ * Reads the MISP JSON document in `json` (`{"Event": …}`,
+ * `{"response": […]}`, a bare event, or a list of these) and reports
+ * what it holds, as `misp-correlate load --json` does.
+ *
+ * `*out_json` receives a JSON object
+ * `{"events": N, "attributes": N, "types": {type: count},
+ * "rejected": [{"event", "attribute", "type", "value", "reason"}],
+ * "errors": [{"file", "message"}]}`: `rejected` lists the attributes
+ * MISP would refuse to save (unknown type, invalid value) with MISP's
+ * reason, `errors` the events MISP would refuse and malformed JSON (with
+ * line and column; the events before it are still counted). These are
+ * part of the report, not failures of the call. The document is named
+ * `<input>` in messages. The caller frees the string with
+ * `misp_string_free`.
+ *
+ * Ownership: `json` is borrowed for the call only.
+ *
+ * Thread safety: safe from any number of threads at once.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` if a pointer argument is NULL.
+ *
+ * # Safety
+ *
+ * `json` must be valid for reads of `json_len` bytes; `out_json` and
+ * `out_len` valid for one write each.
+ */
+misp_result misp_load_summary(const uint8_t *json,
+                              size_t json_len,
+                              char **out_json,
+                              size_t *out_len);
+
+/**
+ * Reads MISP feed directories (with `manifest.json`), directories of
+ * event files (recursively, sorted by name) and event files, and reports
+ * what they hold, as [`misp_load_summary`] does for one document.
+ *
+ * Files are read in parallel. A file that cannot be read or parsed is
+ * listed in `errors` with its path and does not stop the others; a path
+ * that does not exist is such an error too.
+ *
+ * Ownership: `paths` and the strings it points to are borrowed for the
+ * call only. The caller frees `*out_json` with `misp_string_free`.
+ *
+ * Thread safety: safe from any number of threads at once.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` if a pointer argument (or a path's `data`) is NULL;
+ * `MISP_ERR_UTF8` if a path is not UTF-8 (the message gives its index).
+ *
+ * # Safety
+ *
+ * `paths` must point to `paths_len` valid `misp_str` whose `data` is
+ * valid for `len` bytes; `out_json` and `out_len` valid for one write
+ * each.
+ */
+misp_result misp_load_summary_paths(const misp_str *paths,
+                                    size_t paths_len,
+                                    char **out_json,
+                                    size_t *out_len);
 
 /**
  * Normalises and validates `value` as MISP saves an attribute of type

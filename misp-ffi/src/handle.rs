@@ -146,6 +146,52 @@ pub(crate) unsafe fn slice_arg<'a, T>(
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
+/// A borrowed UTF-8 string: `len` bytes at `data`, not NUL-terminated.
+///
+/// Used for lists of strings (paths, exclusions). `data` must not be NULL,
+/// even when `len` is 0.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct misp_str {
+    /// The first byte.
+    pub data: *const c_char,
+    /// The length in bytes.
+    pub len: usize,
+}
+
+impl From<&str> for misp_str {
+    /// Borrows `text` (for Rust callers and tests; the `misp_str` must not
+    /// outlive it).
+    fn from(text: &str) -> misp_str {
+        misp_str {
+            data: text.as_ptr().cast(),
+            len: text.len(),
+        }
+    }
+}
+
+/// Borrows a list of `len` [`misp_str`] at `ptr` as `&str`s, failing with
+/// `MISP_ERR_NULL` or `MISP_ERR_UTF8` naming `argument[index]`.
+///
+/// # Safety
+///
+/// A non-NULL `ptr` must be valid for reads of `len` `misp_str` for `'a`,
+/// each of whose `data` is NULL or valid for `len` bytes for `'a`.
+pub(crate) unsafe fn str_list_arg<'a>(
+    ptr: *const misp_str,
+    len: usize,
+    argument: &str,
+) -> Result<Vec<&'a str>, FfiError> {
+    // SAFETY: forwarded contract.
+    let items = unsafe { slice_arg(ptr, len, argument) }?;
+    items
+        .iter()
+        .enumerate()
+        // SAFETY: forwarded contract (each item's data/len).
+        .map(|(i, item)| unsafe { str_arg(item.data, item.len, &format!("{argument}[{i}]")) })
+        .collect()
+}
+
 /// A checked out-parameter: non-NULL, and written at most once.
 pub(crate) struct Out<T>(NonNull<T>);
 

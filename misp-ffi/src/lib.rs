@@ -50,10 +50,13 @@
 
 mod error;
 mod handle;
+mod load;
 mod normalize;
 mod panic;
 mod string;
 
 pub use error::{misp_last_error, misp_last_error_len, misp_result, misp_result_name};
+pub use handle::misp_str;
+pub use load::{misp_load_summary, misp_load_summary_paths};
 pub use normalize::misp_normalize;
 pub use string::{misp_string_free, misp_version};

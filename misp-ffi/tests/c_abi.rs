@@ -7,8 +7,11 @@
 //! * `c_test_sanitizers`: built with `-fsanitize=address,undefined`
 //!   (skipped if the compiler cannot build with them).
 //! * `c_test_valgrind`: the dynamic build under
-//!   `valgrind --leak-check=full --error-exitcode=1` (skipped if valgrind
-//!   is not installed, unless `MISP_FFI_REQUIRE_VALGRIND=1`).
+//!   `valgrind --leak-check=full --error-exitcode=1` with every leak kind
+//!   but "still reachable" counted as an error, and the suppressions of
+//!   `tests/c/valgrind.supp` (rayon's pool threads, alive at exit).
+//!   Skipped if valgrind is not installed, unless
+//!   `MISP_FFI_REQUIRE_VALGRIND=1`.
 //!
 //! The compiler is `$CC`, or `cc`.
 
@@ -47,13 +50,15 @@ fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The directory holding the library cargo built for this test run
-/// (`target/<profile>`, the parent of the test binary's `deps/`).
+/// The directory holding the library cargo built for this test run.
+///
+/// `cargo test` builds the library's `cdylib` and `staticlib` next to the
+/// test binary (`target/<profile>/deps/`); only `cargo build` copies them
+/// up to `target/<profile>/`, so the copies there may be stale.
 fn library_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
-        .and_then(Path::parent)
         .expect("the test binary sits in target/<profile>/deps")
         .to_path_buf();
     assert!(
@@ -143,6 +148,10 @@ fn run(exe: &Path, wrapper: &[&str]) -> Output {
         }
         None => Command::new(exe),
     };
+    // cargo's LD_LIBRARY_PATH for tests lists target/<profile> (where a
+    // stale copy of the library may sit) and takes precedence over the
+    // executable's run path: point it at the fresh library only.
+    command.env("LD_LIBRARY_PATH", library_dir());
     command.arg(repo_root()).output().expect("run the C test")
 }
 
@@ -168,16 +177,38 @@ fn c_test_static() {
 #[test]
 fn c_test_sanitizers() {
     let flags = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"];
-    let exe = match compile("test_misp_asan", &flags, &dynamic_link_args()) {
-        Ok(exe) => exe,
-        Err(e) => {
-            eprintln!("skipped: the C compiler cannot build with sanitizers: {e}");
-            return;
-        }
-    };
+    if let Err(e) = sanitizers_work(&flags) {
+        eprintln!("skipped: the C compiler cannot build with sanitizers: {e}");
+        return;
+    }
+    let exe = compile("test_misp_asan", &flags, &dynamic_link_args()).unwrap();
     // A leak found by LeakSanitizer makes the exit status non-zero.
     let output = run(&exe, &[]);
     assert_passed("address/undefined sanitizers", &output);
+}
+
+/// Whether the compiler builds and runs a trivial program with `flags`.
+fn sanitizers_work(flags: &[&str]) -> Result<(), String> {
+    let source = out_dir().join("sanitizer_probe.c");
+    std::fs::write(&source, "int main(void) { return 0; }\n").map_err(|e| e.to_string())?;
+    let exe = out_dir().join("sanitizer_probe");
+    let status = Command::new(compiler())
+        .args(flags)
+        .arg(&source)
+        .arg("-o")
+        .arg(&exe)
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("compiling a trivial program failed ({status})"));
+    }
+    let status = Command::new(&exe).status().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!(
+            "a trivial sanitized program failed to run ({status})"
+        ));
+    }
+    Ok(())
 }
 
 #[test]
@@ -195,6 +226,10 @@ fn c_test_valgrind() {
         return;
     }
     let exe = compile("test_misp_valgrind", &[], &dynamic_link_args()).unwrap();
+    let suppressions = format!(
+        "--suppressions={}",
+        crate_dir().join("tests/c/valgrind.supp").display()
+    );
     let output = run(
         &exe,
         &[
@@ -203,7 +238,7 @@ fn c_test_valgrind() {
             "--show-leak-kinds=definite,indirect,possible",
             "--errors-for-leak-kinds=definite,indirect,possible",
             "--error-exitcode=1",
-            "-q",
+            &suppressions,
         ],
     );
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -12,7 +12,11 @@ the library's message.
 
 from __future__ import annotations
 
-from ._lowlevel import Text, call_returning_string, ffi, lib, text_arg
+import json
+import os
+from typing import Any, Iterable, Union
+
+from ._lowlevel import StrList, Text, call_returning_string, ffi, lib, path_arg, text_arg
 from .errors import (
     InvalidArgumentError,
     JsonError,
@@ -41,6 +45,8 @@ __all__ = [
     "UnknownTypeError",
     "Utf8Error",
     "WarninglistError",
+    "load_summary",
+    "load_summary_paths",
     "normalize",
     "version",
 ]
@@ -62,3 +68,29 @@ def normalize(type: Text, value: Text) -> str:
     t = text_arg(type, "type")
     v = text_arg(value, "value")
     return call_returning_string(lib.misp_normalize, t, len(t), v, len(v)).decode("utf-8")
+
+
+PathArg = Union[str, bytes, "os.PathLike[str]"]
+
+
+def load_summary(document: Union[bytes, str]) -> dict[str, Any]:
+    """What a MISP JSON document holds, as ``misp-correlate load --json``
+    reports it.
+
+    Returns ``{"events": n, "attributes": n, "types": {type: count},
+    "rejected": [{"event", "attribute", "type", "value", "reason"}],
+    "errors": [{"file", "message"}]}``. Attributes MISP would refuse and
+    malformed JSON are listed in the report, not raised.
+    """
+    data = text_arg(document, "document")
+    raw = call_returning_string(lib.misp_load_summary, ffi.from_buffer(data), len(data))
+    return json.loads(raw)
+
+
+def load_summary_paths(paths: Iterable[PathArg]) -> dict[str, Any]:
+    """Like :func:`load_summary`, for MISP feed directories, directories of
+    event files and event files (read in parallel). Unreadable files are
+    listed in ``errors``."""
+    items = StrList([path_arg(p) for p in paths])
+    raw = call_returning_string(lib.misp_load_summary_paths, items.array, len(items))
+    return json.loads(raw)

@@ -90,6 +90,29 @@ def text_arg(value: Text, name: str) -> bytes:
     raise TypeError(f"{name} must be str or bytes, not {type(value).__name__}")
 
 
+def path_arg(path: Union[str, bytes, "os.PathLike[str]"]) -> bytes:
+    """A file system path as bytes (the library rejects non-UTF-8 paths)."""
+    return os.fsencode(path)
+
+
+class StrList:
+    """A C array of ``misp_str`` over Python byte strings.
+
+    The array borrows the byte strings: keep this object alive for as long
+    as the library may read the array (the duration of the call).
+    """
+
+    def __init__(self, items: list[bytes]) -> None:
+        self._buffers = [ffi.from_buffer(item) for item in items]
+        self.array = ffi.new("misp_str[]", len(items))
+        for entry, item, buf in zip(self.array, items, self._buffers):
+            entry.data = buf
+            entry.len = len(item)
+
+    def __len__(self) -> int:
+        return len(self._buffers)
+
+
 def last_error() -> str:
     """This thread's last error message from the library."""
     size = lib.misp_last_error_len() + 1

@@ -84,3 +84,38 @@ def test_last_error_is_per_thread():
     t.join()
     assert seen == ['unknown attribute type "nope"']
     assert _lowlevel.last_error() == mine
+
+
+def test_load_summary_of_a_document():
+    doc = b"""{"Event": {"uuid": "5a4cb19a-f550-437f-bd29-48ed950d210f", "info": "x",
+        "Attribute": [{"type": "ip-dst", "value": "192.0.2.1"},
+                      {"type": "no-such-type", "value": "x"}]}}"""
+    report = misp_correlate.load_summary(doc)
+    assert report["events"] == 1
+    assert report["attributes"] == 2
+    assert report["types"] == {"ip-dst": 1, "no-such-type": 1}
+    [rejected] = report["rejected"]
+    assert rejected["attribute"] == "5a4cb19a-f550-437f-bd29-48ed950d210f:1"
+    assert rejected["type"] == "no-such-type"
+    assert report["errors"] == []
+
+
+def test_load_summary_reports_malformed_json_with_its_position():
+    report = misp_correlate.load_summary('{"Event": {"info": "x", ')
+    assert report["events"] == 0
+    [error] = report["errors"]
+    assert error["file"] == "<input>"
+    assert error["message"].startswith("<input>:1:")
+
+
+def test_load_summary_of_paths(root):
+    feed = root / "testdata" / "feeds" / "tweetfeed-sample"
+    report = misp_correlate.load_summary_paths([feed, "/nonexistent/x.json"])
+    assert report["events"] == 5
+    assert report["attributes"] == 202
+    assert [e["file"] for e in report["errors"]] == ["/nonexistent/x.json"]
+
+
+def test_non_utf8_path_is_rejected_by_the_library():
+    with pytest.raises(misp_correlate.Utf8Error, match=r"paths\[0\]"):
+        misp_correlate.load_summary_paths([b"/tmp/\xff"])

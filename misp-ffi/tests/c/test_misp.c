@@ -138,6 +138,57 @@ static void test_last_error(void) {
     CHECK(misp_last_error_len() == full, "reading the message does not clear it");
 }
 
+static void test_load_summary(const char *root) {
+    char *json = NULL;
+    size_t len = 0;
+    const char *doc =
+        "{\"Event\": {\"uuid\": \"5a4cb19a-f550-437f-bd29-48ed950d210f\", \"info\": \"x\","
+        " \"Attribute\": [{\"type\": \"ip-dst\", \"value\": \"192.0.2.1\"},"
+        " {\"type\": \"no-such-type\", \"value\": \"x\"}]}}";
+    misp_result r = misp_load_summary((const uint8_t *)doc, strlen(doc), &json, &len);
+    CHECK(r == MISP_OK, "load summary of a document");
+    CHECK(json != NULL && strstr(json, "\"events\":1,\"attributes\":2") != NULL,
+          "load summary counts events and attributes");
+    CHECK(json != NULL && strstr(json, "\"type\":\"no-such-type\"") != NULL,
+          "load summary lists the rejected attribute");
+    CHECK(json != NULL && strlen(json) == len, "load summary length");
+    misp_string_free(json);
+
+    /* Malformed JSON is reported in `errors`, with its position. */
+    const char *bad = "{\"Event\": {\"info\": \"x\", ";
+    json = NULL;
+    r = misp_load_summary((const uint8_t *)bad, strlen(bad), &json, &len);
+    CHECK(r == MISP_OK, "load summary of malformed JSON still reports");
+    CHECK(json != NULL && strstr(json, "\"file\":\"<input>\"") != NULL &&
+              strstr(json, "<input>:1:") != NULL,
+          "malformed JSON is an error entry with line and column");
+    misp_string_free(json);
+
+    r = misp_load_summary(NULL, 0, &json, &len);
+    CHECK(r == MISP_ERR_NULL, "load summary NULL json");
+
+    char feed[4096];
+    snprintf(feed, sizeof feed, "%s/testdata/feeds/tweetfeed-sample", root);
+    misp_str paths[2] = {{feed, strlen(feed)}, {"/nonexistent.json", 17}};
+    json = NULL;
+    r = misp_load_summary_paths(paths, 2, &json, &len);
+    CHECK(r == MISP_OK, "load summary of a feed directory");
+    CHECK(json != NULL && strstr(json, "\"events\":5,\"attributes\":202") != NULL,
+          "the sample feed holds 5 events and 202 attributes");
+    CHECK(json != NULL && strstr(json, "\"file\":\"/nonexistent.json\"") != NULL,
+          "a missing path is an error entry");
+    misp_string_free(json);
+
+    const char bad_path[] = {'/', 't', (char)0xc3};
+    misp_str bad_paths[1] = {{bad_path, sizeof bad_path}};
+    r = misp_load_summary_paths(bad_paths, 1, &json, &len);
+    CHECK(r == MISP_ERR_UTF8 && last_error_contains("paths[0]"),
+          "a non-UTF-8 path is MISP_ERR_UTF8 naming its index");
+    misp_str null_path[1] = {{NULL, 0}};
+    r = misp_load_summary_paths(null_path, 1, &json, &len);
+    CHECK(r == MISP_ERR_NULL && last_error_contains("paths[0]"), "a NULL path is MISP_ERR_NULL");
+}
+
 static void test_free_null(void) {
     misp_string_free(NULL);
     CHECK(1, "misp_string_free(NULL) is a no-op");
@@ -152,6 +203,7 @@ int main(int argc, char **argv) {
     test_result_names();
     test_normalize();
     test_last_error();
+    test_load_summary(argv[1]);
     test_free_null();
     printf("test_misp: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
