@@ -144,9 +144,10 @@ misp_result misp_last_error(char *buf, size_t buf_len, size_t *written);
 size_t misp_last_error_len(void);
 
 /**
- * Reads the MISP JSON document in `json` (`{"Event": …}`,
- * `{"response": […]}`, a bare event, or a list of these) and reports
- * what it holds, as `misp-correlate load --json` does.
+ * Reads the MISP JSON document of `json_len` bytes at `json` (UTF-8,
+ * not NUL-terminated): `{"Event": …}`, `{"response": […]}`, a bare
+ * event, or a list of these. Reports what it holds, as
+ * `misp-correlate load --json` does.
  *
  * `*out_json` receives a JSON object
  * `{"events": N, "attributes": N, "types": {type: count},
@@ -172,10 +173,7 @@ size_t misp_last_error_len(void);
  * `json` must be valid for reads of `json_len` bytes; `out_json` and
  * `out_len` valid for one write each.
  */
-misp_result misp_load_summary(const uint8_t *json,
-                              size_t json_len,
-                              char **out_json,
-                              size_t *out_len);
+misp_result misp_load_summary(const char *json, size_t json_len, char **out_json, size_t *out_len);
 
 /**
  * Reads MISP feed directories (with `manifest.json`), directories of

@@ -53,9 +53,10 @@ fn report(summary: &LoadSummary) -> Report<'_> {
     }
 }
 
-/// Reads the MISP JSON document in `json` (`{"Event": …}`,
-/// `{"response": […]}`, a bare event, or a list of these) and reports
-/// what it holds, as `misp-correlate load --json` does.
+/// Reads the MISP JSON document of `json_len` bytes at `json` (UTF-8,
+/// not NUL-terminated): `{"Event": …}`, `{"response": […]}`, a bare
+/// event, or a list of these. Reports what it holds, as
+/// `misp-correlate load --json` does.
 ///
 /// `*out_json` receives a JSON object
 /// `{"events": N, "attributes": N, "types": {type: count},
@@ -82,7 +83,7 @@ fn report(summary: &LoadSummary) -> Report<'_> {
 /// `out_len` valid for one write each.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn misp_load_summary(
-    json: *const u8,
+    json: *const c_char,
     json_len: usize,
     out_json: *mut *mut c_char,
     out_len: *mut usize,
@@ -91,7 +92,7 @@ pub unsafe extern "C" fn misp_load_summary(
         // SAFETY: the caller guarantees the pointers per `# Safety`.
         let (json, out_json, out_len) = unsafe {
             (
-                handle::bytes_arg(json, json_len, "json")?,
+                handle::bytes_arg(json.cast(), json_len, "json")?,
                 Out::new(out_json, "out_json")?,
                 Out::new(out_len, "out_len")?,
             )
@@ -177,7 +178,7 @@ mod tests {
         let mut out = ptr::null_mut();
         let mut len = 0;
         // SAFETY: valid pointers.
-        let r = unsafe { misp_load_summary(doc.as_ptr(), doc.len(), &mut out, &mut len) };
+        let r = unsafe { misp_load_summary(doc.as_ptr().cast(), doc.len(), &mut out, &mut len) };
         assert_eq!(r, misp_result::MISP_OK);
         let v = take_json(out);
         assert_eq!(v["events"], 1);

@@ -83,7 +83,7 @@ def load_summary(document: Union[bytes, str]) -> dict[str, Any]:
     malformed JSON are listed in the report, not raised.
     """
     data = text_arg(document, "document")
-    raw = call_returning_string(lib.misp_load_summary, ffi.from_buffer(data), len(data))
+    raw = call_returning_string(lib.misp_load_summary, data, len(data))
     return json.loads(raw)
 
 

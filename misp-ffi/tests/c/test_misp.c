@@ -145,7 +145,7 @@ static void test_load_summary(const char *root) {
         "{\"Event\": {\"uuid\": \"5a4cb19a-f550-437f-bd29-48ed950d210f\", \"info\": \"x\","
         " \"Attribute\": [{\"type\": \"ip-dst\", \"value\": \"192.0.2.1\"},"
         " {\"type\": \"no-such-type\", \"value\": \"x\"}]}}";
-    misp_result r = misp_load_summary((const uint8_t *)doc, strlen(doc), &json, &len);
+    misp_result r = misp_load_summary(doc, strlen(doc), &json, &len);
     CHECK(r == MISP_OK, "load summary of a document");
     CHECK(json != NULL && strstr(json, "\"events\":1,\"attributes\":2") != NULL,
           "load summary counts events and attributes");
@@ -157,7 +157,7 @@ static void test_load_summary(const char *root) {
     /* Malformed JSON is reported in `errors`, with its position. */
     const char *bad = "{\"Event\": {\"info\": \"x\", ";
     json = NULL;
-    r = misp_load_summary((const uint8_t *)bad, strlen(bad), &json, &len);
+    r = misp_load_summary(bad, strlen(bad), &json, &len);
     CHECK(r == MISP_OK, "load summary of malformed JSON still reports");
     CHECK(json != NULL && strstr(json, "\"file\":\"<input>\"") != NULL &&
               strstr(json, "<input>:1:") != NULL,
