@@ -26,6 +26,15 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// A value is not an ssdeep hash that MISP accepts and libfuzzy can
+    /// compare.
+    #[error("invalid ssdeep hash {value:?}: {kind}")]
+    InvalidSsdeep {
+        /// The value (its first 200 bytes if longer).
+        value: String,
+        /// What is wrong, and where.
+        kind: crate::ssdeep::SsdeepErrorKind,
+    },
     /// An argument is out of range or names something that does not exist.
     #[error("{0}")]
     InvalidArgument(String),

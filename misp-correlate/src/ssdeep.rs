@@ -1,1 +1,0 @@
-//! ssdeep hashes and fuzzy_compare.
