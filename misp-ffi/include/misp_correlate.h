@@ -82,6 +82,61 @@ typedef enum {
 } misp_result;
 
 /**
+ * Departures from MISP's warninglist behaviour, as bit flags for
+ * `misp_warninglists_load`. 0 is MISP-compatible; `MISP_WL_ALL` turns
+ * every fix on.
+ */
+typedef enum {
+    /**
+     * Compare hosts with hostname entries ASCII-case-insensitively.
+     */
+    MISP_WL_LOWERCASE_HOSTS = 1,
+    /**
+     * Take the host from a URL properly (scheme, userinfo, port, IPv6
+     * brackets, `?` and `#`).
+     */
+    MISP_WL_PARSE_URLS = 2,
+    /**
+     * Accept (and ignore) the `g` modifier in regex entries.
+     */
+    MISP_WL_REGEX_GLOBAL_MODIFIER = 4,
+    /**
+     * For a CIDR value, also report lists with an entry inside its range.
+     */
+    MISP_WL_CIDR_OVERLAP = 8,
+    /**
+     * A CIDR value's mask must be a decimal prefix length in range.
+     */
+    MISP_WL_STRICT_CIDR_MASKS = 16,
+    /**
+     * Treat string entries starting with a dot as hostname entries too.
+     */
+    MISP_WL_DOTTED_STRINGS_AS_HOSTNAMES = 32,
+    /**
+     * Compare string lists ASCII-case-insensitively for domain-like types.
+     */
+    MISP_WL_CASE_INSENSITIVE_DOMAIN_STRINGS = 64,
+    /**
+     * Do not drop a trailing `0` label from hosts.
+     */
+    MISP_WL_NO_ZERO_LABEL_QUIRK = 128,
+    /**
+     * Every improvement.
+     */
+    MISP_WL_ALL = 255,
+} misp_warninglist_improvement;
+
+/**
+ * Compiled warninglists: an opaque handle.
+ *
+ * Created by `misp_warninglists_load`, freed by `misp_warninglists_free`.
+ * A handle may be used from several threads at once (checks run in
+ * parallel; changes wait for running checks), but must not be freed while
+ * another thread uses it.
+ */
+typedef struct misp_warninglists misp_warninglists;
+
+/**
  * A borrowed UTF-8 string: `len` bytes at `data`, not NUL-terminated.
  *
  * Used for lists of strings (paths, exclusions). `data` must not be NULL,
@@ -277,6 +332,216 @@ void misp_string_free(char *text);
  * Thread safety: safe from any thread.
  */
 const char *misp_version(void);
+
+/**
+ * Adds a custom list, given as the JSON of a misp-warninglists
+ * `list.json` (`{"name": …, "type": …, "list": […],
+ * "matching_attributes": […]}`), to loaded warninglists.
+ *
+ * Entries that can never match do not fail the call; they are added to
+ * the problems of `misp_warninglists_report`, with the file `<input>`.
+ *
+ * Ownership: `json` is borrowed for the call only (the list is copied).
+ *
+ * Thread safety: takes the handle's write lock, waiting for running
+ * checks on other threads.
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL` for a NULL pointer;
+ * * `MISP_ERR_WARNINGLIST` when the JSON is not a usable list (not JSON,
+ *   no `name` or `list`, an unknown `type`) or a list of that name is
+ *   already loaded;
+ * * `MISP_ERR_POISONED` after an internal panic during a change.
+ *
+ * # Safety
+ *
+ * `lists` must be a live handle and `json` valid for `json_len` bytes.
+ */
+misp_result misp_warninglists_add_list(const misp_warninglists *lists,
+                                       const char *json,
+                                       size_t json_len);
+
+/**
+ * Checks one value against the enabled lists, as `misp-correlate check`
+ * does (MISP's checks, without the `to_ids` gate).
+ *
+ * `type_name` is the attribute type (any name: a list applies when its
+ * `matching_attributes` hold that exact name or are empty); `value` is
+ * the value as stored (normalise it first with `misp_normalize` if it is
+ * raw input). Composite values are split on the first `|`.
+ *
+ * `*out_json` receives a JSON array of hits,
+ * `[{"list": NAME, "list_type": TYPE, "match": M, "value": PART}, ...]`,
+ * sorted by list name (empty: `[]`). The caller frees it with
+ * `misp_string_free`.
+ *
+ * Ownership: every argument is borrowed for the call only.
+ *
+ * Thread safety: any number of threads may check with the same handle at
+ * once.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`, `MISP_ERR_UTF8` for bad arguments;
+ * `MISP_ERR_POISONED` after an internal panic during a change.
+ *
+ * # Safety
+ *
+ * `lists` must be a live handle; `type_name` and `value` valid for
+ * `type_len` and `value_len` bytes; `out_json` and `out_len` valid for
+ * one write each.
+ */
+misp_result misp_warninglists_check(const misp_warninglists *lists,
+                                    const char *type_name,
+                                    size_t type_len,
+                                    const char *value,
+                                    size_t value_len,
+                                    char **out_json,
+                                    size_t *out_len);
+
+/**
+ * Checks many values at once (in parallel), as `misp_warninglists_check`
+ * does for each.
+ *
+ * The input is `2n` strings packed in one buffer: `type_0, value_0,
+ * type_1, value_1, …`. String `i` is the bytes `strings[ends[i-1] ..
+ * ends[i]]` (with `ends[-1]` = 0), so `ends` holds `2n` increasing end
+ * offsets and `ends_len` must be even. Packing avoids one allocation per
+ * string and lets callers in other languages build the input in a few
+ * bulk operations.
+ *
+ * `*out_json` receives a JSON array of `n` arrays of hits, in input
+ * order (`[[], [{"list": …}], …]`). The caller frees it with
+ * `misp_string_free`.
+ *
+ * Ownership: every argument is borrowed for the call only.
+ *
+ * Thread safety: as `misp_warninglists_check`.
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL` for a NULL pointer;
+ * * `MISP_ERR_INVALID` when `ends_len` is odd or an offset goes backwards
+ *   or past `strings_len` (the message gives its index);
+ * * `MISP_ERR_UTF8` when a string is not UTF-8 (the message gives its
+ *   index);
+ * * `MISP_ERR_POISONED` after an internal panic during a change.
+ *
+ * # Safety
+ *
+ * `lists` must be a live handle; `strings` valid for `strings_len`
+ * bytes; `ends` valid for `ends_len` `size_t`; `out_json` and `out_len`
+ * valid for one write each.
+ */
+misp_result misp_warninglists_check_batch(const misp_warninglists *lists,
+                                          const char *strings,
+                                          size_t strings_len,
+                                          const size_t *ends,
+                                          size_t ends_len,
+                                          char **out_json,
+                                          size_t *out_len);
+
+/**
+ * Frees warninglists made by `misp_warninglists_load`.
+ *
+ * Calling with NULL is a no-op. Must not be called twice with the same
+ * handle, nor while another thread is using it.
+ *
+ * # Safety
+ *
+ * `lists` must be NULL or a handle from `misp_warninglists_load` not yet
+ * freed.
+ */
+void misp_warninglists_free(misp_warninglists *lists);
+
+/**
+ * Loads the warninglists under `path` (a misp-warninglists checkout, any
+ * directory tree of `list.json` files, or one list file) and compiles
+ * them.
+ *
+ * `improvements` is 0 for MISP-compatible matching, or a bitwise OR of
+ * `misp_warninglist_improvement` flags. Files are read in parallel. A
+ * file that is unusable as a whole (not JSON, no `name`, unknown `type`,
+ * a repeated name) and entries that can never match do not fail the
+ * load: `misp_warninglists_report` lists them.
+ *
+ * On success `*out_lists` receives a new handle, owned by the caller and
+ * freed with `misp_warninglists_free`.
+ *
+ * Ownership: `path` is borrowed for the call only.
+ *
+ * Thread safety: safe from any number of threads at once.
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+ * * `MISP_ERR_INVALID`: unknown bits in `improvements`.
+ * * `MISP_ERR_IO`: `path` cannot be read.
+ * * `MISP_ERR_WARNINGLIST`: a directory without any `list.json`.
+ *
+ * # Safety
+ *
+ * `path` must be valid for reads of `path_len` bytes and `out_lists` for
+ * one write.
+ */
+misp_result misp_warninglists_load(const char *path,
+                                   size_t path_len,
+                                   uint32_t improvements,
+                                   misp_warninglists **out_lists);
+
+/**
+ * Describes loaded warninglists: the lists, the files that could not be
+ * used, and the entries that can never match.
+ *
+ * `*out_json` receives
+ * `{"lists": [{"name", "type", "version", "description",
+ * "matching_attributes", "file", "enabled", "entries", "dropped",
+ * "unusable"}], "errors": [{"file", "message"}],
+ * "problems": [{"file", "list", "entry", "reason"}]}`, lists in load
+ * order. `entries` counts the entries compiled into the matcher,
+ * `dropped` the `""`/`"0"` entries MISP drops, `unusable` the entries
+ * listed in `problems`. The caller frees it with `misp_string_free`.
+ *
+ * Thread safety: may run alongside checks on other threads.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer; `MISP_ERR_POISONED` after an
+ * internal panic during a change.
+ *
+ * # Safety
+ *
+ * `lists` must be a live handle; `out_json` and `out_len` valid for one
+ * write each.
+ */
+misp_result misp_warninglists_report(const misp_warninglists *lists,
+                                     char **out_json,
+                                     size_t *out_len);
+
+/**
+ * Enables or disables the list whose `name` field is `name` (enabled
+ * lists are consulted by the checks; all lists start enabled).
+ *
+ * Ownership: `name` is borrowed for the call only.
+ *
+ * Thread safety: takes the handle's write lock, waiting for running
+ * checks on other threads.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`, `MISP_ERR_UTF8` for bad arguments; `MISP_ERR_INVALID`
+ * when no list has that name; `MISP_ERR_POISONED` after an internal
+ * panic during a change.
+ *
+ * # Safety
+ *
+ * `lists` must be a live handle and `name` valid for `name_len` bytes.
+ */
+misp_result misp_warninglists_set_enabled(const misp_warninglists *lists,
+                                          const char *name,
+                                          size_t name_len,
+                                          bool enabled);
 
 #ifdef __cplusplus
 }  // extern "C"

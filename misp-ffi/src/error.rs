@@ -166,6 +166,17 @@ impl From<misp_correlate::Error> for FfiError {
     }
 }
 
+/// The file a `misp-correlate` error names, or `""`.
+pub(crate) fn correlate_error_file(error: &misp_correlate::Error) -> String {
+    let path = match error {
+        misp_correlate::Error::Core(core) => core.path(),
+        misp_correlate::Error::Io { path, .. }
+        | misp_correlate::Error::Warninglist { path, .. } => Some(path.as_path()),
+        _ => None,
+    };
+    path.map(|p| p.display().to_string()).unwrap_or_default()
+}
+
 impl From<misp_core::Rejection> for FfiError {
     fn from(rejection: misp_core::Rejection) -> FfiError {
         FfiError::new(misp_result::MISP_ERR_REJECTED, rejection.reason())

@@ -192,6 +192,65 @@ pub(crate) unsafe fn str_list_arg<'a>(
         .collect()
 }
 
+/// Borrows a packed list of strings: string `i` is the bytes
+/// `data[ends[i - 1]..ends[i]]` (`ends[-1]` being 0), all UTF-8.
+///
+/// Fails with `MISP_ERR_NULL` (a NULL pointer), `MISP_ERR_INVALID` (an
+/// offset that goes backwards or past `data_len`) or `MISP_ERR_UTF8`
+/// (naming the string's index), each naming `argument`.
+///
+/// # Safety
+///
+/// `data` must be valid for reads of `data_len` bytes and `ends` for reads
+/// of `ends_len` `size_t`, for `'a`, unmodified during `'a`.
+pub(crate) unsafe fn packed_str_list_arg<'a>(
+    data: *const c_char,
+    data_len: usize,
+    ends: *const usize,
+    ends_len: usize,
+    argument: &str,
+) -> Result<Vec<&'a str>, FfiError> {
+    // SAFETY: forwarded contract.
+    let (bytes, ends) = unsafe {
+        (
+            bytes_arg(data.cast::<u8>(), data_len, argument)?,
+            slice_arg(ends, ends_len, &format!("{argument}_ends"))?,
+        )
+    };
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let index = ends.partition_point(|&end| end <= e.valid_up_to());
+            return Err(FfiError::new(
+                misp_result::MISP_ERR_UTF8,
+                format!("{argument}[{index}] is not valid UTF-8"),
+            ));
+        }
+    };
+    let mut start = 0;
+    let mut items = Vec::with_capacity(ends.len());
+    for (index, &end) in ends.iter().enumerate() {
+        let item = match text.get(start..end) {
+            Some(item) => item,
+            None if end < start || end > text.len() => {
+                return Err(FfiError::invalid(format!(
+                    "{argument}_ends[{index}] = {end} is out of order or past the data ({start}..{})",
+                    text.len()
+                )));
+            }
+            None => {
+                return Err(FfiError::new(
+                    misp_result::MISP_ERR_UTF8,
+                    format!("{argument}[{index}] does not end on a UTF-8 character boundary"),
+                ));
+            }
+        };
+        items.push(item);
+        start = end;
+    }
+    Ok(items)
+}
+
 /// A checked out-parameter: non-NULL, and written at most once.
 pub(crate) struct Out<T>(NonNull<T>);
 
@@ -337,6 +396,38 @@ mod tests {
         assert_eq!(text, r#"{"a":[1,"x\u0000y"]}"#);
         // SAFETY: ptr came from owned_json and is freed once.
         unsafe { free_owned_string(ptr) };
+    }
+
+    fn packed(data: &[u8], ends: &[usize]) -> Result<Vec<String>, FfiError> {
+        // SAFETY: data and ends are valid for their lengths.
+        unsafe {
+            packed_str_list_arg(
+                data.as_ptr().cast(),
+                data.len(),
+                ends.as_ptr(),
+                ends.len(),
+                "items",
+            )
+        }
+        .map(|items| items.into_iter().map(str::to_owned).collect())
+    }
+
+    #[test]
+    fn packed_lists_are_split_and_checked() {
+        assert_eq!(packed(b"md51234", &[3, 7]).unwrap(), ["md5", "1234"]);
+        assert_eq!(packed(b"ab", &[0, 0, 2]).unwrap(), ["", "", "ab"]);
+        assert!(packed(b"", &[]).unwrap().is_empty());
+        let e = packed(b"abc", &[2, 1]).unwrap_err();
+        assert_eq!(e.code, misp_result::MISP_ERR_INVALID);
+        assert!(e.message.contains("items_ends[1]"), "{}", e.message);
+        let e = packed(b"abc", &[4]).unwrap_err();
+        assert_eq!(e.code, misp_result::MISP_ERR_INVALID);
+        let e = packed("aé".as_bytes(), &[2, 3]).unwrap_err();
+        assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
+        assert!(e.message.contains("items[0]"), "{}", e.message);
+        let e = packed(b"ok\xff", &[2, 3]).unwrap_err();
+        assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
+        assert!(e.message.contains("items[1]"), "{}", e.message);
     }
 
     #[test]

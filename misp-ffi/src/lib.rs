@@ -54,9 +54,15 @@ mod load;
 mod normalize;
 mod panic;
 mod string;
+mod warninglist;
 
 pub use error::{misp_last_error, misp_last_error_len, misp_result, misp_result_name};
 pub use handle::misp_str;
 pub use load::{misp_load_summary, misp_load_summary_paths};
 pub use normalize::misp_normalize;
 pub use string::{misp_string_free, misp_version};
+pub use warninglist::{
+    misp_warninglist_improvement, misp_warninglists, misp_warninglists_add_list,
+    misp_warninglists_check, misp_warninglists_check_batch, misp_warninglists_free,
+    misp_warninglists_load, misp_warninglists_report, misp_warninglists_set_enabled,
+};

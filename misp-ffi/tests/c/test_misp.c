@@ -189,6 +189,134 @@ static void test_load_summary(const char *root) {
     CHECK(r == MISP_ERR_NULL && last_error_contains("paths[0]"), "a NULL path is MISP_ERR_NULL");
 }
 
+static misp_warninglists *load_lists(const char *root, uint32_t improvements) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/misp-ffi/tests/data/warninglists", root);
+    misp_warninglists *lists = NULL;
+    misp_result r = misp_warninglists_load(path, strlen(path), improvements, &lists);
+    CHECK(r == MISP_OK && lists != NULL, "load the test warninglists");
+    return lists;
+}
+
+static void test_warninglists(const char *root) {
+    misp_warninglists *lists = load_lists(root, 0);
+    if (lists == NULL) {
+        return;
+    }
+    char *json = NULL;
+    size_t len = 0;
+
+    misp_result r = misp_warninglists_check(lists, "ip-dst", 6, "10.1.2.3", 8, &json, &len);
+    CHECK(r == MISP_OK, "check one value");
+    CHECK(json != NULL &&
+              strcmp(json, "[{\"list\":\"List of RFC 1918 CIDR blocks\",\"list_type\":\"cidr\","
+                           "\"match\":\"10.0.0.0/8\",\"value\":\"10.1.2.3\"}]") == 0,
+          "the hit is {list, list_type, match, value}");
+    misp_string_free(json);
+
+    json = NULL;
+    r = misp_warninglists_check(lists, "ip-dst", 6, "8.8.8.8", 7, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strcmp(json, "[]") == 0, "no hit is []");
+    misp_string_free(json);
+
+    /* A batch: (type, value) pairs packed in one buffer with end offsets. */
+    const char *pairs[][2] = {
+        {"ip-src", "192.168.0.1"},
+        {"md5", "d41d8cd98f00b204e9800998ecf8427e"},
+        {"domain", "misp-project.org"},
+        {"hostname", "www.bmw.de"},
+    };
+    char strings[256] = "";
+    size_t ends[8];
+    size_t n = 0;
+    for (size_t i = 0; i < 4; i++) {
+        for (size_t j = 0; j < 2; j++) {
+            strcat(strings, pairs[i][j]);
+            ends[n++] = strlen(strings);
+        }
+    }
+    json = NULL;
+    r = misp_warninglists_check_batch(lists, strings, strlen(strings), ends, n, &json, &len);
+    CHECK(r == MISP_OK, "check a batch");
+    CHECK(json != NULL && strstr(json, "[[{\"list\":\"List of RFC 1918 CIDR blocks\"") == json,
+          "batch result 0 is the RFC 1918 hit");
+    CHECK(json != NULL && strstr(json, "\"match\":\"d41d8cd98f00b204e9800998ecf8427e\"") != NULL,
+          "batch result 1 is the empty-file hash");
+    CHECK(json != NULL && strstr(json, "}],[],[{") != NULL, "batch result 2 has no hit");
+    CHECK(json != NULL && strstr(json, "\"match\":\"bmw.de\",\"value\":\"www.bmw.de\"}]]") != NULL,
+          "batch result 3 is the dax30 hostname hit");
+    misp_string_free(json);
+
+    r = misp_warninglists_check_batch(lists, strings, strlen(strings), ends, 3, &json, &len);
+    CHECK(r == MISP_ERR_INVALID && last_error_contains("pairs"), "an odd batch is MISP_ERR_INVALID");
+    size_t bad_ends[2] = {5, 2};
+    r = misp_warninglists_check_batch(lists, strings, strlen(strings), bad_ends, 2, &json, &len);
+    CHECK(r == MISP_ERR_INVALID && last_error_contains("strings_ends[1]"),
+          "decreasing offsets are MISP_ERR_INVALID naming the offset");
+    const char bad_utf8[] = {'m', 'd', '5', (char)0xff};
+    size_t utf8_ends[2] = {3, 4};
+    r = misp_warninglists_check_batch(lists, bad_utf8, 4, utf8_ends, 2, &json, &len);
+    CHECK(r == MISP_ERR_UTF8 && last_error_contains("strings[1]"),
+          "invalid UTF-8 in a batch names the string");
+    r = misp_warninglists_check_batch(lists, NULL, 0, ends, 0, &json, &len);
+    CHECK(r == MISP_ERR_NULL, "batch NULL strings");
+    r = misp_warninglists_check(NULL, "ip-dst", 6, "10.1.2.3", 8, &json, &len);
+    CHECK(r == MISP_ERR_NULL && last_error_contains("lists"), "check with a NULL handle");
+    r = misp_warninglists_check(lists, "ip-dst", 6, "\xc3(", 2, &json, &len);
+    CHECK(r == MISP_ERR_UTF8, "check with an invalid UTF-8 value");
+
+    /* Disable a list, add a custom one. */
+    const char *rfc1918 = "List of RFC 1918 CIDR blocks";
+    r = misp_warninglists_set_enabled(lists, rfc1918, strlen(rfc1918), false);
+    CHECK(r == MISP_OK, "disable a list");
+    json = NULL;
+    r = misp_warninglists_check(lists, "ip-dst", 6, "10.1.2.3", 8, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strcmp(json, "[]") == 0, "a disabled list does not hit");
+    misp_string_free(json);
+    r = misp_warninglists_set_enabled(lists, "nope", 4, true);
+    CHECK(r == MISP_ERR_INVALID && last_error_contains("nope"), "enabling an unknown list names it");
+
+    const char *custom = "{\"name\": \"custom\", \"type\": \"hostname\", \"list\": [\"evil.example\"]}";
+    r = misp_warninglists_add_list(lists, custom, strlen(custom));
+    CHECK(r == MISP_OK, "add a custom list");
+    json = NULL;
+    r = misp_warninglists_check(lists, "domain", 6, "a.evil.example", 14, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strstr(json, "\"list\":\"custom\"") != NULL,
+          "the custom list hits");
+    misp_string_free(json);
+    const char *bad_json = "{\"name\": \"x\", \"list\": [";
+    r = misp_warninglists_add_list(lists, bad_json, strlen(bad_json));
+    CHECK(r == MISP_ERR_WARNINGLIST && last_error_contains("<input>"),
+          "a malformed custom list is MISP_ERR_WARNINGLIST");
+
+    json = NULL;
+    r = misp_warninglists_report(lists, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strstr(json, "\"name\":\"custom\"") != NULL &&
+              strstr(json, "\"enabled\":false") != NULL,
+          "the report lists the lists and their state");
+    misp_string_free(json);
+    misp_warninglists_free(lists);
+    misp_warninglists_free(NULL);
+
+    /* Improvements: hosts compared case-insensitively. */
+    lists = load_lists(root, MISP_WL_LOWERCASE_HOSTS);
+    if (lists != NULL) {
+        json = NULL;
+        r = misp_warninglists_check(lists, "hostname", 8, "WWW.BMW.DE", 10, &json, &len);
+        CHECK(r == MISP_OK && json != NULL && strstr(json, "dax30") != NULL,
+              "MISP_WL_LOWERCASE_HOSTS matches upper-case hosts");
+        misp_string_free(json);
+        misp_warninglists_free(lists);
+    }
+
+    misp_warninglists *none = NULL;
+    r = misp_warninglists_load("/nonexistent", 12, 0, &none);
+    CHECK(r == MISP_ERR_IO && none == NULL && last_error_contains("/nonexistent"),
+          "loading a missing path is MISP_ERR_IO naming it");
+    r = misp_warninglists_load("/tmp", 4, 1u << 30, &none);
+    CHECK(r == MISP_ERR_INVALID, "unknown improvement bits are MISP_ERR_INVALID");
+}
+
 static void test_free_null(void) {
     misp_string_free(NULL);
     CHECK(1, "misp_string_free(NULL) is a no-op");
@@ -204,6 +332,7 @@ int main(int argc, char **argv) {
     test_normalize();
     test_last_error();
     test_load_summary(argv[1]);
+    test_warninglists(argv[1]);
     test_free_null();
     printf("test_misp: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
