@@ -1,10 +1,49 @@
-//! MISP's save pipeline for attribute values: trim, refang, 4-byte UTF-8
-//! to `?`, the per-type rewrites of `modifyBeforeValidation`, validation,
-//! and the composite split into value1/value2.
+//! MISP's save pipeline for attribute values.
+//!
+//! [`normalize`] does to a value what MISP 2.5 does when it saves an
+//! attribute (`MispAttribute::beforeValidate` and its validation rules),
+//! and answers with the stored value or MISP's reason for refusing it:
+//!
+//! 1. PHP `trim()` (space, `\t`, `\n`, `\r`, `\0`, `\x0B`);
+//! 2. refanging for `link`, `url`, `ip-src`, `ip-dst`, `domain`,
+//!    `hostname`, `domain|ip` and `email`/`email-src`/`email-dst`
+//!    (`hxxp` → `http`, `[.]` → `.`, `[at]` → `@`, …; see [`refang`]);
+//! 3. every 4-byte UTF-8 character (emoji, …) to `?`, for all types;
+//! 4. the type's rewrite of `modifyBeforeValidation` (IPv6 compression,
+//!    lowercase hashes, domain punycode, `ip|port` spellings, MAC
+//!    regrouping, asdot, ISO 8601 datetimes, …);
+//! 5. the validation rules, in MISP's order, first failure wins:
+//!    not empty (`"0"` is fine), not only control characters (nor either
+//!    half of a composite), exactly one `|` for composite types, the
+//!    type's check of `AttributeValidationTool::validate`, and at most
+//!    65,535 bytes;
+//! 6. the split of composite values into value1 and value2.
+//!
+//! The rules are MISP's, quirks included (each is documented where it is
+//! implemented): `::0001` is not compressed, `filename|impfuzzy` and
+//! `integer` can never be saved, v3 onion addresses are rejected, a
+//! `domain` such as `example.com\n.` is stored with its newline, and so
+//! on. User-defined import regexps (MISP's `regexp` table) are
+//! configuration, not code, and are not applied.
+//!
+//! [`refang`]: self::refang
 
 use std::fmt;
 
 use crate::AttributeType;
+
+mod datetime;
+mod domain;
+mod ip;
+mod json_syntax;
+mod php;
+mod refang;
+mod rewrite;
+mod rules;
+mod url;
+mod validate;
+
+use rewrite::Rewritten;
 
 /// A value as MISP would store it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -23,7 +62,7 @@ impl NormalizedValue {
             let mut it = value.match_indices('|');
             match (it.next(), it.next()) {
                 (Some((i, _)), None) => Ok(NormalizedValue { value, split: Some(i) }),
-                _ => Err(Rejection::new("Composite type found but the value not in the composite (value1|value2) format.")),
+                _ => Err(Rejection::new(COMPOSITE)),
             }
         } else {
             Ok(NormalizedValue { value, split: None })
@@ -86,11 +125,92 @@ impl fmt::Display for Rejection {
 
 impl std::error::Error for Rejection {}
 
+const EMPTY: &str = "Value cannot be empty.";
+const CONTROL: &str = "Value provided consists purely of control characters and is therefore considered to be empty.";
+const COMPOSITE: &str = "Composite type found but the value not in the composite (value1|value2) format.";
+const TOO_LONG: &str =
+    "The entered string is too long and would get truncated. Please consider adding the data as an attachment instead";
+
+/// MISP's `maxTextLength` rule, in bytes.
+const MAX_BYTES: usize = 65_535;
+
 /// Normalises and validates `raw` as MISP saves an attribute of type `ty`.
+///
+/// Returns the value MISP would store, or MISP's reason for refusing it.
+/// A value that MISP leaves unchanged costs one allocation (the returned
+/// `String`).
+///
+/// ```
+/// use misp_core::{AttributeType, normalize};
+///
+/// let ip = AttributeType::from_name("ip-dst").unwrap();
+/// assert_eq!(normalize(ip, " 2001:0DB8::0001 ").unwrap().as_str(), "2001:db8::1");
+///
+/// let pair = AttributeType::from_name("ip-dst|port").unwrap();
+/// let v = normalize(pair, "[2001:db8::1]:443").unwrap();
+/// assert_eq!((v.value1(), v.value2()), ("2001:db8::1", Some("443")));
+///
+/// let err = normalize(ip, "010.1.2.3").unwrap_err();
+/// assert_eq!(err.reason(), "IP address has an invalid format.");
+/// ```
 pub fn normalize(ty: AttributeType, raw: &str) -> Result<NormalizedValue, Rejection> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(Rejection::new("Value cannot be empty."));
+    let rules = rules::rules(ty);
+    let v = php::trim(raw);
+    let v = refang::refang(rules.refang, v);
+    let v = refang::replace_4byte(v);
+    let v = match rewrite::rewrite(rules.rewrite, v)? {
+        Rewritten::Text(v) => v,
+        Rewritten::Integer(n) => return check_integer(ty, n),
+    };
+
+    if php::trim(&v).is_empty() {
+        return Err(Rejection::new(EMPTY));
     }
-    NormalizedValue::new(ty, value.to_owned())
+    let mut split = None;
+    if php::is_cntrl(&v) {
+        return Err(Rejection::new(CONTROL));
+    }
+    if rules.composite {
+        let mut pipes = v.match_indices('|').map(|(i, _)| i);
+        let first = pipes.next();
+        let (v1, v2) = match first {
+            Some(i) => (&v[..i], v[i + 1..].split('|').next().unwrap_or("")),
+            None => (&v[..], ""),
+        };
+        if php::is_cntrl(v1) || (!php::is_empty_php(v2) && php::is_cntrl(v2)) {
+            return Err(Rejection::new(CONTROL));
+        }
+        match (first, pipes.next()) {
+            (Some(i), None) => split = Some(i),
+            _ => return Err(Rejection::new(COMPOSITE)),
+        }
+    }
+    validate::check(rules.check, &v)?;
+    if v.len() > MAX_BYTES {
+        return Err(Rejection::new(TOO_LONG));
+    }
+    Ok(NormalizedValue { value: v.into_owned(), split })
 }
+
+/// The rules that follow MISP's asdot rewrite, which yields a PHP integer:
+/// PHP 8's `ctype_cntrl()` reads an integer from 0 to 255 as a character
+/// code, so 0-31 and 127 count as "purely control characters".
+fn check_integer(ty: AttributeType, n: u64) -> Result<NormalizedValue, Rejection> {
+    if n < 32 || n == 127 {
+        return Err(Rejection::new(CONTROL));
+    }
+    if n > 4_294_967_295 {
+        return Err(Rejection::new(validate::AS_INVALID));
+    }
+    NormalizedValue::new(ty, n.to_string())
+}
+
+/// `normalize` by type name with the reason as a string, for tests.
+#[cfg(test)]
+fn stored(ty: &str, raw: &str) -> Result<String, String> {
+    let ty = AttributeType::from_name(ty).ok_or_else(|| format!("unknown type {ty}"))?;
+    normalize(ty, raw).map(NormalizedValue::into_string).map_err(|r| r.reason().to_owned())
+}
+
+#[cfg(test)]
+mod tests;
