@@ -127,6 +127,40 @@ typedef enum {
 } misp_warninglist_improvement;
 
 /**
+ * How a [`misp_id`] names something: by number or by string.
+ */
+typedef enum {
+    /**
+     * A numeric identity (`num`), such as a MISP database id.
+     */
+    MISP_ID_NUM = 0,
+    /**
+     * A string identity (`str`, `str_len`), such as a uuid.
+     */
+    MISP_ID_STR = 1,
+} misp_id_kind;
+
+/**
+ * A correlation engine: an opaque handle.
+ *
+ * Made by `misp_engine_builder_build` or `misp_engine_new`, freed by
+ * `misp_engine_free`. Any number of threads may use one engine at once:
+ * queries share a read lock, changes take the write lock. It must not be
+ * freed while another thread uses it.
+ */
+typedef struct misp_engine misp_engine;
+
+/**
+ * An engine being built: an opaque handle.
+ *
+ * Created by `misp_engine_builder_new`, consumed by
+ * `misp_engine_builder_build` or freed by `misp_engine_builder_free`. A
+ * builder is used from one thread at a time (it may move between
+ * threads); building itself runs on the library's thread pool.
+ */
+typedef struct misp_engine_builder misp_engine_builder;
+
+/**
  * Compiled warninglists: an opaque handle.
  *
  * Created by `misp_warninglists_load`, freed by `misp_warninglists_free`.
@@ -153,9 +187,784 @@ typedef struct {
     size_t len;
 } misp_str;
 
+/**
+ * The identity of an event, object, attribute or organisation.
+ *
+ * `kind` is a `misp_id_kind`: with `MISP_ID_NUM` only `num` is read, with
+ * `MISP_ID_STR` only `str` (UTF-8, `str_len` bytes, not NUL-terminated).
+ * A number and a string are different identities even when they read the
+ * same (`7` and `"7"`). Attributes loaded from MISP JSON are named by
+ * their uuid, or `<event uuid>:<n>` without one; events by their uuid.
+ */
+typedef struct {
+    /**
+     * `MISP_ID_NUM` or `MISP_ID_STR`.
+     */
+    uint32_t kind;
+    /**
+     * The number, for `MISP_ID_NUM`.
+     */
+    uint64_t num;
+    /**
+     * The string, for `MISP_ID_STR`.
+     */
+    const char *str;
+    /**
+     * The string's length in bytes.
+     */
+    size_t str_len;
+} misp_id;
+
+/**
+ * Who is asking, for the queries that apply access control.
+ *
+ * `org` is the viewer's organisation (the identity used for the events'
+ * `org`), or NULL for none. `sharing_groups` lists the sharing groups the
+ * viewer is authorised for (`sharing_groups_len` numbers; may be NULL
+ * when the length is 0). A `site_admin` sees everything, as does every
+ * viewer of an engine built without access control.
+ */
+typedef struct {
+    /**
+     * The viewer's organisation, or NULL.
+     */
+    const misp_id *org;
+    /**
+     * The authorised sharing groups.
+     */
+    const uint64_t *sharing_groups;
+    /**
+     * The number of sharing groups.
+     */
+    size_t sharing_groups_len;
+    /**
+     * Whether the viewer is a site admin.
+     */
+    bool site_admin;
+} misp_viewer;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Adds an attribute given as JSON `{"id", "event", "object", "type",
+ * "value", "distribution", "sharing_group", "disable_correlation",
+ * "deleted"}` (`id`, `event`, `type`, `value` required; defaults:
+ * distribution 5, correlating, not deleted). The raw value goes through
+ * MISP's save pipeline; the attribute is indexed if it is eligible, and
+ * its correlations appear at once.
+ *
+ * Ownership: `json` is borrowed for the call only.
+ *
+ * Thread safety: takes the engine's write lock, waiting for running
+ * queries.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`; `MISP_ERR_JSON`; `MISP_ERR_UNKNOWN_TYPE`;
+ * `MISP_ERR_REJECTED` if MISP would refuse the value (nothing is stored;
+ * the message gives MISP's reason); `MISP_ERR_INVALID` if the attribute
+ * exists; `MISP_ERR_POISONED`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `json` valid for `json_len` bytes.
+ */
+misp_result misp_engine_add_attribute(const misp_engine *engine, const char *json, size_t json_len);
+
+/**
+ * Adds an event given as JSON `{"id", "org", "distribution",
+ * "sharing_group", "disable_correlation"}` (only `id` required;
+ * defaults: distribution 1, no owner, correlation enabled).
+ *
+ * Ownership: `json` is borrowed for the call only.
+ *
+ * Thread safety: takes the engine's write lock, waiting for running
+ * queries.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`; `MISP_ERR_JSON` for malformed JSON or an unknown
+ * field; `MISP_ERR_INVALID` if the event exists; `MISP_ERR_POISONED`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `json` valid for `json_len` bytes.
+ */
+misp_result misp_engine_add_event(const misp_engine *engine, const char *json, size_t json_len);
+
+/**
+ * Adds an object given as JSON `{"id", "event", "distribution",
+ * "sharing_group", "deleted"}` (`id` and `event` required; defaults:
+ * distribution 5, not deleted).
+ *
+ * Ownership: `json` is borrowed for the call only.
+ *
+ * Thread safety: takes the engine's write lock, waiting for running
+ * queries.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`; `MISP_ERR_JSON`; `MISP_ERR_INVALID` if the object
+ * exists; `MISP_ERR_POISONED`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `json` valid for `json_len` bytes.
+ */
+misp_result misp_engine_add_object(const misp_engine *engine, const char *json, size_t json_len);
+
+/**
+ * What the bulk build refused or could not read.
+ *
+ * `*out_json` receives `{"rejected": [{"event", "attribute", "type",
+ * "value", "reason"}], "errors": [{"file", "message"}]}`: the attributes
+ * that were not indexed (MISP would refuse the value, unknown type,
+ * repeated identity) in input order, and the files or events
+ * `misp_engine_builder_add_paths` could not read. Both are empty for an
+ * engine made by `misp_engine_new`. The caller frees the string with
+ * `misp_string_free`.
+ *
+ * Thread safety: may run alongside any other call on the engine.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine; `out_json` and `out_len` valid for one
+ * write each.
+ */
+misp_result misp_engine_build_report(const misp_engine *engine, char **out_json, size_t *out_len);
+
+/**
+ * Adds one attribute given as JSON `{"id", "event", "object", "type",
+ * "value", "distribution", "sharing_group", "disable_correlation",
+ * "deleted"}` (`id`, `event`, `type` and `value` required; `value` raw,
+ * as the engine runs MISP's save pipeline on it).
+ *
+ * A value MISP would refuse, or an identity already used, does not fail
+ * the call: it is listed by `misp_engine_build_report` once built.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer; `MISP_ERR_JSON` for malformed or
+ * unknown fields; `MISP_ERR_UNKNOWN_TYPE` for a type MISP does not know;
+ * `MISP_ERR_INVALID` if the engine's capacity is exhausted.
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread; `json` valid
+ * for `json_len` bytes.
+ */
+misp_result misp_engine_builder_add_attribute(misp_engine_builder *builder,
+                                              const char *json,
+                                              size_t json_len);
+
+/**
+ * Adds one event given as JSON `{"id", "org", "distribution",
+ * "sharing_group", "disable_correlation"}` (only `id` is required; see
+ * the module documentation of `misp_engine_add_event`).
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer; `MISP_ERR_JSON` for malformed or
+ * unknown fields; `MISP_ERR_INVALID` if the event was already added.
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread; `json` valid
+ * for `json_len` bytes.
+ */
+misp_result misp_engine_builder_add_event(misp_engine_builder *builder,
+                                          const char *json,
+                                          size_t json_len);
+
+/**
+ * Adds an exclusion pattern: `%x%` excludes values containing `x`, `%x`
+ * values ending with `x`, `x%` values starting with `x`, anything else
+ * that exact value (case-sensitive, on the normalised value). An
+ * excluded value never correlates.
+ *
+ * Ownership: `pattern` is copied.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`, `MISP_ERR_UTF8` for bad arguments.
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread; `pattern`
+ * valid for `pattern_len` bytes.
+ */
+misp_result misp_engine_builder_add_exclusion(misp_engine_builder *builder,
+                                              const char *pattern,
+                                              size_t pattern_len);
+
+/**
+ * Adds the events of one MISP JSON document (`{"Event": …}`,
+ * `{"response": […]}`, a bare event, or a list of these), with their
+ * objects and attributes.
+ *
+ * All or nothing: if the document is malformed or holds an event MISP
+ * would refuse, nothing of it is added. Attributes MISP would refuse
+ * (unknown type, invalid value) do not fail the call; they are listed by
+ * `misp_engine_build_report` once built. Events are named by uuid,
+ * attributes by uuid or `<event uuid>:<n>`, organisations by the
+ * event's `Org` (id, else uuid, else name).
+ *
+ * Ownership: `json` is borrowed for the call only.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer; `MISP_ERR_JSON` for a malformed
+ * document or a refused event (the message gives `<input>:line:column`);
+ * `MISP_ERR_INVALID` if the engine's capacity is exhausted.
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread; `json` valid
+ * for `json_len` bytes.
+ */
+misp_result misp_engine_builder_add_json(misp_engine_builder *builder,
+                                         const char *json,
+                                         size_t json_len);
+
+/**
+ * Adds one object given as JSON `{"id", "event", "distribution",
+ * "sharing_group", "deleted"}` (`id` and `event` required).
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer; `MISP_ERR_JSON` for malformed or
+ * unknown fields; `MISP_ERR_INVALID` if the object was already added.
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread; `json` valid
+ * for `json_len` bytes.
+ */
+misp_result misp_engine_builder_add_object(misp_engine_builder *builder,
+                                           const char *json,
+                                           size_t json_len);
+
+/**
+ * Adds the events of MISP feed directories (with `manifest.json`),
+ * directories of event files (recursively, sorted by name) and event
+ * files, as `misp-correlate load` reads them.
+ *
+ * A file or event that cannot be read does not stop the others and does
+ * not fail the call: it is listed under `errors` by
+ * `misp_engine_build_report` once built (a path that does not exist is
+ * such an error too).
+ *
+ * Ownership: `paths` and its strings are borrowed for the call only.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`, `MISP_ERR_UTF8` for bad arguments (the message gives
+ * the path's index); `MISP_ERR_INVALID` if the engine's capacity is
+ * exhausted.
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread; `paths`
+ * valid for `paths_len` `misp_str`, each valid for its length.
+ */
+misp_result misp_engine_builder_add_paths(misp_engine_builder *builder,
+                                          const misp_str *paths,
+                                          size_t paths_len);
+
+/**
+ * Builds the engine (in parallel) and consumes the builder.
+ *
+ * The builder is consumed whatever the result: do not use or free it
+ * afterwards. On success `*out_engine` receives a new engine, owned by
+ * the caller and freed with `misp_engine_free`.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer (the builder, if not NULL, is still
+ * consumed); `MISP_ERR_INVALID` for an invalid setting (an ssdeep
+ * threshold outside 1-100).
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread;
+ * `out_engine` valid for one write.
+ */
+misp_result misp_engine_builder_build(misp_engine_builder *builder, misp_engine **out_engine);
+
+/**
+ * Frees a builder without building. Calling with NULL is a no-op; must
+ * not be called twice, nor after `misp_engine_builder_build` (which
+ * consumes the builder).
+ *
+ * # Safety
+ *
+ * `builder` must be NULL or a live builder from `misp_engine_builder_new`.
+ */
+void misp_engine_builder_free(misp_engine_builder *builder);
+
+/**
+ * Starts building an engine with the library's defaults: limit 20,
+ * advanced (CIDR, ssdeep) correlation off, ssdeep threshold 40, access
+ * control on, no exclusions.
+ *
+ * On success `*out_builder` receives a new builder, owned by the caller:
+ * pass it to `misp_engine_builder_build` or free it with
+ * `misp_engine_builder_free`.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` if `out_builder` is NULL.
+ *
+ * # Safety
+ *
+ * `out_builder` must be valid for one write.
+ */
+misp_result misp_engine_builder_new(misp_engine_builder **out_builder);
+
+/**
+ * Switches access control: with `acl` true (the default) queries show a
+ * viewer only correlations whose two sides it may see (MISP's `Default`
+ * engine); with false everything is visible to every viewer (MISP's
+ * `NoAcl` engine).
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL builder.
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread.
+ */
+misp_result misp_engine_builder_set_acl(misp_engine_builder *builder, bool acl);
+
+/**
+ * Switches advanced correlation (CIDR containment and ssdeep
+ * similarity), MISP's `enable_advanced_correlations`. Default off.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL builder.
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread.
+ */
+misp_result misp_engine_builder_set_advanced(misp_engine_builder *builder, bool advanced);
+
+/**
+ * Sets the over-correlation limit: a value correlates only while no
+ * attribute carrying it would have more than `limit` partners in other
+ * events. A negative `limit` disables the check. Default 20, MISP's
+ * effective default.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL builder; `MISP_ERR_INVALID` for a limit
+ * above 4294967295.
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread.
+ */
+misp_result misp_engine_builder_set_limit(misp_engine_builder *builder, int64_t limit);
+
+/**
+ * Sets the minimum ssdeep score (1-100) for ssdeep correlations.
+ * Default 40.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL builder. A threshold outside 1-100 is
+ * refused by `misp_engine_builder_build` (`MISP_ERR_INVALID`).
+ *
+ * # Safety
+ *
+ * `builder` must be a live builder used by no other thread.
+ */
+misp_result misp_engine_builder_set_ssdeep_threshold(misp_engine_builder *builder,
+                                                     uint32_t threshold);
+
+/**
+ * Changes the engine's settings: the over-correlation limit (negative:
+ * none), advanced correlation, the ssdeep threshold (1-100) and access
+ * control, as in `misp_engine_new`. The result is as if the engine had
+ * been built with them.
+ *
+ * Thread safety: takes the engine's write lock.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`; `MISP_ERR_INVALID` for a limit above 4294967295 or a
+ * threshold outside 1-100 (nothing is changed); `MISP_ERR_POISONED`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine.
+ */
+misp_result misp_engine_configure(const misp_engine *engine,
+                                  int64_t limit,
+                                  bool advanced,
+                                  uint32_t ssdeep_threshold,
+                                  bool acl);
+
+/**
+ * Every correlation `viewer` may see, as one JSON array (see the module
+ * documentation), in the library's order: by the attribute added first,
+ * each pair (and each key of it) once.
+ *
+ * The whole result is built in memory; the caller frees it with
+ * `misp_string_free`.
+ *
+ * Thread safety: runs under the read lock (changes wait until it is
+ * done).
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`, `MISP_ERR_UTF8`, `MISP_ERR_INVALID` for bad
+ * arguments; `MISP_ERR_POISONED` after an internal panic during a change.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine; `viewer` valid (see `misp_viewer`);
+ * `out_json` and `out_len` valid for one write each.
+ */
+misp_result misp_engine_correlations(const misp_engine *engine,
+                                     const misp_viewer *viewer,
+                                     char **out_json,
+                                     size_t *out_len);
+
+/**
+ * The correlations of one attribute that `viewer` may see, with `a` the
+ * attribute asked about and `b` the other side.
+ *
+ * `*out_json` receives a JSON array of correlations (see the module
+ * documentation); the caller frees it with `misp_string_free`. With
+ * access control on, a correlation is listed only when the viewer may
+ * see both sides (nothing if the attribute itself is hidden).
+ *
+ * Thread safety: runs under the read lock.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`, `MISP_ERR_UTF8` for bad arguments;
+ * `MISP_ERR_INVALID` when no attribute has that identity or the
+ * identity's kind is unknown; `MISP_ERR_POISONED` after an internal
+ * panic during a change.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine; `attribute` and `viewer` valid (see
+ * `misp_id`, `misp_viewer`); `out_json` and `out_len` valid for one write
+ * each.
+ */
+misp_result misp_engine_correlations_of(const misp_engine *engine,
+                                        const misp_id *attribute,
+                                        const misp_viewer *viewer,
+                                        char **out_json,
+                                        size_t *out_len);
+
+/**
+ * Frees an engine. Calling with NULL is a no-op; must not be called
+ * twice, nor while another thread uses the engine.
+ *
+ * # Safety
+ *
+ * `engine` must be NULL or a live engine.
+ */
+void misp_engine_free(misp_engine *engine);
+
+/**
+ * Creates an empty engine for incremental use.
+ *
+ * `limit` is the over-correlation limit (negative: none; MISP's default
+ * is 20), `advanced` switches CIDR and ssdeep correlation,
+ * `ssdeep_threshold` is the minimum ssdeep score (1-100; MISP's default
+ * is 40) and `acl` switches access control (see
+ * `misp_engine_builder_set_acl`). On success `*out_engine` receives a new
+ * engine, owned by the caller and freed with `misp_engine_free`.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` if `out_engine` is NULL; `MISP_ERR_INVALID` for a
+ * limit above 4294967295 or a threshold outside 1-100.
+ *
+ * # Safety
+ *
+ * `out_engine` must be valid for one write.
+ */
+misp_result misp_engine_new(int64_t limit,
+                            bool advanced,
+                            uint32_t ssdeep_threshold,
+                            bool acl,
+                            misp_engine **out_engine);
+
+/**
+ * The over-correlating keys with their occurrence counts.
+ *
+ * `*out_json` receives `[{"key": K, "count": N}, …]`; the caller frees
+ * it with `misp_string_free`.
+ *
+ * Thread safety: runs under the read lock.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer; `MISP_ERR_POISONED` after an
+ * internal panic during a change.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine; `out_json` and `out_len` valid for one
+ * write each.
+ */
+misp_result misp_engine_over_correlating(const misp_engine *engine,
+                                         char **out_json,
+                                         size_t *out_len);
+
+/**
+ * The events related to one event for `viewer`, each with the number of
+ * correlations between the two events that the viewer may see, most
+ * related first.
+ *
+ * `*out_json` receives `[{"event": E, "correlations": N}, …]`; the caller
+ * frees it with `misp_string_free`.
+ *
+ * Thread safety: runs under the read lock.
+ *
+ * # Errors
+ *
+ * As `misp_engine_correlations_of`, for an event.
+ *
+ * # Safety
+ *
+ * As `misp_engine_correlations_of`.
+ */
+misp_result misp_engine_related_events(const misp_engine *engine,
+                                       const misp_id *event,
+                                       const misp_viewer *viewer,
+                                       char **out_json,
+                                       size_t *out_len);
+
+/**
+ * Deletes an attribute; its correlations disappear at once.
+ *
+ * Thread safety: takes the engine's write lock.
+ *
+ * # Errors
+ *
+ * As `misp_engine_remove_event`, for an attribute.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `attribute` a valid `misp_id`.
+ */
+misp_result misp_engine_remove_attribute(const misp_engine *engine, const misp_id *attribute);
+
+/**
+ * Removes an event and all its attributes.
+ *
+ * Thread safety: takes the engine's write lock.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`, `MISP_ERR_UTF8` for bad arguments;
+ * `MISP_ERR_INVALID` if no event has that identity; `MISP_ERR_POISONED`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `event` a valid `misp_id`.
+ */
+misp_result misp_engine_remove_event(const misp_engine *engine, const misp_id *event);
+
+/**
+ * Removes an object; its attributes stay but no longer correlate.
+ *
+ * Thread safety: takes the engine's write lock.
+ *
+ * # Errors
+ *
+ * As `misp_engine_remove_event`, for an object.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `object` a valid `misp_id`.
+ */
+misp_result misp_engine_remove_object(const misp_engine *engine, const misp_id *object);
+
+/**
+ * Enables or disables correlation for one attribute (its
+ * `disable_correlation` flag, inverted).
+ *
+ * Thread safety: takes the engine's write lock.
+ *
+ * # Errors
+ *
+ * As `misp_engine_remove_attribute`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `attribute` a valid `misp_id`.
+ */
+misp_result misp_engine_set_attribute_correlation(const misp_engine *engine,
+                                                  const misp_id *attribute,
+                                                  bool enabled);
+
+/**
+ * Enables or disables correlation for a whole event.
+ *
+ * Thread safety: takes the engine's write lock.
+ *
+ * # Errors
+ *
+ * As `misp_engine_remove_event`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `event` a valid `misp_id`.
+ */
+misp_result misp_engine_set_event_correlation(const misp_engine *engine,
+                                              const misp_id *event,
+                                              bool enabled);
+
+/**
+ * Adds (`add` true) or removes an exclusion pattern (see
+ * `misp_engine_builder_add_exclusion`); retroactive: the result is as if
+ * the engine had been built with the new set. `*out_changed` receives
+ * whether the set changed.
+ *
+ * Thread safety: takes the engine's write lock.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`, `MISP_ERR_UTF8`; `MISP_ERR_POISONED`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine; `pattern` valid for `pattern_len`
+ * bytes; `out_changed` valid for one write.
+ */
+misp_result misp_engine_set_exclusion(const misp_engine *engine,
+                                      const char *pattern,
+                                      size_t pattern_len,
+                                      bool add,
+                                      bool *out_changed);
+
+/**
+ * Counts of the current result.
+ *
+ * `*out_json` receives `{"attributes", "eligible", "keys", "exact",
+ * "cidr", "ssdeep", "over_correlating", "correlations"}`: stored
+ * attributes, those taking part in correlation, distinct match keys,
+ * correlations of each kind, over-correlating keys, and all
+ * correlations. Unfiltered by access control. The caller frees the
+ * string with `misp_string_free`.
+ *
+ * Thread safety: runs under the read lock.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer; `MISP_ERR_POISONED` after an
+ * internal panic during a change.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine; `out_json` and `out_len` valid for one
+ * write each.
+ */
+misp_result misp_engine_summary(const misp_engine *engine, char **out_json, size_t *out_len);
+
+/**
+ * The `n` keys with the most (exact and CIDR) correlations.
+ *
+ * `*out_json` receives `[{"key": K, "correlations": N}, …]`, most first;
+ * the caller frees it with `misp_string_free`.
+ *
+ * Thread safety: runs under the read lock.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` for a NULL pointer; `MISP_ERR_POISONED` after an
+ * internal panic during a change.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine; `out_json` and `out_len` valid for one
+ * write each.
+ */
+misp_result misp_engine_top_keys(const misp_engine *engine,
+                                 size_t n,
+                                 char **out_json,
+                                 size_t *out_len);
+
+/**
+ * Replaces an attribute (value, type, event, object, flags,
+ * distribution), given as in `misp_engine_add_attribute`: the result is
+ * as if it had been added so.
+ *
+ * Ownership: `json` is borrowed for the call only.
+ *
+ * Thread safety: takes the engine's write lock, waiting for running
+ * queries.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`; `MISP_ERR_JSON`; `MISP_ERR_UNKNOWN_TYPE`;
+ * `MISP_ERR_REJECTED` if MISP would refuse the new value (the attribute
+ * is left unchanged); `MISP_ERR_INVALID` if no attribute has that
+ * identity; `MISP_ERR_POISONED`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `json` valid for `json_len` bytes.
+ */
+misp_result misp_engine_update_attribute(const misp_engine *engine,
+                                         const char *json,
+                                         size_t json_len);
+
+/**
+ * Replaces an event's settings (owner, distribution, sharing group,
+ * correlation switch), given as in `misp_engine_add_event`; absent
+ * fields take their defaults. Its objects and attributes are kept.
+ *
+ * Ownership: `json` is borrowed for the call only.
+ *
+ * Thread safety: takes the engine's write lock, waiting for running
+ * queries.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`; `MISP_ERR_JSON`; `MISP_ERR_INVALID` if no event has
+ * that identity; `MISP_ERR_POISONED`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `json` valid for `json_len` bytes.
+ */
+misp_result misp_engine_update_event(const misp_engine *engine, const char *json, size_t json_len);
+
+/**
+ * Replaces an object's settings, given as in `misp_engine_add_object`.
+ *
+ * Ownership: `json` is borrowed for the call only.
+ *
+ * Thread safety: takes the engine's write lock, waiting for running
+ * queries.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL`; `MISP_ERR_JSON`; `MISP_ERR_INVALID` if no object
+ * has that identity; `MISP_ERR_POISONED`.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `json` valid for `json_len` bytes.
+ */
+misp_result misp_engine_update_object(const misp_engine *engine, const char *json, size_t json_len);
 
 /**
  * Copies this thread's last error message into `buf`, NUL-terminated.

@@ -160,6 +160,7 @@ impl From<misp_correlate::Error> for FfiError {
             misp_correlate::Error::Core(core) => core_code(core),
             misp_correlate::Error::Io { .. } => misp_result::MISP_ERR_IO,
             misp_correlate::Error::Warninglist { .. } => misp_result::MISP_ERR_WARNINGLIST,
+            misp_correlate::Error::Rejected(_) => misp_result::MISP_ERR_REJECTED,
             _ => misp_result::MISP_ERR_INVALID,
         };
         FfiError::new(code, error.to_string())

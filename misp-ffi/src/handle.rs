@@ -53,6 +53,39 @@ pub(crate) unsafe fn as_ref<'a, H: Handle>(
     Ok(unsafe { &*ptr.cast::<H::Rust>() })
 }
 
+/// Mutably borrows the value behind handle `ptr`, or fails with
+/// `MISP_ERR_NULL` naming `argument`.
+///
+/// # Safety
+///
+/// As [`as_ref`], and no other reference to the value may exist for `'a`
+/// (the caller must not use the handle from another thread meanwhile).
+pub(crate) unsafe fn as_mut<'a, H: Handle>(
+    ptr: *mut H,
+    argument: &str,
+) -> Result<&'a mut H::Rust, FfiError> {
+    if ptr.is_null() {
+        return Err(FfiError::null(argument));
+    }
+    // SAFETY: by the contract, a non-NULL `ptr` came from `into_raw::<H>`
+    // and is not aliased for 'a.
+    Ok(unsafe { &mut *ptr.cast::<H::Rust>() })
+}
+
+/// Borrows the plain C struct at `ptr`, or fails with `MISP_ERR_NULL`
+/// naming `argument`.
+///
+/// # Safety
+///
+/// A non-NULL `ptr` must point to a valid, aligned `T` for `'a`.
+pub(crate) unsafe fn plain_ref<'a, T>(ptr: *const T, argument: &str) -> Result<&'a T, FfiError> {
+    if ptr.is_null() {
+        return Err(FfiError::null(argument));
+    }
+    // SAFETY: non-NULL (checked), valid and aligned for 'a (the contract).
+    Ok(unsafe { &*ptr })
+}
+
 /// Takes back ownership of the value behind handle `ptr`, or fails with
 /// `MISP_ERR_NULL` naming `argument`.
 ///

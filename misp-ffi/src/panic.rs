@@ -94,11 +94,17 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
     message
 }
 
+/// This thread's last error message (for tests).
+#[cfg(test)]
+pub(crate) fn tests_last_error() -> String {
+    tests::last_error()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn last_error() -> String {
+    pub(super) fn last_error() -> String {
         let mut buf = vec![0 as std::ffi::c_char; 256];
         let mut written = 0usize;
         // SAFETY: buf holds 256 bytes and written is a valid usize.

@@ -38,10 +38,7 @@ fn committed_header_is_up_to_date() {
             .lines()
             .zip(generated.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(
-                || committed.lines().count().min(generated.lines().count()),
-                |i| i,
-            );
+            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
         panic!(
             "{} is stale (first difference at line {}); regenerate it with \
              `MISP_FFI_BLESS=1 cargo test -p misp-ffi --test header` and commit it",
