@@ -317,6 +317,248 @@ static void test_warninglists(const char *root) {
     CHECK(r == MISP_ERR_INVALID, "unknown improvement bits are MISP_ERR_INVALID");
 }
 
+static misp_id str_id(const char *s) {
+    misp_id id = {MISP_ID_STR, 0, s, strlen(s)};
+    return id;
+}
+
+static misp_id num_id(uint64_t n) {
+    misp_id id = {MISP_ID_NUM, n, NULL, 0};
+    return id;
+}
+
+/* Counts the correlations of `engine` a site admin sees. */
+static int count_correlations(const misp_engine *engine) {
+    misp_viewer admin = {NULL, NULL, 0, true};
+    char *json = NULL;
+    size_t len = 0;
+    if (misp_engine_correlations(engine, &admin, &json, &len) != MISP_OK) {
+        return -1;
+    }
+    int n = 0;
+    for (const char *p = json; (p = strstr(p, "\"kind\"")) != NULL; p++) {
+        n++;
+    }
+    misp_string_free(json);
+    return n;
+}
+
+static void test_engine_bulk(const char *root) {
+    misp_engine_builder *builder = NULL;
+    misp_result r = misp_engine_builder_new(&builder);
+    CHECK(r == MISP_OK && builder != NULL, "new engine builder");
+    CHECK(misp_engine_builder_set_limit(builder, 20) == MISP_OK, "builder limit");
+    CHECK(misp_engine_builder_set_advanced(builder, true) == MISP_OK, "builder advanced");
+    CHECK(misp_engine_builder_add_exclusion(builder, "%.invalid", 9) == MISP_OK, "builder exclusion");
+
+    /* Event A from memory, event B from its file. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/misp-ffi/tests/data/events/event-a.json", root);
+    FILE *f = fopen(path, "rb");
+    char doc[8192];
+    size_t doc_len = f ? fread(doc, 1, sizeof doc, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    CHECK(doc_len > 0, "read event A");
+    r = misp_engine_builder_add_json(builder, doc, doc_len);
+    CHECK(r == MISP_OK, "add a MISP JSON document");
+    const char *bad = "{\"Event\": {\"info\": \"x\", \"Attribute\": [";
+    r = misp_engine_builder_add_json(builder, bad, strlen(bad));
+    CHECK(r == MISP_ERR_JSON && last_error_contains("<input>:1:"),
+          "malformed MISP JSON is MISP_ERR_JSON with its position");
+    snprintf(path, sizeof path, "%s/misp-ffi/tests/data/events/event-b.json", root);
+    misp_str paths[2] = {{path, strlen(path)}, {"/nonexistent.json", 17}};
+    r = misp_engine_builder_add_paths(builder, paths, 2);
+    CHECK(r == MISP_OK, "add event files (a missing one is reported, not fatal)");
+
+    misp_engine *engine = NULL;
+    r = misp_engine_builder_build(builder, &engine);
+    CHECK(r == MISP_OK && engine != NULL, "build the engine (consumes the builder)");
+    if (engine == NULL) {
+        return;
+    }
+
+    char *json = NULL;
+    size_t len = 0;
+    r = misp_engine_summary(engine, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strstr(json, "\"exact\":3,\"cidr\":1") != NULL,
+          "summary: 3 exact and 1 CIDR correlation");
+    misp_string_free(json);
+
+    json = NULL;
+    r = misp_engine_build_report(engine, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strstr(json, "\"rejected\":[]") != NULL &&
+              strstr(json, "\"file\":\"/nonexistent.json\"") != NULL,
+          "build report lists the unreadable path");
+    misp_string_free(json);
+
+    /* One attribute's correlations, as seen by org-a and by org-b. */
+    misp_id org_a = str_id("org-a"), org_b = str_id("org-b");
+    misp_viewer viewer_a = {&org_a, NULL, 0, false};
+    misp_viewer viewer_b = {&org_b, NULL, 0, false};
+    misp_id a5 = str_id("aaaaaaaa-0000-4000-8000-000000000005");
+    json = NULL;
+    r = misp_engine_correlations_of(engine, &a5, &viewer_b, &json, &len);
+    CHECK(r == MISP_OK && json != NULL &&
+              strcmp(json, "[{\"kind\":\"exact\",\"key\":\"0123456789abcdef0123456789abcdef\","
+                           "\"a\":{\"event\":\"aaaaaaaa-0000-4000-8000-000000000000\","
+                           "\"attribute\":\"aaaaaaaa-0000-4000-8000-000000000005\"},"
+                           "\"b\":{\"event\":\"bbbbbbbb-0000-4000-8000-000000000000\","
+                           "\"attribute\":\"bbbbbbbb-0000-4000-8000-000000000004\"}}]") == 0,
+          "org-b sees the md5 half of filename|md5 correlate with its md5");
+    misp_string_free(json);
+    json = NULL;
+    r = misp_engine_correlations_of(engine, &a5, &viewer_a, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strcmp(json, "[]") == 0,
+          "org-a does not see event B's distribution-0 attribute");
+    misp_string_free(json);
+
+    misp_id event_a = str_id("aaaaaaaa-0000-4000-8000-000000000000");
+    json = NULL;
+    r = misp_engine_related_events(engine, &event_a, &viewer_a, &json, &len);
+    CHECK(r == MISP_OK && json != NULL &&
+              strcmp(json, "[{\"event\":\"bbbbbbbb-0000-4000-8000-000000000000\","
+                           "\"correlations\":3}]") == 0,
+          "related events for org-a: 3 visible correlations with event B");
+    misp_string_free(json);
+
+    json = NULL;
+    r = misp_engine_correlations(engine, &viewer_a, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strstr(json, "\"kind\":\"cidr\",\"key\":\"10.0.0.0/8\"") != NULL,
+          "all correlations include the CIDR one");
+    misp_string_free(json);
+    CHECK(count_correlations(engine) == 4, "a site admin sees 4 correlations");
+
+    json = NULL;
+    r = misp_engine_top_keys(engine, 2, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strncmp(json, "[{\"key\":", 8) == 0, "top keys");
+    misp_string_free(json);
+    json = NULL;
+    r = misp_engine_over_correlating(engine, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strcmp(json, "[]") == 0, "no over-correlating key");
+    misp_string_free(json);
+
+    /* Errors. */
+    misp_id missing = str_id("no-such-attribute");
+    r = misp_engine_correlations_of(engine, &missing, &viewer_a, &json, &len);
+    CHECK(r == MISP_ERR_INVALID && last_error_contains("no-such-attribute"),
+          "an unknown attribute is MISP_ERR_INVALID naming it");
+    r = misp_engine_correlations_of(engine, NULL, &viewer_a, &json, &len);
+    CHECK(r == MISP_ERR_NULL && last_error_contains("attribute"), "a NULL identity is MISP_ERR_NULL");
+    r = misp_engine_correlations_of(engine, &a5, NULL, &json, &len);
+    CHECK(r == MISP_ERR_NULL && last_error_contains("viewer"), "a NULL viewer is MISP_ERR_NULL");
+    misp_id bad_kind = {42, 0, NULL, 0};
+    r = misp_engine_correlations_of(engine, &bad_kind, &viewer_a, &json, &len);
+    CHECK(r == MISP_ERR_INVALID && last_error_contains("kind"), "an unknown id kind is MISP_ERR_INVALID");
+    const char bad_org_text[] = {'o', (char)0xfe};
+    misp_id bad_org = {MISP_ID_STR, 0, bad_org_text, 2};
+    misp_viewer bad_viewer = {&bad_org, NULL, 0, false};
+    r = misp_engine_correlations_of(engine, &a5, &bad_viewer, &json, &len);
+    CHECK(r == MISP_ERR_UTF8 && last_error_contains("viewer.org"), "a non-UTF-8 org is MISP_ERR_UTF8");
+    misp_engine_free(engine);
+    misp_engine_free(NULL);
+    misp_engine_builder_free(NULL);
+
+    /* A builder freed without building, and a failing build. */
+    builder = NULL;
+    CHECK(misp_engine_builder_new(&builder) == MISP_OK, "second builder");
+    misp_engine_builder_free(builder);
+    builder = NULL;
+    CHECK(misp_engine_builder_new(&builder) == MISP_OK, "third builder");
+    CHECK(misp_engine_builder_set_ssdeep_threshold(builder, 0) == MISP_OK, "set a bad threshold");
+    engine = NULL;
+    r = misp_engine_builder_build(builder, &engine);
+    CHECK(r == MISP_ERR_INVALID && engine == NULL && last_error_contains("ssdeep"),
+          "an ssdeep threshold of 0 fails the build (the builder is consumed)");
+}
+
+static void test_engine_incremental(void) {
+    misp_engine *engine = NULL;
+    misp_result r = misp_engine_new(20, false, 40, true, &engine);
+    CHECK(r == MISP_OK && engine != NULL, "new empty engine");
+    if (engine == NULL) {
+        return;
+    }
+#define JSON(engine_fn, text) engine_fn(engine, text, strlen(text))
+    CHECK(JSON(misp_engine_add_event, "{\"id\": 1, \"org\": 100}") == MISP_OK, "add event 1");
+    CHECK(JSON(misp_engine_add_event, "{\"id\": 2, \"org\": 200, \"distribution\": 0}") == MISP_OK,
+          "add event 2 (your organisation only)");
+    CHECK(JSON(misp_engine_add_attribute,
+               "{\"id\": 10, \"event\": 1, \"type\": \"domain\", \"value\": \"evil.example\"}") == MISP_OK,
+          "add attribute 10");
+    CHECK(JSON(misp_engine_add_attribute,
+               "{\"id\": 20, \"event\": 2, \"type\": \"hostname\", \"value\": \"evil.example\"}") == MISP_OK,
+          "add attribute 20");
+    CHECK(count_correlations(engine) == 1, "attributes 10 and 20 correlate");
+
+    /* Viewers with numeric organisations. */
+    misp_id org_100 = num_id(100), org_200 = num_id(200);
+    misp_viewer viewer_100 = {&org_100, NULL, 0, false};
+    misp_viewer viewer_200 = {&org_200, NULL, 0, false};
+    misp_id a10 = num_id(10);
+    char *json = NULL;
+    size_t len = 0;
+    r = misp_engine_correlations_of(engine, &a10, &viewer_100, &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strcmp(json, "[]") == 0,
+          "org 100 does not see event 2 (distribution 0)");
+    misp_string_free(json);
+    json = NULL;
+    r = misp_engine_correlations_of(engine, &a10, &viewer_200, &json, &len);
+    CHECK(r == MISP_OK && json != NULL &&
+              strcmp(json, "[{\"kind\":\"exact\",\"key\":\"evil.example\",\"a\":{\"event\":1,"
+                           "\"attribute\":10},\"b\":{\"event\":2,\"attribute\":20}}]") == 0,
+          "org 200 owns event 2 and sees the correlation; numeric ids stay numbers");
+    misp_string_free(json);
+
+    /* Updates and deletions. */
+    CHECK(JSON(misp_engine_update_attribute,
+               "{\"id\": 20, \"event\": 2, \"type\": \"hostname\", \"value\": \"good.example\"}") == MISP_OK,
+          "update attribute 20");
+    CHECK(count_correlations(engine) == 0, "the update removes the correlation");
+    r = JSON(misp_engine_update_attribute,
+             "{\"id\": 20, \"event\": 2, \"type\": \"ip-dst\", \"value\": \"999.1.1.1\"}");
+    CHECK(r == MISP_ERR_REJECTED && last_error_contains("IP"),
+          "an update MISP would refuse is MISP_ERR_REJECTED with MISP's reason");
+    r = JSON(misp_engine_add_attribute, "{\"id\": 30, \"event\": 2, \"type\": \"nope\", \"value\": \"x\"}");
+    CHECK(r == MISP_ERR_UNKNOWN_TYPE, "an unknown type is MISP_ERR_UNKNOWN_TYPE");
+    r = JSON(misp_engine_add_attribute, "{\"id\": 30, \"event\": 2, \"typ\": \"md5\"}");
+    CHECK(r == MISP_ERR_JSON && last_error_contains("typ"), "an unknown field is MISP_ERR_JSON naming it");
+    r = JSON(misp_engine_add_attribute, "{\"id\": 30,");
+    CHECK(r == MISP_ERR_JSON, "malformed attribute JSON is MISP_ERR_JSON");
+    r = misp_engine_add_attribute(engine, NULL, 0);
+    CHECK(r == MISP_ERR_NULL, "NULL attribute JSON is MISP_ERR_NULL");
+    CHECK(JSON(misp_engine_update_attribute,
+               "{\"id\": 20, \"event\": 2, \"type\": \"hostname\", \"value\": \"evil.example\"}") == MISP_OK,
+          "update attribute 20 back");
+    CHECK(count_correlations(engine) == 1, "the correlation is back");
+
+    bool changed = false;
+    r = misp_engine_set_exclusion(engine, "%.example", 9, true, &changed);
+    CHECK(r == MISP_OK && changed && count_correlations(engine) == 0, "an exclusion is retroactive");
+    r = misp_engine_set_exclusion(engine, "%.example", 9, false, &changed);
+    CHECK(r == MISP_OK && changed && count_correlations(engine) == 1, "removing it restores the correlation");
+
+    misp_id a20 = num_id(20);
+    CHECK(misp_engine_set_attribute_correlation(engine, &a20, false) == MISP_OK &&
+              count_correlations(engine) == 0,
+          "disabling correlation of an attribute");
+    CHECK(misp_engine_set_attribute_correlation(engine, &a20, true) == MISP_OK &&
+              count_correlations(engine) == 1,
+          "enabling it again");
+    CHECK(misp_engine_remove_attribute(engine, &a20) == MISP_OK && count_correlations(engine) == 0,
+          "removing an attribute removes its correlations");
+    r = misp_engine_remove_attribute(engine, &a20);
+    CHECK(r == MISP_ERR_INVALID && last_error_contains("20"), "removing it twice is MISP_ERR_INVALID");
+    misp_id event_2 = num_id(2);
+    CHECK(misp_engine_remove_event(engine, &event_2) == MISP_OK, "remove event 2");
+    CHECK(misp_engine_configure(engine, -1, true, 101, true) == MISP_ERR_INVALID,
+          "an ssdeep threshold of 101 is MISP_ERR_INVALID");
+    CHECK(misp_engine_configure(engine, -1, true, 40, false) == MISP_OK, "reconfigure the engine");
+#undef JSON
+    misp_engine_free(engine);
+}
+
 static void test_free_null(void) {
     misp_string_free(NULL);
     CHECK(1, "misp_string_free(NULL) is a no-op");
@@ -333,6 +575,8 @@ int main(int argc, char **argv) {
     test_last_error();
     test_load_summary(argv[1]);
     test_warninglists(argv[1]);
+    test_engine_bulk(argv[1]);
+    test_engine_incremental();
     test_free_null();
     printf("test_misp: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
