@@ -145,4 +145,148 @@ final class MispCorrelate
     {
         return json_decode($this->callReturningString('misp_load_summary', $json, strlen($json)), true, 512, JSON_THROW_ON_ERROR);
     }
+
+    /** Decodes a JSON result. */
+    private static function decode(string $json): array
+    {
+        return json_decode($json, true, 512, JSON_THROW_ON_ERROR);
+    }
+
+    /** Loads warninglists (0 = MISP-compatible; or MISP_WL_* flags). */
+    public function warninglists(string $path, int $improvements = 0): MispWarninglists
+    {
+        $out = $this->ffi->new('misp_warninglists *');
+        $this->check($this->ffi->misp_warninglists_load($path, strlen($path), $improvements, FFI::addr($out)));
+        return new MispWarninglists($this, $out);
+    }
+
+    /**
+     * Builds an engine from MISP JSON files or directories.
+     *
+     * @param string[] $paths
+     * @param int|null $limit over-correlation limit (null: none)
+     */
+    public function engine(array $paths, ?int $limit = 20, bool $advanced = false, array $exclusions = []): MispEngine
+    {
+        $builder = $this->ffi->new('misp_engine_builder *');
+        $this->check($this->ffi->misp_engine_builder_new(FFI::addr($builder)));
+        try {
+            $this->check($this->ffi->misp_engine_builder_set_limit($builder, $limit ?? -1));
+            $this->check($this->ffi->misp_engine_builder_set_advanced($builder, $advanced));
+            foreach ($exclusions as $pattern) {
+                $this->check($this->ffi->misp_engine_builder_add_exclusion($builder, $pattern, strlen($pattern)));
+            }
+            $list = $this->strList($paths);
+            try {
+                $this->check($this->ffi->misp_engine_builder_add_paths($builder, $list[0], $list[1]));
+            } finally {
+                $this->freeStrList($list);
+            }
+        } catch (Throwable $e) {
+            $this->ffi->misp_engine_builder_free($builder);
+            throw $e;
+        }
+        $engine = $this->ffi->new('misp_engine *');
+        $this->check($this->ffi->misp_engine_builder_build($builder, FFI::addr($engine)));
+        return new MispEngine($this, $engine);
+    }
+
+    /** @internal JSON result of $function(...$args, &out, &out_len), decoded. */
+    public function callJson(string $function, mixed ...$args): array
+    {
+        return self::decode($this->callReturningString($function, ...$args));
+    }
+}
+
+/** Compiled warninglists; freed when the object is destroyed. */
+final class MispWarninglists
+{
+    public function __construct(private MispCorrelate $misp, private ?FFI\CData $handle)
+    {
+    }
+
+    public function __destruct()
+    {
+        if ($this->handle !== null) {
+            $this->misp->ffi->misp_warninglists_free($this->handle);
+            $this->handle = null;
+        }
+    }
+
+    /** The hits of one value: [['list' => …, 'list_type' => …, 'match' => …, 'value' => …], …]. */
+    public function check(string $type, string $value): array
+    {
+        return $this->misp->callJson('misp_warninglists_check', $this->handle, $type, strlen($type), $value, strlen($value));
+    }
+
+    /**
+     * The hits of many [type, value] pairs, in one call.
+     *
+     * @param array<array{0: string, 1: string}> $pairs
+     */
+    public function checkMany(array $pairs): array
+    {
+        $strings = '';
+        $count = 2 * count($pairs);
+        $ends = $this->misp->ffi->new('size_t[' . max($count, 1) . ']');
+        $i = 0;
+        foreach ($pairs as [$type, $value]) {
+            $strings .= $type;
+            $ends[$i++] = strlen($strings);
+            $strings .= $value;
+            $ends[$i++] = strlen($strings);
+        }
+        return $this->misp->callJson('misp_warninglists_check_batch', $this->handle, $strings, strlen($strings), $ends, $count);
+    }
+}
+
+/** A correlation engine; freed when the object is destroyed. */
+final class MispEngine
+{
+    public function __construct(private MispCorrelate $misp, private ?FFI\CData $handle)
+    {
+    }
+
+    public function __destruct()
+    {
+        if ($this->handle !== null) {
+            $this->misp->ffi->misp_engine_free($this->handle);
+            $this->handle = null;
+        }
+    }
+
+    /** Counts: attributes, eligible, keys, exact, cidr, ssdeep, over_correlating, correlations. */
+    public function summary(): array
+    {
+        return $this->misp->callJson('misp_engine_summary', $this->handle);
+    }
+
+    /**
+     * Every correlation a viewer may see (default: a site admin), as
+     * ['kind' => …, 'key' => …, 'a' => ['event' => …, 'attribute' => …], 'b' => …].
+     */
+    public function correlations(?string $org = null): array
+    {
+        $ffi = $this->misp->ffi;
+        $viewer = $ffi->new('misp_viewer');
+        $orgId = $ffi->new('misp_id');
+        $orgText = null;
+        if ($org === null) {
+            $viewer->site_admin = true;
+        } else {
+            $orgText = $ffi->new('char[' . max(strlen($org), 1) . ']', false);
+            FFI::memcpy($orgText, $org, strlen($org));
+            $orgId->kind = $ffi->MISP_ID_STR;
+            $orgId->str = $orgText;
+            $orgId->str_len = strlen($org);
+            $viewer->org = FFI::addr($orgId);
+        }
+        try {
+            return $this->misp->callJson('misp_engine_correlations', $this->handle, FFI::addr($viewer));
+        } finally {
+            if ($orgText !== null) {
+                FFI::free($orgText);
+            }
+        }
+    }
 }

@@ -59,5 +59,50 @@ $summary = $misp->loadSummary('{"Event": {"uuid": "5a4cb19a-f550-437f-bd29-48ed9
 expect('load summary counts attributes', $summary['attributes'], 2);
 expect('load summary lists the rejected attribute', $summary['rejected'][0]['type'] ?? null, 'no-such-type');
 
+// --- warninglists ----------------------------------------------------------
+
+$lists = $misp->warninglists("$root/misp-ffi/tests/data/warninglists");
+expect('10.1.2.3 is in RFC 1918', $lists->check('ip-dst', '10.1.2.3'), [[
+    'list' => 'List of RFC 1918 CIDR blocks', 'list_type' => 'cidr', 'match' => '10.0.0.0/8', 'value' => '10.1.2.3',
+]]);
+expect('8.8.8.8 is in no list', $lists->check('ip-dst', '8.8.8.8'), []);
+$many = $lists->checkMany([
+    ['md5', 'd41d8cd98f00b204e9800998ecf8427e'],
+    ['domain', 'misp-project.org'],
+    ['hostname', 'www.bmw.de'],
+]);
+expect('batch: the md5 of an empty file', $many[0][0]['list'] ?? null, 'List of known hashes for empty files');
+expect('batch: no hit', $many[1], []);
+expect('batch: a dax30 host', [$many[2][0]['match'] ?? null, $many[2][0]['value'] ?? null], ['bmw.de', 'www.bmw.de']);
+$improved = $misp->warninglists("$root/misp-ffi/tests/data/warninglists", $misp->ffi->MISP_WL_LOWERCASE_HOSTS);
+expect('upper-case host, MISP-compatible', $lists->check('hostname', 'WWW.BMW.DE'), []);
+expect('upper-case host, lowercase_hosts', count($improved->check('hostname', 'WWW.BMW.DE')), 1);
+
+// --- correlation -----------------------------------------------------------
+
+$engine = $misp->engine(["$root/misp-ffi/tests/data/events/event-a.json", "$root/misp-ffi/tests/data/events/event-b.json"]);
+$keys = function (array $rows): array {
+    $keys = array_map(fn ($row) => $row['kind'] . ' ' . $row['key'], $rows);
+    sort($keys);
+    return $keys;
+};
+$all = $engine->correlations();
+expect('two events correlate on three values', $keys($all), [
+    'exact 0123456789abcdef0123456789abcdef', 'exact 198.51.100.7', 'exact evil.example',
+]);
+foreach ($all as $row) {
+    echo "     {$row['kind']} {$row['key']}: {$row['a']['attribute']} <-> {$row['b']['attribute']}\n";
+}
+expect('org-a does not see the distribution-0 md5', count($engine->correlations('org-a')), 2);
+expect('summary', $engine->summary()['correlations'], 3);
+$advanced = $misp->engine(["$root/misp-ffi/tests/data/events"], 20, true);
+expect('advanced correlation adds 10.1.2.3 in 10.0.0.0/8', in_array('cidr 10.0.0.0/8', $keys($advanced->correlations()), true), true);
+try {
+    $misp->warninglists('/nonexistent');
+    expect('a missing warninglist path is refused', 'loaded', 'MISP_ERR_IO');
+} catch (MispException $e) {
+    expect('a missing warninglist path is refused', $e->resultName, 'MISP_ERR_IO');
+}
+
 echo $failures === 0 ? "example.php: all checks passed\n" : "example.php: $failures check(s) failed\n";
 exit($failures === 0 ? 0 : 1);

@@ -17,6 +17,7 @@ import os
 from typing import Any, Iterable, Union
 
 from ._lowlevel import StrList, Text, call_returning_string, ffi, lib, path_arg, text_arg
+from .engine import Engine, Viewer
 from .warninglists import IMPROVEMENTS, Warninglists
 from .errors import (
     InvalidArgumentError,
@@ -35,6 +36,8 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Engine",
+    "Viewer",
     "IMPROVEMENTS",
     "Warninglists",
     "InvalidArgumentError",
