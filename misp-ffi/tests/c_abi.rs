@@ -80,13 +80,23 @@ fn out_dir() -> PathBuf {
 
 /// Compiles the C test into `name` with the extra arguments `link`.
 fn compile(name: &str, extra: &[&str], link: &[String]) -> Result<PathBuf, String> {
+    compile_source("tests/c/test_misp.c", name, extra, link)
+}
+
+/// Compiles C file `source` (relative to the crate) into `name`.
+fn compile_source(
+    source: &str,
+    name: &str,
+    extra: &[&str],
+    link: &[String],
+) -> Result<PathBuf, String> {
     let exe = out_dir().join(name);
     let output = Command::new(compiler())
         .args(C_FLAGS)
         .args(extra)
         .arg("-I")
         .arg(crate_dir().join("include"))
-        .arg(crate_dir().join("tests/c/test_misp.c"))
+        .arg(crate_dir().join(source))
         .args(link)
         .arg("-o")
         .arg(&exe)
@@ -251,4 +261,44 @@ fn c_test_valgrind() {
         "valgrind errors:\n{stderr}"
     );
     assert_passed("valgrind", &output);
+}
+
+/// The C example of the README (`tests/c/readme_example.c`, which
+/// `tests/readme.rs` keeps identical to the README) compiles, runs from
+/// the repository root and prints what the README says.
+#[test]
+fn c_readme_example() {
+    let exe = compile_source(
+        "tests/c/readme_example.c",
+        "readme_example",
+        &[],
+        &dynamic_link_args(),
+    )
+    .unwrap();
+    let output = Command::new(&exe)
+        .current_dir(repo_root())
+        .env("LD_LIBRARY_PATH", library_dir())
+        .output()
+        .expect("run the README example");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "exit status {}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains("normalized: 10.1.2.3\n"), "{stdout}");
+    assert!(stdout.contains(r#"hits: [{"list":"List of RFC 1918 CIDR blocks","list_type":"cidr","match":"10.0.0.0/8","value":"10.1.2.3"}]"#), "{stdout}");
+    assert!(
+        stdout.contains(r#""kind":"cidr","key":"10.0.0.0/8""#),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("0123456789abcdef0123456789abcdef"),
+        "org-a must not see the md5 pair: {stdout}"
+    );
+    assert!(
+        stderr.contains("expected error: MISP_ERR_INVALID: no attribute no-such-attribute"),
+        "{stderr}"
+    );
 }
