@@ -49,13 +49,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let (input, name): (Box<dyn BufRead>, String) = match &args.file {
         Some(path) if path.as_os_str() != "-" => {
             let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            (Box::new(BufReader::with_capacity(1 << 16, file)), path.display().to_string())
+            (
+                Box::new(BufReader::with_capacity(1 << 16, file)),
+                path.display().to_string(),
+            )
         }
         _ => (Box::new(io::stdin().lock()), "<stdin>".to_owned()),
     };
     let stdout = io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, stdout);
-    match normalize_lines(input, &name, &mut out).and_then(|()| out.flush().map_err(Failure::Write)) {
+    match normalize_lines(input, &name, &mut out).and_then(|()| out.flush().map_err(Failure::Write))
+    {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(Failure::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(Failure::Write(e)) => Err(format!("writing standard output: {e}")),
@@ -69,7 +73,11 @@ enum Failure {
 }
 
 /// Normalises every line of `input` (named `name` in messages) to `out`.
-fn normalize_lines(mut input: impl BufRead, name: &str, out: &mut impl Write) -> Result<(), Failure> {
+fn normalize_lines(
+    mut input: impl BufRead,
+    name: &str,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
     let mut line = Vec::with_capacity(256);
     let mut number = 0u64;
     loop {
@@ -96,7 +104,15 @@ fn write_record(content: &[u8], name: &str, number: u64, out: &mut impl Write) -
     let Some(tab) = content.iter().position(|&b| b == b'\t') else {
         let whole = String::from_utf8_lossy(content);
         let error = format!("{name}:{number}: no TAB between type and value");
-        return emit(out, Record { ty: None, value: &whole, normalized: None, error: Some(&error) });
+        return emit(
+            out,
+            Record {
+                ty: None,
+                value: &whole,
+                normalized: None,
+                error: Some(&error),
+            },
+        );
     };
     let ty_name = String::from_utf8_lossy(&content[..tab]);
     let raw = &content[tab + 1..];
@@ -104,17 +120,52 @@ fn write_record(content: &[u8], name: &str, number: u64, out: &mut impl Write) -
         Ok(v) => v,
         Err(e) => {
             let lossy = String::from_utf8_lossy(raw);
-            let error = format!("{name}:{number}: value is not valid UTF-8 (byte {})", e.valid_up_to());
-            return emit(out, Record { ty: Some(&ty_name), value: &lossy, normalized: None, error: Some(&error) });
+            let error = format!(
+                "{name}:{number}: value is not valid UTF-8 (byte {})",
+                e.valid_up_to()
+            );
+            return emit(
+                out,
+                Record {
+                    ty: Some(&ty_name),
+                    value: &lossy,
+                    normalized: None,
+                    error: Some(&error),
+                },
+            );
         }
     };
     let Some(ty) = AttributeType::from_name(&ty_name) else {
         let error = format!("{name}:{number}: unknown attribute type {ty_name:?}");
-        return emit(out, Record { ty: Some(&ty_name), value, normalized: None, error: Some(&error) });
+        return emit(
+            out,
+            Record {
+                ty: Some(&ty_name),
+                value,
+                normalized: None,
+                error: Some(&error),
+            },
+        );
     };
     match normalize(ty, value) {
-        Ok(v) => emit(out, Record { ty: Some(&ty_name), value, normalized: Some(v.as_str()), error: None }),
-        Err(r) => emit(out, Record { ty: Some(&ty_name), value, normalized: None, error: Some(r.reason()) }),
+        Ok(v) => emit(
+            out,
+            Record {
+                ty: Some(&ty_name),
+                value,
+                normalized: Some(v.as_str()),
+                error: None,
+            },
+        ),
+        Err(r) => emit(
+            out,
+            Record {
+                ty: Some(&ty_name),
+                value,
+                normalized: None,
+                error: Some(r.reason()),
+            },
+        ),
     }
 }
 

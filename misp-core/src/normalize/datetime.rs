@@ -34,10 +34,12 @@ pub(crate) fn normalize_datetime(s: &str) -> Option<String> {
 
 /// A wall-clock date and time with its UTC offset.
 struct DateTime {
-    /// Seconds since 0000-01-01T00:00:00 of the proleptic Gregorian
-    /// calendar, in the value's own offset.
+    /// Days since 0000-01-01 of the proleptic Gregorian calendar, in the
+    /// value's own offset.
     days: i64,
+    /// Seconds since midnight, `0..86_400`.
     seconds_of_day: i64,
+    /// Microseconds, `0..1_000_000`.
     micros: u32,
     /// Offset from UTC in minutes.
     offset_minutes: i32,
@@ -142,7 +144,11 @@ fn parse(b: &[u8]) -> Option<DateTime> {
                             c.i += 1;
                         }
                         let frac = &b[start..c.i];
-                        micros = frac.iter().chain(std::iter::repeat(&b'0')).take(6).fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
+                        micros = frac
+                            .iter()
+                            .chain(std::iter::repeat(&b'0'))
+                            .take(6)
+                            .fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
                     }
                 }
                 if hour > 24 || minute > 59 || second > 60 {
@@ -159,7 +165,11 @@ fn parse(b: &[u8]) -> Option<DateTime> {
     if !c.at_end() {
         return None;
     }
-    let (y, m) = if month == 0 { (i64::from(year) - 1, 12) } else { (i64::from(year), month) };
+    let (y, m) = if month == 0 {
+        (i64::from(year) - 1, 12)
+    } else {
+        (i64::from(year), month)
+    };
     let days = days_from_civil(y, m, 1) + i64::from(day) - 1;
     let total = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
     make(total, micros, offset_minutes)
@@ -167,7 +177,11 @@ fn parse(b: &[u8]) -> Option<DateTime> {
 
 fn parse_zone(c: &mut Cursor<'_>) -> Option<i32> {
     let rest = &c.b[c.i..];
-    if rest == b"Z" || rest == b"z" || rest.eq_ignore_ascii_case(b"UTC") || rest.eq_ignore_ascii_case(b"GMT") {
+    if rest == b"Z"
+        || rest == b"z"
+        || rest.eq_ignore_ascii_case(b"UTC")
+        || rest.eq_ignore_ascii_case(b"GMT")
+    {
         c.i = c.b.len();
         return Some(0);
     }
@@ -216,7 +230,11 @@ fn parse_unix(b: &[u8]) -> Option<DateTime> {
         if c.i == fstart {
             return None;
         }
-        micros = b[fstart..c.i].iter().chain(std::iter::repeat(&b'0')).take(6).fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
+        micros = b[fstart..c.i]
+            .iter()
+            .chain(std::iter::repeat(&b'0'))
+            .take(6)
+            .fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
     }
     if !c.at_end() {
         return None;
@@ -241,7 +259,12 @@ fn make(total_seconds: i64, micros: u32, offset_minutes: i32) -> Option<DateTime
     if !(0..=9999).contains(&y) {
         return None;
     }
-    Some(DateTime { days, seconds_of_day: total_seconds.rem_euclid(86_400), micros, offset_minutes })
+    Some(DateTime {
+        days,
+        seconds_of_day: total_seconds.rem_euclid(86_400),
+        micros,
+        offset_minutes,
+    })
 }
 
 /// Days since 0000-01-01 of a proleptic Gregorian date (`m` in 1..=12).
@@ -292,31 +315,61 @@ mod tests {
             ("2021-02-29", "2021-03-01T00:00:00.000000+0000"),
             ("2021-00-10", "2020-12-10T00:00:00.000000+0000"),
             ("2021-01-00", "2020-12-31T00:00:00.000000+0000"),
-            ("2021-01-01T12:00:00.1234567", "2021-01-01T12:00:00.123456+0000"),
-            ("2021-01-01T12:00:00.9999999", "2021-01-01T12:00:00.999999+0000"),
+            (
+                "2021-01-01T12:00:00.1234567",
+                "2021-01-01T12:00:00.123456+0000",
+            ),
+            (
+                "2021-01-01T12:00:00.9999999",
+                "2021-01-01T12:00:00.999999+0000",
+            ),
             ("2021-01-01T12:00:00.", "2021-01-01T12:00:00.000000+0000"),
             ("2021-01-01T12:00:00Z", "2021-01-01T12:00:00.000000+0000"),
             ("2021-01-01T12:00:00z", "2021-01-01T12:00:00.000000+0000"),
-            ("2021-01-01T12:00:00+02:00", "2021-01-01T12:00:00.000000+0200"),
-            ("2021-01-01T12:00:00+0200", "2021-01-01T12:00:00.000000+0200"),
+            (
+                "2021-01-01T12:00:00+02:00",
+                "2021-01-01T12:00:00.000000+0200",
+            ),
+            (
+                "2021-01-01T12:00:00+0200",
+                "2021-01-01T12:00:00.000000+0200",
+            ),
             ("2021-01-01T12:00:00+02", "2021-01-01T12:00:00.000000+0200"),
             ("2021-01-01T12:00:00+2", "2021-01-01T12:00:00.000000+0200"),
             ("2021-01-01T12:00:00+130", "2021-01-01T12:00:00.000000+0130"),
-            ("2021-01-01T12:00:00 +02:00", "2021-01-01T12:00:00.000000+0200"),
-            ("2021-01-01T12:00:00-05:30", "2021-01-01T12:00:00.000000-0530"),
-            ("2021-01-01T12:00:00-00:00", "2021-01-01T12:00:00.000000+0000"),
-            ("2021-01-01T12:00:00+24:00", "2021-01-01T12:00:00.000000+2400"),
+            (
+                "2021-01-01T12:00:00 +02:00",
+                "2021-01-01T12:00:00.000000+0200",
+            ),
+            (
+                "2021-01-01T12:00:00-05:30",
+                "2021-01-01T12:00:00.000000-0530",
+            ),
+            (
+                "2021-01-01T12:00:00-00:00",
+                "2021-01-01T12:00:00.000000+0000",
+            ),
+            (
+                "2021-01-01T12:00:00+24:00",
+                "2021-01-01T12:00:00.000000+2400",
+            ),
             ("2021-01-01T12:00:00 UTC", "2021-01-01T12:00:00.000000+0000"),
             ("2021-01-01T12:00:00utc", "2021-01-01T12:00:00.000000+0000"),
             ("2021-01-01T12:00:00 GMT", "2021-01-01T12:00:00.000000+0000"),
-            ("2021-01-01T12:00:00.5 +01:00", "2021-01-01T12:00:00.500000+0100"),
+            (
+                "2021-01-01T12:00:00.5 +01:00",
+                "2021-01-01T12:00:00.500000+0100",
+            ),
             ("@1600000000", "2020-09-13T12:26:40.000000+0000"),
             ("@-1", "1969-12-31T23:59:59.000000+0000"),
             ("@1600000000.5", "2020-09-13T12:26:40.500000+0000"),
             ("2021-1-1", "2021-01-01T00:00:00.000000+0000"),
             ("0000-01-01", "0000-01-01T00:00:00.000000+0000"),
             ("2021-01-01T1:00:00", "2021-01-01T01:00:00.000000+0000"),
-            ("2021-01-01T12:00:00.000000+0000", "2021-01-01T12:00:00.000000+0000"),
+            (
+                "2021-01-01T12:00:00.000000+0000",
+                "2021-01-01T12:00:00.000000+0000",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(n(input).as_deref(), Some(want), "{input}");

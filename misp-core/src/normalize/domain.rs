@@ -20,10 +20,31 @@ pub(crate) fn is_domain_valid(s: &str) -> bool {
     };
     let (head, tld) = (&b[..dot], &b[dot + 1..]);
     !head.is_empty()
-        && head.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
         && tld.len() >= 2
-        && tld.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+        && php::all_bytes(head, |c| DOMAIN_CLASS[usize::from(c)] & HEAD != 0)
+        && php::all_bytes(tld, |c| DOMAIN_CLASS[usize::from(c)] & TLD != 0)
 }
+
+/// Allowed before the last dot: `[A-Za-z0-9._-]`.
+const HEAD: u8 = 1;
+/// Allowed after the last dot: `[A-Za-z0-9-]`.
+const TLD: u8 = 2;
+
+/// [`HEAD`] and [`TLD`] by byte.
+static DOMAIN_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' {
+            t[i] = HEAD | TLD;
+        } else if c == b'.' || c == b'_' {
+            t[i] = HEAD;
+        }
+        i += 1;
+    }
+    t
+};
 
 /// The `domain` rewrite: ASCII lowercase, strip leading and trailing dots,
 /// and if the result fails [`is_domain_valid`], convert it to punycode as
@@ -34,7 +55,11 @@ pub(crate) fn rewrite_domain(v: Cow<'_, str>) -> Cow<'_, str> {
         Cow::Borrowed(s) => Cow::Borrowed(php::trim_dots(s)),
         Cow::Owned(s) => {
             let t = php::trim_dots(&s);
-            if t.len() == s.len() { Cow::Owned(s) } else { Cow::Owned(t.to_owned()) }
+            if t.len() == s.len() {
+                Cow::Owned(s)
+            } else {
+                Cow::Owned(t.to_owned())
+            }
         }
     };
     if is_domain_valid(&v) {
@@ -64,7 +89,12 @@ pub(crate) fn idn_to_ascii(value: &str) -> Option<String> {
     }
     let mapped = map_deviations(value);
     let ascii = Uts46::new()
-        .to_ascii(mapped.as_bytes(), AsciiDenyList::EMPTY, Hyphens::Check, DnsLength::VerifyAllowRootDot)
+        .to_ascii(
+            mapped.as_bytes(),
+            AsciiDenyList::EMPTY,
+            Hyphens::Check,
+            DnsLength::VerifyAllowRootDot,
+        )
         .ok()?;
     (ascii.len() < 255).then(|| ascii.into_owned())
 }
@@ -93,10 +123,29 @@ mod tests {
 
     #[test]
     fn lenient_domain_regex() {
-        for ok in ["example.com", "a..com", "-bad-.com", "exa_mple.com", "EXAMPLE.COM", "a.b-", "1.23", "x.com\n"] {
+        for ok in [
+            "example.com",
+            "a..com",
+            "-bad-.com",
+            "exa_mple.com",
+            "EXAMPLE.COM",
+            "a.b-",
+            "1.23",
+            "x.com\n",
+        ] {
             assert!(is_domain_valid(ok), "{ok:?}");
         }
-        for bad in ["localhost", "example.com.", ".com", "a.c", "a.c_m", "a b.com", "a.com\n\n", "é.com", ""] {
+        for bad in [
+            "localhost",
+            "example.com.",
+            ".com",
+            "a.c",
+            "a.c_m",
+            "a b.com",
+            "a.com\n\n",
+            "é.com",
+            "",
+        ] {
             assert!(!is_domain_valid(bad), "{bad:?}");
         }
     }

@@ -96,7 +96,10 @@ fn filter_ipv6(b: &[u8]) -> bool {
     let mut blocks = 0;
     // A trailing dotted IPv4 counts as two blocks.
     if let Some(dot) = b.iter().position(|&c| c == b'.') {
-        let v4_start = b[..dot].iter().rposition(|&c| c == b':').map_or(0, |p| p + 1);
+        let v4_start = b[..dot]
+            .iter()
+            .rposition(|&c| c == b':')
+            .map_or(0, |p| p + 1);
         if !filter_ipv4(&b[v4_start..]) {
             return false;
         }
@@ -140,7 +143,7 @@ fn filter_ipv6(b: &[u8]) -> bool {
             i += 1;
         }
         let n = i - start;
-        if n < 1 || n > 4 {
+        if !(1..=4).contains(&n) {
             return false;
         }
         blocks += 1;
@@ -332,7 +335,8 @@ pub(crate) struct InetPtonNul;
 
 impl InetPtonNul {
     /// PHP's message for the error.
-    pub(crate) const MESSAGE: &str = "inet_pton(): Argument #1 ($ip) must not contain any null bytes";
+    pub(crate) const MESSAGE: &str =
+        "inet_pton(): Argument #1 ($ip) must not contain any null bytes";
 }
 
 /// `inet_ntop(inet_pton($ip))` if `inet_pton` succeeds.
@@ -346,7 +350,10 @@ fn compress_ipv6(ip: &str) -> Result<Option<String>, InetPtonNul> {
 /// Whether PHP's `strpos($haystack, $needle)` is truthy: found at a
 /// position other than 0.
 fn strpos_truthy(haystack: &str, needle: u8) -> bool {
-    haystack.bytes().position(|b| b == needle).is_some_and(|p| p > 0)
+    haystack
+        .bytes()
+        .position(|b| b == needle)
+        .is_some_and(|p| p > 0)
 }
 
 /// MISP's `normalizeIp`: compress IPv6, drop a `/32` (IPv4) or `/128`
@@ -354,12 +361,18 @@ fn strpos_truthy(haystack: &str, needle: u8) -> bool {
 pub(crate) fn normalize_ip(value: &str) -> Result<Cow<'_, str>, InetPtonNul> {
     if strpos_truthy(value, b'/') {
         let (ip, range) = value.split_once('/').unwrap_or((value, ""));
-        let compressed = if strpos_truthy(ip, b':') { compress_ipv6(ip)?.filter(|c| c != ip) } else { None };
+        let compressed = if strpos_truthy(ip, b':') {
+            compress_ipv6(ip)?.filter(|c| c != ip)
+        } else {
+            None
+        };
         let ip: Cow<'_, str> = match compressed {
             Some(c) => Cow::Owned(c),
             None => Cow::Borrowed(ip),
         };
-        if (range == "32" && strpos_truthy(value, b'.')) || (range == "128" && strpos_truthy(value, b':')) {
+        if (range == "32" && strpos_truthy(value, b'.'))
+            || (range == "128" && strpos_truthy(value, b':'))
+        {
             return Ok(ip);
         }
         return Ok(match ip {
@@ -446,10 +459,38 @@ mod tests {
 
     #[test]
     fn php_ip_filter() {
-        for ok in ["127.0.0.1", "0.0.0.0", "255.255.255.255", "::1", "::", "1::", "2001:db8::1", "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7::"] {
+        for ok in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "1::",
+            "2001:db8::1",
+            "::ffff:1.2.3.4",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:1.2.3.4",
+            "1:2:3:4:5:6:7::",
+        ] {
             assert!(filter_ip(ok, Family::Any), "{ok}");
         }
-        for bad in ["127", "127.0.0.", "010.1.2.3", "1.2.3.4.5", "256.1.1.1", "fe80::1%eth0", ":1::", "1:2:3:4:5:6:7:8:9", "1::2::3", "12345::", "1.2.3.4:", ":::", "::1.2.3", "", "1:2:3:4:5:6:7:8::"] {
+        for bad in [
+            "127",
+            "127.0.0.",
+            "010.1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "fe80::1%eth0",
+            ":1::",
+            "1:2:3:4:5:6:7:8:9",
+            "1::2::3",
+            "12345::",
+            "1.2.3.4:",
+            ":::",
+            "::1.2.3",
+            "",
+            "1:2:3:4:5:6:7:8::",
+        ] {
             assert!(!filter_ip(bad, Family::Any), "{bad}");
         }
         assert!(!filter_ip("::1", Family::V4));
@@ -461,7 +502,10 @@ mod tests {
         let c = |s: &str| compress_ipv6(s).ok().flatten();
         assert_eq!(c("2001:DB8::1").as_deref(), Some("2001:db8::1"));
         assert_eq!(c("2001:0db8:0000::0001").as_deref(), Some("2001:db8::1"));
-        assert_eq!(c("1234:0fd2:5621:0001:0089:0000:0000:4500").as_deref(), Some("1234:fd2:5621:1:89::4500"));
+        assert_eq!(
+            c("1234:0fd2:5621:0001:0089:0000:0000:4500").as_deref(),
+            Some("1234:fd2:5621:1:89::4500")
+        );
         assert_eq!(c("1:0:0:2:0:0:0:3").as_deref(), Some("1:0:0:2::3"));
         assert_eq!(c("1:0:0:2:0:0:3:4").as_deref(), Some("1::2:0:0:3:4"));
         assert_eq!(c("1:0:2:3:4:5:6:7").as_deref(), Some("1:0:2:3:4:5:6:7"));

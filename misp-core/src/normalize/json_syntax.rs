@@ -171,11 +171,12 @@ impl Parser<'_> {
 
     fn hex4(&mut self) -> Option<u16> {
         let h = self.b.get(self.i..self.i + 4)?;
-        let s = std::str::from_utf8(h).ok()?;
-        let v = u16::from_str_radix(s, 16).ok()?;
         if !h.iter().all(u8::is_ascii_hexdigit) {
             return None;
         }
+        let v = h.iter().fold(0u16, |v, &c| {
+            (v << 4) | (c as char).to_digit(16).unwrap_or(0) as u16
+        });
         self.i += 4;
         Some(v)
     }
@@ -225,10 +226,45 @@ mod tests {
 
     #[test]
     fn php_json() {
-        for ok in ["1", "\"a\"", "true", "null", "1e400", "-0", " [1] ", "{\"\":1}", "\"\\ud800\\udc00\"", "\"\\/\"", "\"\x7f\"", "{\"a\":[1,{\"b\":null}],\"c\":-1.5E+3}", "[]", "{}"] {
+        for ok in [
+            "1",
+            "\"a\"",
+            "true",
+            "null",
+            "1e400",
+            "-0",
+            " [1] ",
+            "{\"\":1}",
+            "\"\\ud800\\udc00\"",
+            "\"\\/\"",
+            "\"\x7f\"",
+            "{\"a\":[1,{\"b\":null}],\"c\":-1.5E+3}",
+            "[]",
+            "{}",
+        ] {
             assert!(is_valid_json(ok), "{ok:?}");
         }
-        for bad in ["", "TRUE", "01", "1.", ".5", "\"\\ud800\"", "\"\\udc00\"", "\"a\tb\"", "{\"a\":1,}", "[1,]", "\x0c1", "[1]x", "\"\\a\"", "{1:2}", "[", "\"abc", "{\"a\"}", "+1", "[1 2]"] {
+        for bad in [
+            "",
+            "TRUE",
+            "01",
+            "1.",
+            ".5",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"a\tb\"",
+            "{\"a\":1,}",
+            "[1,]",
+            "\x0c1",
+            "[1]x",
+            "\"\\a\"",
+            "{1:2}",
+            "[",
+            "\"abc",
+            "{\"a\"}",
+            "+1",
+            "[1 2]",
+        ] {
             assert!(!is_valid_json(bad), "{bad:?}");
         }
     }

@@ -34,6 +34,14 @@ pub(crate) enum Refang {
 /// Refangs `value` for a type with rules `rules`.
 pub(crate) fn refang(rules: Refang, value: &str) -> Cow<'_, str> {
     let mut v = Cow::Borrowed(value);
+    // Rules 2 to 5 need a `[` or `(`; most values have neither.
+    if !super::php::any_byte(value.as_bytes(), |b| b == b'[' || b == b'(') {
+        return if rules == Refang::Url {
+            http_prefix(v)
+        } else {
+            v
+        };
+    }
     match rules {
         Refang::None => {}
         Refang::Url => {
@@ -56,14 +64,21 @@ pub(crate) fn refang(rules: Refang, value: &str) -> Cow<'_, str> {
 /// Rule 1: a leading `hxxp`, `hxtp`, `htxp`, `meow` or `h[tt]p`, in any
 /// case, becomes `http`.
 fn http_prefix(v: Cow<'_, str>) -> Cow<'_, str> {
-    const PREFIXES: [&str; 5] = ["hxxp", "hxtp", "htxp", "meow", "h[tt]p"];
+    const PREFIXES: [&[u8]; 5] = [b"hxxp", b"hxtp", b"htxp", b"meow", b"h[tt]p"];
     let bytes = v.as_bytes();
-    for prefix in PREFIXES {
-        if bytes.len() >= prefix.len() && bytes[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes()) {
-            return Cow::Owned(format!("http{}", &v[prefix.len()..]));
-        }
+    if !matches!(bytes.first(), Some(b'h' | b'H' | b'm' | b'M')) {
+        return v;
     }
-    v
+    let mut head = [0u8; 6];
+    for (h, b) in head.iter_mut().zip(bytes) {
+        *h = b.to_ascii_lowercase();
+    }
+    let head = &head[..bytes.len().min(6)];
+    match PREFIXES.iter().find(|p| head.starts_with(p)) {
+        // The prefix is ASCII, so its end is a character boundary.
+        Some(p) => Cow::Owned(format!("http{}", &v[p.len()..])),
+        None => v,
+    }
 }
 
 /// One `preg_replace` pass of an alternation of literal needles: at each
@@ -81,7 +96,10 @@ fn replace_all<'a>(v: Cow<'a, str>, needles: &[(&str, &str)]) -> Cow<'a, str> {
         let b = bytes[i];
         if b == b'[' || b == b'(' {
             let rest = &bytes[i..];
-            if let Some((from, to)) = needles.iter().find(|(from, _)| rest.starts_with(from.as_bytes())) {
+            if let Some((from, to)) = needles
+                .iter()
+                .find(|(from, _)| rest.starts_with(from.as_bytes()))
+            {
                 let buf = out.get_or_insert_with(|| String::with_capacity(v.len()));
                 // `copied..i` and the needle are on char boundaries: the
                 // needles are ASCII and `i` is at an ASCII byte.
@@ -107,10 +125,14 @@ fn replace_all<'a>(v: Cow<'a, str>, needles: &[(&str, &str)]) -> Cow<'a, str> {
 /// Plane: emoji, rare CJK, …) with `?`, as MISP does for all types because
 /// its columns are `utf8mb3`.
 pub(crate) fn replace_4byte(v: Cow<'_, str>) -> Cow<'_, str> {
-    if !v.bytes().any(|b| b >= 0xF0) {
+    if v.is_ascii() || !super::php::any_byte(v.as_bytes(), |b| b >= 0xF0) {
         return v;
     }
-    Cow::Owned(v.chars().map(|c| if c.len_utf8() == 4 { '?' } else { c }).collect())
+    Cow::Owned(
+        v.chars()
+            .map(|c| if c.len_utf8() == 4 { '?' } else { c })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -119,17 +141,26 @@ mod tests {
 
     #[test]
     fn url_rules() {
-        assert_eq!(refang(Refang::Url, "hxxps://example[.]com[:]8080/a"), "https://example.com:8080/a");
+        assert_eq!(
+            refang(Refang::Url, "hxxps://example[.]com[:]8080/a"),
+            "https://example.com:8080/a"
+        );
         assert_eq!(refang(Refang::Url, "HXXP://a"), "http://a");
         assert_eq!(refang(Refang::Url, "MEOW://a"), "http://a");
         assert_eq!(refang(Refang::Url, "h[tt]ps://a"), "https://a");
-        assert_eq!(refang(Refang::Url, "[hxxp://]a(dot)b[dot]c"), "http://a.b.c");
+        assert_eq!(
+            refang(Refang::Url, "[hxxp://]a(dot)b[dot]c"),
+            "http://a.b.c"
+        );
         // Rule 1 only at the start, rules 2 to 5 case-sensitive.
         assert_eq!(refang(Refang::Url, "x hxxp://a[DOT]b"), "x hxxp://a[DOT]b");
         // Rules 2 and 4 do not apply to url.
         assert_eq!(refang(Refang::Url, "a[at]b"), "a[at]b");
         // Backslashes are kept (MISP issue #7214).
-        assert_eq!(refang(Refang::Url, "http://a/;\\..\\./x"), "http://a/;\\..\\./x");
+        assert_eq!(
+            refang(Refang::Url, "http://a/;\\..\\./x"),
+            "http://a/;\\..\\./x"
+        );
     }
 
     #[test]
@@ -141,10 +172,20 @@ mod tests {
 
     #[test]
     fn ip_and_email() {
-        for v in ["127.0.0.1", "127[.]0.0.1", "127[.]0[.]0[.]1", "127[dot]0[dot]0[dot]1", "127(dot)0(dot)0(dot)1"] {
+        for v in [
+            "127.0.0.1",
+            "127[.]0.0.1",
+            "127[.]0[.]0[.]1",
+            "127[dot]0[dot]0[dot]1",
+            "127(dot)0(dot)0(dot)1",
+        ] {
             assert_eq!(refang(Refang::Dots, v), "127.0.0.1");
         }
-        for v in ["admin@admin[.]test", "admin[@]admin[.]test", "admin[at]admin[dot]test"] {
+        for v in [
+            "admin@admin[.]test",
+            "admin[@]admin[.]test",
+            "admin[at]admin[dot]test",
+        ] {
             assert_eq!(refang(Refang::Email, v), "admin@admin.test");
         }
         assert_eq!(refang(Refang::Dots, "a[at]b"), "a[at]b");
@@ -153,8 +194,14 @@ mod tests {
 
     #[test]
     fn unchanged_values_are_borrowed() {
-        assert!(matches!(refang(Refang::Url, "http://example.com/[x]"), Cow::Borrowed(_)));
-        assert!(matches!(replace_4byte(Cow::Borrowed("aé€")), Cow::Borrowed(_)));
+        assert!(matches!(
+            refang(Refang::Url, "http://example.com/[x]"),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            replace_4byte(Cow::Borrowed("aé€")),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

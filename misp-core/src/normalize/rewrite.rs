@@ -33,7 +33,9 @@ pub(crate) fn rewrite(rewrite: Rewrite, v: Cow<'_, str>) -> Result<Rewritten<'_>
         Rewrite::LowerAfterPipe => lower_after_pipe(v),
         Rewrite::Cve => php::upper(php::replace(v, "\u{2013}", "-")),
         Rewrite::Digits => php::retain_ascii(v, |b| b.is_ascii_digit()),
-        Rewrite::Iban => php::retain_ascii(php::upper(v), |b| b.is_ascii_digit() || b.is_ascii_uppercase()),
+        Rewrite::Iban => php::retain_ascii(php::upper(v), |b| {
+            b.is_ascii_digit() || b.is_ascii_uppercase()
+        }),
         Rewrite::Phone => phone(v),
         Rewrite::X509 => php::lower(php::replace(v, ":", "")),
         Rewrite::IpPort => match ip::split_ip_port(&v).map_err(nul)? {
@@ -91,7 +93,8 @@ fn domain_ip(v: Cow<'_, str>) -> Result<Cow<'_, str>, ip::InetPtonNul> {
     };
     let new_ip = ip::normalize_ip(ip)?;
     // Borrowed results are slices of their input: unchanged if as long.
-    let same = |new: &Cow<'_, str>, old: &str| matches!(new, Cow::Borrowed(n) if n.len() == old.len());
+    let same =
+        |new: &Cow<'_, str>, old: &str| matches!(new, Cow::Borrowed(n) if n.len() == old.len());
     if parts.next().is_none() && same(&new_domain, domain) && same(&new_ip, ip) {
         return Ok(v);
     }
@@ -140,7 +143,9 @@ fn mac(v: Cow<'_, str>) -> Result<Cow<'_, str>, Rejection> {
         // would not be UTF-8.
         return Err(Rejection::new(validate::GENERIC));
     }
-    let stripped = php::retain_ascii(php::lower(Cow::Borrowed(&*v)), |b| !matches!(b, b'.' | b':' | b'-' | b' '));
+    let stripped = php::retain_ascii(php::lower(Cow::Borrowed(&*v)), |b| {
+        !matches!(b, b'.' | b':' | b'-' | b' ')
+    });
     let b = stripped.as_bytes();
     let mut out = String::with_capacity(b.len() + b.len() / 2);
     for (i, chunk) in b.chunks(2).enumerate() {
@@ -171,7 +176,10 @@ fn boolean(v: &str) -> &'static str {
 /// `AS`: strip a leading `AS` (any case); asdot `hi.lo` with both parts
 /// digits becomes the integer `hi * 65536 + lo`.
 fn autonomous_system(v: Cow<'_, str>) -> Rewritten<'_> {
-    let has_prefix = v.as_bytes().get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"AS"));
+    let has_prefix = v
+        .as_bytes()
+        .get(..2)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"AS"));
     let v = if has_prefix {
         match v {
             Cow::Borrowed(s) => Cow::Borrowed(&s[2..]),
@@ -204,11 +212,26 @@ mod tests {
 
     #[test]
     fn rewrites() {
-        assert_eq!(text(Rewrite::LowerAfterPipe, "CMD.EXE|0CC175B9C0F1B6A831C399E269772661"), "CMD.EXE|0cc175b9c0f1b6a831c399e269772661");
+        assert_eq!(
+            text(
+                Rewrite::LowerAfterPipe,
+                "CMD.EXE|0CC175B9C0F1B6A831C399E269772661"
+            ),
+            "CMD.EXE|0cc175b9c0f1b6a831c399e269772661"
+        );
         assert_eq!(text(Rewrite::LowerAfterPipe, "CMD.EXE"), "cmd.exe");
-        assert_eq!(text(Rewrite::Cve, "cve\u{2013}2021\u{2013}44228"), "CVE-2021-44228");
-        assert_eq!(text(Rewrite::Digits, "4111 1111-1111 1111"), "4111111111111111");
-        assert_eq!(text(Rewrite::Iban, "de89 3704-0044 0532 0130 00"), "DE89370400440532013000");
+        assert_eq!(
+            text(Rewrite::Cve, "cve\u{2013}2021\u{2013}44228"),
+            "CVE-2021-44228"
+        );
+        assert_eq!(
+            text(Rewrite::Digits, "4111 1111-1111 1111"),
+            "4111111111111111"
+        );
+        assert_eq!(
+            text(Rewrite::Iban, "de89 3704-0044 0532 0130 00"),
+            "DE89370400440532013000"
+        );
         assert_eq!(text(Rewrite::Phone, "0049 (0)30-123 456"), "+4930123456");
         assert_eq!(text(Rewrite::Phone, "((0)0)1"), "01");
         assert_eq!(text(Rewrite::Phone, "0.10"), "+10");
@@ -219,19 +242,47 @@ mod tests {
         assert_eq!(text(Rewrite::Mac, "AA-BB-CC-DD-EE-FF"), "aa:bb:cc:dd:ee:ff");
         assert_eq!(text(Rewrite::Mac, "aabb.ccdd.eeff"), "aa:bb:cc:dd:ee:ff");
         assert_eq!(text(Rewrite::Mac, "abc"), "ab:c");
-        assert_eq!(text(Rewrite::Mac, "aa:bb:cc:dd:ee:ff\n:"), "aa:bb:cc:dd:ee:ff:\n");
+        assert_eq!(
+            text(Rewrite::Mac, "aa:bb:cc:dd:ee:ff\n:"),
+            "aa:bb:cc:dd:ee:ff:\n"
+        );
         assert!(text(Rewrite::Mac, "aé").starts_with("rejected"));
-        assert_eq!(text(Rewrite::HostnamePort, "Example.COM:8080"), "example.com|8080");
-        assert_eq!(text(Rewrite::DomainIp, "EXAMPLE.com.|2001:DB8::1"), "example.com|2001:db8::1");
+        assert_eq!(
+            text(Rewrite::HostnamePort, "Example.COM:8080"),
+            "example.com|8080"
+        );
+        assert_eq!(
+            text(Rewrite::DomainIp, "EXAMPLE.com.|2001:DB8::1"),
+            "example.com|2001:db8::1"
+        );
         assert_eq!(text(Rewrite::DomainIp, "a.com|1.2.3.4|x"), "a.com|1.2.3.4");
-        assert_eq!(text(Rewrite::DomainIp, "HÁČKYČÁRKY.CZ|127.0.0.1"), "xn--hkyrky-ptac70bc.cz|127.0.0.1");
-        assert_eq!(text(Rewrite::DomainIp, "example.com|1234:0fd2:5621:0001:0089:0000:0000:4500/128"), "example.com|1234:fd2:5621:1:89::4500");
+        assert_eq!(
+            text(Rewrite::DomainIp, "HÁČKYČÁRKY.CZ|127.0.0.1"),
+            "xn--hkyrky-ptac70bc.cz|127.0.0.1"
+        );
+        assert_eq!(
+            text(
+                Rewrite::DomainIp,
+                "example.com|1234:0fd2:5621:0001:0089:0000:0000:4500/128"
+            ),
+            "example.com|1234:fd2:5621:1:89::4500"
+        );
         assert_eq!(text(Rewrite::DomainIp, "A.COM"), "a.com");
     }
 
     #[test]
     fn booleans() {
-        for (v, want) in [("true", "1"), (" TRUE ", "1"), ("false", "0"), ("FALSE", "0"), ("0", "0"), ("", "0"), ("no", "1"), ("0.0", "1"), ("1", "1")] {
+        for (v, want) in [
+            ("true", "1"),
+            (" TRUE ", "1"),
+            ("false", "0"),
+            ("FALSE", "0"),
+            ("0", "0"),
+            ("", "0"),
+            ("no", "1"),
+            ("0.0", "1"),
+            ("1", "1"),
+        ] {
             assert_eq!(text(Rewrite::Boolean, v), want, "{v:?}");
         }
     }
@@ -245,7 +296,10 @@ mod tests {
         assert_eq!(text(Rewrite::As, "1.10"), "int 65546");
         assert_eq!(text(Rewrite::As, "AS1.10"), "int 65546");
         assert_eq!(text(Rewrite::As, "1.2.3"), "1.2.3");
-        assert_eq!(text(Rewrite::As, "99999999999999999999999.1"), format!("int {}", u64::MAX));
+        assert_eq!(
+            text(Rewrite::As, "99999999999999999999999.1"),
+            format!("int {}", u64::MAX)
+        );
     }
 
     #[test]
@@ -255,7 +309,10 @@ mod tests {
             (Rewrite::Domain, "example.com"),
             (Rewrite::DomainIp, "example.com|1.2.3.4"),
             (Rewrite::Ip, "2001:db8::1"),
-            (Rewrite::LowerAfterPipe, "CMD.EXE|0cc175b9c0f1b6a831c399e269772661"),
+            (
+                Rewrite::LowerAfterPipe,
+                "CMD.EXE|0cc175b9c0f1b6a831c399e269772661",
+            ),
             (Rewrite::Mac, "aa:bb:cc:dd:ee:ff"),
             (Rewrite::Phone, "+4930123456"),
             (Rewrite::IpPort, "1.2.3.4|80"),

@@ -20,6 +20,7 @@ use crate::AttributeType;
 /// The rewrite `modifyBeforeValidation` applies to a type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Rewrite {
+    /// The value is left as it is.
     None,
     /// `normalizeIp` (`ip-src`, `ip-dst`).
     Ip,
@@ -57,7 +58,8 @@ pub(crate) enum Rewrite {
     As,
 }
 
-/// The check `validate()` applies to a type.
+/// The check `validate()` applies to a type. Variants without a comment
+/// are the rule of the type they are named after (`Tlsh` for `tlsh`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Check {
     /// Exactly `len` hex digits (`isHashValid`).
@@ -155,23 +157,65 @@ fn refang_of(name: &str) -> Refang {
 fn rewrite_of(name: &str) -> Rewrite {
     match name {
         "ip-src" | "ip-dst" => Rewrite::Ip,
-        "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512" | "sha512/224" | "sha512/256" | "sha3-224"
-        | "sha3-256" | "sha3-384" | "sha3-512" | "ja3-fingerprint-md5" | "jarm-fingerprint" | "hassh-md5"
-        | "hasshserver-md5" | "hostname" | "pehash" | "authentihash" | "vhash" | "imphash" | "telfhash" | "tlsh"
-        | "anonymised" | "cdhash" | "email" | "email-src" | "email-dst" | "target-email"
-        | "whois-registrant-email" | "dom-hash" | "onion-address" => Rewrite::Lower,
+        "md5"
+        | "sha1"
+        | "sha224"
+        | "sha256"
+        | "sha384"
+        | "sha512"
+        | "sha512/224"
+        | "sha512/256"
+        | "sha3-224"
+        | "sha3-256"
+        | "sha3-384"
+        | "sha3-512"
+        | "ja3-fingerprint-md5"
+        | "jarm-fingerprint"
+        | "hassh-md5"
+        | "hasshserver-md5"
+        | "hostname"
+        | "pehash"
+        | "authentihash"
+        | "vhash"
+        | "imphash"
+        | "telfhash"
+        | "tlsh"
+        | "anonymised"
+        | "cdhash"
+        | "email"
+        | "email-src"
+        | "email-dst"
+        | "target-email"
+        | "whois-registrant-email"
+        | "dom-hash"
+        | "onion-address" => Rewrite::Lower,
         "domain" => Rewrite::Domain,
         "domain|ip" => Rewrite::DomainIp,
-        "filename|md5" | "filename|sha1" | "filename|imphash" | "filename|sha224" | "filename|sha256"
-        | "filename|sha384" | "filename|sha512" | "filename|sha512/224" | "filename|sha512/256"
-        | "filename|sha3-224" | "filename|sha3-256" | "filename|sha3-384" | "filename|sha3-512"
-        | "filename|authentihash" | "filename|vhash" | "filename|pehash" | "filename|tlsh" => Rewrite::LowerAfterPipe,
+        "filename|md5"
+        | "filename|sha1"
+        | "filename|imphash"
+        | "filename|sha224"
+        | "filename|sha256"
+        | "filename|sha384"
+        | "filename|sha512"
+        | "filename|sha512/224"
+        | "filename|sha512/256"
+        | "filename|sha3-224"
+        | "filename|sha3-256"
+        | "filename|sha3-384"
+        | "filename|sha3-512"
+        | "filename|authentihash"
+        | "filename|vhash"
+        | "filename|pehash"
+        | "filename|tlsh" => Rewrite::LowerAfterPipe,
         "http-method" | "hex" => Rewrite::Upper,
         "vulnerability" | "weakness" => Rewrite::Cve,
         "cc-number" | "bin" => Rewrite::Digits,
         "iban" | "bic" => Rewrite::Iban,
         "prtn" | "whois-registrant-phone" | "phone-number" => Rewrite::Phone,
-        "x509-fingerprint-md5" | "x509-fingerprint-sha256" | "x509-fingerprint-sha1" => Rewrite::X509,
+        "x509-fingerprint-md5" | "x509-fingerprint-sha256" | "x509-fingerprint-sha1" => {
+            Rewrite::X509
+        }
         "ip-dst|port" | "ip-src|port" => Rewrite::IpPort,
         "mac-address" | "mac-eui-64" => Rewrite::Mac,
         "hostname|port" => Rewrite::HostnamePort,
@@ -185,7 +229,12 @@ fn rewrite_of(name: &str) -> Rewrite {
 /// MISP's `HASH_HEX_LENGTH`.
 fn hash_len(name: &str) -> Option<usize> {
     Some(match name {
-        "md5" | "imphash" | "x509-fingerprint-md5" | "ja3-fingerprint-md5" | "hassh-md5" | "hasshserver-md5"
+        "md5"
+        | "imphash"
+        | "x509-fingerprint-md5"
+        | "ja3-fingerprint-md5"
+        | "hassh-md5"
+        | "hasshserver-md5"
         | "dom-hash" => 32,
         "sha1" | "git-commit-id" | "x509-fingerprint-sha1" | "pehash" => 40,
         "sha224" | "sha512/224" | "sha3-224" => 56,
@@ -200,12 +249,29 @@ fn hash_len(name: &str) -> Option<usize> {
 
 fn check_of(name: &str) -> Check {
     match name {
-        "md5" | "imphash" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512" | "sha512/224" | "sha512/256"
-        | "sha3-224" | "sha3-256" | "sha3-384" | "sha3-512" | "authentihash" | "ja3-fingerprint-md5"
-        | "jarm-fingerprint" | "hassh-md5" | "hasshserver-md5" | "x509-fingerprint-md5"
-        | "x509-fingerprint-sha256" | "x509-fingerprint-sha1" | "git-commit-id" | "dom-hash" => {
-            hash_len(name).map_or(Check::Unknown, Check::Hash)
-        }
+        "md5"
+        | "imphash"
+        | "sha1"
+        | "sha224"
+        | "sha256"
+        | "sha384"
+        | "sha512"
+        | "sha512/224"
+        | "sha512/256"
+        | "sha3-224"
+        | "sha3-256"
+        | "sha3-384"
+        | "sha3-512"
+        | "authentihash"
+        | "ja3-fingerprint-md5"
+        | "jarm-fingerprint"
+        | "hassh-md5"
+        | "hasshserver-md5"
+        | "x509-fingerprint-md5"
+        | "x509-fingerprint-sha256"
+        | "x509-fingerprint-sha1"
+        | "git-commit-id"
+        | "dom-hash" => hash_len(name).map_or(Check::Unknown, Check::Hash),
         "tlsh" => Check::Tlsh,
         "telfhash" => Check::Telfhash,
         "pehash" => Check::Pehash,
@@ -214,9 +280,19 @@ fn check_of(name: &str) -> Check {
         "cdhash" => Check::Cdhash,
         "http-method" => Check::HttpMethod,
         "filename|pehash" => Check::FilenamePehash,
-        "filename|md5" | "filename|sha1" | "filename|imphash" | "filename|sha224" | "filename|sha256"
-        | "filename|sha384" | "filename|sha512" | "filename|sha512/224" | "filename|sha512/256"
-        | "filename|sha3-224" | "filename|sha3-256" | "filename|sha3-384" | "filename|sha3-512"
+        "filename|md5"
+        | "filename|sha1"
+        | "filename|imphash"
+        | "filename|sha224"
+        | "filename|sha256"
+        | "filename|sha384"
+        | "filename|sha512"
+        | "filename|sha512/224"
+        | "filename|sha512/256"
+        | "filename|sha3-224"
+        | "filename|sha3-256"
+        | "filename|sha3-384"
+        | "filename|sha3-512"
         | "filename|authentihash" => name
             .strip_prefix("filename|")
             .and_then(hash_len)
@@ -234,35 +310,115 @@ fn check_of(name: &str) -> Check {
         "hostname" => Check::Hostname,
         "hostname|port" => Check::HostnamePort,
         "domain|ip" => Check::DomainIp,
-        "email" | "email-src" | "eppn" | "email-dst" | "target-email" | "whois-registrant-email"
-        | "dns-soa-email" | "jabber-id" => Check::Email,
+        "email"
+        | "email-src"
+        | "eppn"
+        | "email-dst"
+        | "target-email"
+        | "whois-registrant-email"
+        | "dns-soa-email"
+        | "jabber-id" => Check::Email,
         "vulnerability" => Check::Vulnerability,
         "weakness" => Check::Weakness,
         "windows-service-name" | "windows-service-displayname" => Check::WindowsService,
-        "mutex" | "process-state" | "snort" | "bro" | "zeek" | "community-id" | "anonymised" | "pattern-in-file"
-        | "pattern-in-traffic" | "pattern-in-memory" | "filename-pattern" | "pgp-public-key" | "pgp-private-key"
-        | "yara" | "stix2-pattern" | "sigma" | "gene" | "kusto-query" | "mime-type" | "identity-card-number"
-        | "cookie" | "attachment" | "malware-sample" | "comment" | "text" | "other" | "cpe" | "email-attachment"
-        | "email-body" | "email-header" | "first-name" | "middle-name" | "last-name" | "full-name" => Check::Any,
+        "mutex"
+        | "process-state"
+        | "snort"
+        | "bro"
+        | "zeek"
+        | "community-id"
+        | "anonymised"
+        | "pattern-in-file"
+        | "pattern-in-traffic"
+        | "pattern-in-memory"
+        | "filename-pattern"
+        | "pgp-public-key"
+        | "pgp-private-key"
+        | "yara"
+        | "stix2-pattern"
+        | "sigma"
+        | "gene"
+        | "kusto-query"
+        | "mime-type"
+        | "identity-card-number"
+        | "cookie"
+        | "attachment"
+        | "malware-sample"
+        | "comment"
+        | "text"
+        | "other"
+        | "cpe"
+        | "email-attachment"
+        | "email-body"
+        | "email-header"
+        | "first-name"
+        | "middle-name"
+        | "last-name"
+        | "full-name" => Check::Any,
         // Added after MISP 2.5.1 next to `snort` (PR #10749).
         "suricata" => Check::Any,
         "link" => Check::Link,
         "hex" => Check::Hex,
-        "target-user" | "campaign-name" | "campaign-id" | "threat-actor" | "target-machine" | "target-org"
-        | "target-location" | "target-external" | "email-subject" | "malware-type" | "url" | "uri"
-        | "user-agent" | "regkey" | "regkey|value" | "filename" | "pdb" | "windows-scheduled-task"
-        | "whois-registrant-name" | "whois-registrant-org" | "whois-registrar" | "whois-creation-date"
-        | "date-of-birth" | "place-of-birth" | "gender" | "passport-number" | "passport-country"
-        | "passport-expiration" | "redress-number" | "nationality" | "visa-number" | "issue-date-of-the-visa"
-        | "primary-residence" | "country-of-residence" | "special-service-request" | "frequent-flyer-number"
-        | "travel-details" | "payment-details" | "place-port-of-original-embarkation" | "place-port-of-clearance"
-        | "place-port-of-onward-foreign-destination" | "passenger-name-record-locator-number"
-        | "email-dst-display-name" | "email-src-display-name" | "email-reply-to" | "email-x-mailer"
-        | "email-mime-boundary" | "email-thread-index" | "email-message-id" | "github-username"
-        | "github-repository" | "github-organisation" | "twitter-id" | "dkim" | "dkim-signature" | "favicon-mmh3"
-        | "chrome-extension-id" | "mobile-application-id" | "azure-application-id" | "named pipe" => {
-            Check::NoNewline
-        }
+        "target-user"
+        | "campaign-name"
+        | "campaign-id"
+        | "threat-actor"
+        | "target-machine"
+        | "target-org"
+        | "target-location"
+        | "target-external"
+        | "email-subject"
+        | "malware-type"
+        | "url"
+        | "uri"
+        | "user-agent"
+        | "regkey"
+        | "regkey|value"
+        | "filename"
+        | "pdb"
+        | "windows-scheduled-task"
+        | "whois-registrant-name"
+        | "whois-registrant-org"
+        | "whois-registrar"
+        | "whois-creation-date"
+        | "date-of-birth"
+        | "place-of-birth"
+        | "gender"
+        | "passport-number"
+        | "passport-country"
+        | "passport-expiration"
+        | "redress-number"
+        | "nationality"
+        | "visa-number"
+        | "issue-date-of-the-visa"
+        | "primary-residence"
+        | "country-of-residence"
+        | "special-service-request"
+        | "frequent-flyer-number"
+        | "travel-details"
+        | "payment-details"
+        | "place-port-of-original-embarkation"
+        | "place-port-of-clearance"
+        | "place-port-of-onward-foreign-destination"
+        | "passenger-name-record-locator-number"
+        | "email-dst-display-name"
+        | "email-src-display-name"
+        | "email-reply-to"
+        | "email-x-mailer"
+        | "email-mime-boundary"
+        | "email-thread-index"
+        | "email-message-id"
+        | "github-username"
+        | "github-repository"
+        | "github-organisation"
+        | "twitter-id"
+        | "dkim"
+        | "dkim-signature"
+        | "favicon-mmh3"
+        | "chrome-extension-id"
+        | "mobile-application-id"
+        | "azure-application-id"
+        | "named pipe" => Check::NoNewline,
         // Added after MISP 2.5.1; no 2.5 rule exists (see the module docs).
         "edge-extension-id" | "uuid" => Check::NoNewline,
         "ssh-fingerprint" => Check::SshFingerprint,
@@ -271,7 +427,13 @@ fn check_of(name: &str) -> Check {
         "integer" => Check::Integer,
         "iban" | "bic" | "btc" | "dash" | "xmr" => Check::Alnum,
         "vhash" => Check::Vhash,
-        "bin" | "cc-number" | "bank-account-nr" | "aba-rtn" | "prtn" | "phone-number" | "whois-registrant-phone"
+        "bin"
+        | "cc-number"
+        | "bank-account-nr"
+        | "aba-rtn"
+        | "prtn"
+        | "phone-number"
+        | "whois-registrant-phone"
         | "float" => Check::Numeric,
         "cortex" => Check::Json,
         "boolean" => Check::Boolean,
@@ -286,15 +448,26 @@ mod tests {
 
     #[test]
     fn only_filename_impfuzzy_is_unknown() {
-        let unknown: Vec<_> = AttributeType::all().filter(|&t| rules(t).check == Check::Unknown).map(|t| t.name()).collect();
+        let unknown: Vec<_> = AttributeType::all()
+            .filter(|&t| rules(t).check == Check::Unknown)
+            .map(|t| t.name())
+            .collect();
         assert_eq!(unknown, ["filename|impfuzzy"]);
     }
 
     #[test]
     fn refanged_types() {
-        let refanged: Vec<_> = AttributeType::all().filter(|&t| rules(t).refang != Refang::None).map(|t| t.name()).collect();
+        let refanged: Vec<_> = AttributeType::all()
+            .filter(|&t| rules(t).refang != Refang::None)
+            .map(|t| t.name())
+            .collect();
         assert_eq!(refanged.len(), 10, "{refanged:?}");
-        for name in ["ip-src|port", "ip-dst|port", "hostname|port", "target-email"] {
+        for name in [
+            "ip-src|port",
+            "ip-dst|port",
+            "hostname|port",
+            "target-email",
+        ] {
             let t = AttributeType::from_name(name).expect("known type");
             assert_eq!(rules(t).refang, Refang::None, "{name}");
         }
@@ -304,7 +477,9 @@ mod tests {
     fn every_rewrite_name_is_a_type() {
         // A typo in a name would silently drop a rule: every type named in
         // the rewrite table must exist.
-        let rewritten = AttributeType::all().filter(|&t| rules(t).rewrite != Rewrite::None).count();
+        let rewritten = AttributeType::all()
+            .filter(|&t| rules(t).rewrite != Rewrite::None)
+            .count();
         assert_eq!(rewritten, 75);
     }
 }

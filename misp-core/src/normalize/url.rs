@@ -46,7 +46,8 @@ pub(crate) fn is_valid_url(s: &str) -> bool {
         let bracketed_v6 = host.len() >= 2
             && host.first() == Some(&b'[')
             && host.last() == Some(&b']')
-            && std::str::from_utf8(&host[1..host.len() - 1]).is_ok_and(|h| ip::filter_ip(h, ip::Family::V6));
+            && std::str::from_utf8(&host[1..host.len() - 1])
+                .is_ok_and(|h| ip::filter_ip(h, ip::Family::V6));
         if bracketed_v6 {
             // PHP accepts at once, without looking at user and password.
             return true;
@@ -104,9 +105,16 @@ fn is_valid_hostname(host: &[u8]) -> bool {
     let mut label_len = 1;
     for (i, &c) in h.iter().enumerate() {
         if c == b'.' {
-            let prev = i.checked_sub(1).and_then(|p| h.get(p)).copied().unwrap_or(0);
+            let prev = i
+                .checked_sub(1)
+                .and_then(|p| h.get(p))
+                .copied()
+                .unwrap_or(0);
             // After a trailing dot PHP sees that dot or the NUL terminator.
-            let next = h.get(i + 1).copied().unwrap_or(if h.len() < host.len() { b'.' } else { 0 });
+            let next = h
+                .get(i + 1)
+                .copied()
+                .unwrap_or(if h.len() < host.len() { b'.' } else { 0 });
             if next == b'.' || !prev.is_ascii_alphanumeric() || !next.is_ascii_alphanumeric() {
                 return false;
             }
@@ -140,9 +148,12 @@ fn parse_url(b: &[u8]) -> Option<ParsedUrl<'_>> {
     let colon = b.iter().position(|&c| c == b':');
     let next = match colon {
         Some(e) if e != 0 => {
-            let scheme_ok = b[..e].iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'));
+            let scheme_ok = b[..e]
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'));
             if !scheme_ok {
-                let query_or_fragment = b.iter().position(|&c| c == b'?' || c == b'#').unwrap_or(ue);
+                let query_or_fragment =
+                    b.iter().position(|&c| c == b'?' || c == b'#').unwrap_or(ue);
                 if e + 1 < ue && e < query_or_fragment {
                     Next::Port(e)
                 } else if b.starts_with(b"//") {
@@ -194,11 +205,17 @@ fn parse_url(b: &[u8]) -> Option<ParsedUrl<'_>> {
     let next = match next {
         Next::Port(e) => {
             let p = e + 1;
-            let digits = b[p..].iter().take(6).take_while(|c| c.is_ascii_digit()).count();
+            let digits = b[p..]
+                .iter()
+                .take(6)
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             let pp = p + digits;
             if digits > 0 && digits < 6 && (pp == ue || b[pp] == b'/') {
                 // At most five digits: always 0..=99999; PHP rejects > 65535.
-                let port: u32 = b[p..pp].iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0'));
+                let port: u32 = b[p..pp]
+                    .iter()
+                    .fold(0, |n, &d| n * 10 + u32::from(d - b'0'));
                 if port > 65535 {
                     return None;
                 }
@@ -221,7 +238,10 @@ fn parse_url(b: &[u8]) -> Option<ParsedUrl<'_>> {
 
     if let Next::Host = next {
         let rest = &b[s..];
-        let e = s + rest.iter().position(|&c| matches!(c, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+        let e = s + rest
+            .iter()
+            .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+            .unwrap_or(rest.len());
         if let Some(at) = b[s..e].iter().rposition(|&c| c == b'@').map(|p| s + p) {
             match b[s..at].iter().position(|&c| c == b':').map(|p| s + p) {
                 Some(colon) => {
@@ -233,7 +253,11 @@ fn parse_url(b: &[u8]) -> Option<ParsedUrl<'_>> {
             s = at + 1;
         }
         let bracketed = s < ue && b[s] == b'[' && e > s && b[e - 1] == b']';
-        let port_colon = if bracketed { None } else { b[s..e].iter().rposition(|&c| c == b':').map(|p| s + p) };
+        let port_colon = if bracketed {
+            None
+        } else {
+            b[s..e].iter().rposition(|&c| c == b':').map(|p| s + p)
+        };
         let host_end = match port_colon {
             Some(c) => {
                 if !has_port {
@@ -270,7 +294,9 @@ fn strtol_port_ok(port: &[u8]) -> bool {
     if n == 0 {
         return false;
     }
-    let value: u32 = digits[..n].iter().fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
+    let value: u32 = digits[..n]
+        .iter()
+        .fold(0, |v, &d| v * 10 + u32::from(d - b'0'));
     if negative { value == 0 } else { value <= 65535 }
 }
 

@@ -9,7 +9,8 @@ use super::{Rejection, datetime, domain, ip, json_syntax, php, url};
 
 /// The message of MISP's `userdefined` rule, shown when `validate()`
 /// returns `false` without a message of its own.
-pub(crate) const GENERIC: &str = "Value not in the right type/format. Please double check the value or select type \"other\".";
+pub(crate) const GENERIC: &str =
+    "Value not in the right type/format. Please double check the value or select type \"other\".";
 
 const IP_INVALID: &str = "IP address has an invalid format.";
 const PORT_INVALID: &str = "Port numbers have to be integers between 1 and 65535.";
@@ -19,7 +20,9 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
     let ok = match check {
         Check::Hash(len) => {
             return expect(is_hash(v, len), || {
-                format!("Checksum has an invalid length or format (expected: {len} hexadecimal characters). Please double check the value or select type \"other\".")
+                format!(
+                    "Checksum has an invalid length or format (expected: {len} hexadecimal characters). Please double check the value or select type \"other\"."
+                )
             });
         }
         Check::Tlsh => {
@@ -38,15 +41,22 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
             });
         }
         Check::Ssdeep => {
-            return expect(is_ssdeep(v), || "Invalid SSDeep hash. The format has to be blocksize:hash:hash".into());
+            return expect(is_ssdeep(v), || {
+                "Invalid SSDeep hash. The format has to be blocksize:hash:hash".into()
+            });
         }
         Check::Impfuzzy => {
-            let ok = v.bytes().filter(|&b| b == b':').count() == 2 && v.split(':').next().is_some_and(php::is_digits);
-            return expect(ok, || "Invalid impfuzzy format. The format has to be imports:hash:hash".into());
+            let ok = v.bytes().filter(|&b| b == b':').count() == 2
+                && v.split(':').next().is_some_and(php::is_digits);
+            return expect(ok, || {
+                "Invalid impfuzzy format. The format has to be imports:hash:hash".into()
+            });
         }
         Check::Cdhash => {
             let s = php::pcre_subject(v);
-            let ok = s.len() >= 40 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            let ok = s.len() >= 40
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
             return expect(ok, || {
                 "The input doesn't match the expected format (expected: 40 or more hexadecimal characters)".into()
             });
@@ -61,20 +71,28 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
         }
         Check::FilenameHash(len) => {
             return expect(is_filename_hash(v, len), || {
-                format!("Checksum has an invalid length or format (expected: filename|{len} hexadecimal characters). Please double check the value or select type \"other\".")
+                format!(
+                    "Checksum has an invalid length or format (expected: filename|{len} hexadecimal characters). Please double check the value or select type \"other\"."
+                )
             });
         }
         Check::FilenameSsdeep => {
             let (name, hash) = halves(v);
             if name.contains('\n') {
-                return Err(Rejection::new("Filename must not contain new line character."));
+                return Err(Rejection::new(
+                    "Filename must not contain new line character.",
+                ));
             }
-            return expect(is_ssdeep(hash), || "Invalid ssdeep hash (expected: blocksize:hash:hash).".into());
+            return expect(is_ssdeep(hash), || {
+                "Invalid ssdeep hash (expected: blocksize:hash:hash).".into()
+            });
         }
         Check::FilenameTlsh => {
             let (name, hash) = halves(v);
             if name.contains('\n') {
-                return Err(Rejection::new("Filename must not contain new line character."));
+                return Err(Rejection::new(
+                    "Filename must not contain new line character.",
+                ));
             }
             return expect(is_tlsh(hash), || {
                 "TLSH hash has an invalid length or format (expected: filename|at least 35 hexadecimal characters, optionally starting with t1 instead of hexadecimal characters). Please double check the value or select type \"other\".".into()
@@ -82,7 +100,10 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
         }
         Check::FilenameVhash => {
             let s = php::pcre_subject(v);
-            let ok = s.split_once('|').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty()) && !s.contains('\n');
+            let ok = s
+                .split_once('|')
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+                && !s.contains('\n');
             return expect(ok, || {
                 "Checksum has an invalid length or format (expected: filename|string characters). Please double check the value or select type \"other\".".into()
             });
@@ -96,7 +117,11 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
             }
             return expect(is_port(port), || PORT_INVALID.into());
         }
-        Check::Onion => return expect(is_onion(v), || "Onion address has an invalid format.".into()),
+        Check::Onion => {
+            return expect(is_onion(v), || {
+                "Onion address has an invalid format.".into()
+            });
+        }
         Check::Mac(groups) => is_mac(v, groups),
         Check::Domain => {
             return expect(domain::is_domain_valid(v), || {
@@ -128,15 +153,22 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
             });
         }
         Check::Vulnerability => {
-            let ok = php::pcre_subject(v).strip_prefix("CVE-").is_some_and(|rest| {
-                rest.split_once('-').is_some_and(|(year, num)| {
-                    year.len() == 4 && php::is_digits(year) && num.len() >= 4 && php::is_digits(num)
-                })
-            });
+            let ok = php::pcre_subject(v)
+                .strip_prefix("CVE-")
+                .is_some_and(|rest| {
+                    rest.split_once('-').is_some_and(|(year, num)| {
+                        year.len() == 4
+                            && php::is_digits(year)
+                            && num.len() >= 4
+                            && php::is_digits(num)
+                    })
+                });
             return expect(ok, || "Invalid format. Expected: CVE-xxxx-xxxx...".into());
         }
         Check::Weakness => {
-            let ok = php::pcre_subject(v).strip_prefix("CWE-").is_some_and(php::is_digits);
+            let ok = php::pcre_subject(v)
+                .strip_prefix("CWE-")
+                .is_some_and(php::is_digits);
             return expect(ok, || "Invalid format. Expected: CWE-x...".into());
         }
         Check::WindowsService => {
@@ -149,10 +181,14 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
         Check::Link => url::is_valid_url(v),
         Check::Hex => php::is_xdigits(v),
         Check::NoNewline => {
-            return expect(!v.contains('\n'), || "Value must not contain new line character.".into());
+            return expect(!v.contains('\n'), || {
+                "Value must not contain new line character.".into()
+            });
         }
         Check::SshFingerprint => {
-            return expect(is_ssh_fingerprint(v), || "SSH fingerprint must be in MD5 or SHA256 format.".into());
+            return expect(is_ssh_fingerprint(v), || {
+                "SSH fingerprint must be in MD5 or SHA256 format.".into()
+            });
         }
         Check::Datetime => {
             return expect(datetime::normalize_datetime(v).is_some(), || {
@@ -160,7 +196,9 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
             });
         }
         Check::WholeNumber => {
-            return expect(php::is_digits(v), || "The value has to be a whole number greater or equal 0.".into());
+            return expect(php::is_digits(v), || {
+                "The value has to be a whole number greater or equal 0.".into()
+            });
         }
         Check::Integer => return Err(Rejection::new("The value has to be an integer value.")),
         Check::Alnum => {
@@ -175,9 +213,10 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
         Check::Json => json_syntax::is_valid_json(v),
         Check::Boolean => v == "1" || v == "0",
         Check::As => {
-            return expect(php::is_digits(v) && php::cmp_digits(v, 4_294_967_295).is_le(), || {
-                AS_INVALID.into()
-            });
+            return expect(
+                php::is_digits(v) && php::cmp_digits(v, 4_294_967_295).is_le(),
+                || AS_INVALID.into(),
+            );
         }
         Check::Unknown => return Err(Rejection::new("Unknown attribute type filename|impfuzzy.")),
     };
@@ -188,7 +227,11 @@ pub(crate) fn check(check: Check, v: &str) -> Result<(), Rejection> {
 pub(crate) const AS_INVALID: &str = "AS number have to be integer between 1 and 4294967295";
 
 fn expect(ok: bool, reason: impl FnOnce() -> String) -> Result<(), Rejection> {
-    if ok { Ok(()) } else { Err(Rejection::new(reason())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection::new(reason()))
+    }
 }
 
 /// `explode('|', $v)` pieces 0 and 1 (the value holds exactly one `|` by
@@ -211,10 +254,15 @@ fn is_tlsh(v: &str) -> bool {
 /// `^([0-9]+):([0-9a-zA-Z/+]*):([0-9a-zA-Z/+]*)$`.
 fn is_ssdeep(v: &str) -> bool {
     let mut parts = php::pcre_subject(v).split(':');
-    let (Some(size), Some(h1), Some(h2), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(size), Some(h1), Some(h2), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return false;
     };
-    let hash_ok = |h: &str| h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+');
+    let hash_ok = |h: &str| {
+        h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
+    };
     php::is_digits(size) && hash_ok(h1) && hash_ok(h2)
 }
 
@@ -222,9 +270,35 @@ fn is_ssdeep(v: &str) -> bool {
 /// method names.
 fn is_http_method(v: &str) -> bool {
     const METHODS: [&str; 30] = [
-        "OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT", "PROPFIND", "PROPPATCH", "MKCOL",
-        "COPY", "MOVE", "LOCK", "UNLOCK", "VERSION-CONTROL", "REPORT", "CHECKOUT", "CHECKIN", "UNCHECKOUT",
-        "MKWORKSPACE", "UPDATE", "LABEL", "MERGE", "BASELINE-CONTROL", "MKACTIVITY", "ORDERPATCH", "ACL", "PATCH",
+        "OPTIONS",
+        "GET",
+        "HEAD",
+        "POST",
+        "PUT",
+        "DELETE",
+        "TRACE",
+        "CONNECT",
+        "PROPFIND",
+        "PROPPATCH",
+        "MKCOL",
+        "COPY",
+        "MOVE",
+        "LOCK",
+        "UNLOCK",
+        "VERSION-CONTROL",
+        "REPORT",
+        "CHECKOUT",
+        "CHECKIN",
+        "UNCHECKOUT",
+        "MKWORKSPACE",
+        "UPDATE",
+        "LABEL",
+        "MERGE",
+        "BASELINE-CONTROL",
+        "MKACTIVITY",
+        "ORDERPATCH",
+        "ACL",
+        "PATCH",
         "SEARCH",
     ];
     METHODS.iter().any(|m| v.contains(m))
@@ -240,7 +314,9 @@ fn is_filename_hash(v: &str, len: usize) -> bool {
     !name.is_empty()
         && !name.contains('\n')
         && hash.len() == len
-        && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && php::all_bytes(hash.as_bytes(), |b| {
+            b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
+        })
 }
 
 /// `isPortValid`: digits only, 1 to 65535 (leading zeros allowed).
@@ -284,7 +360,8 @@ fn is_onion(v: &str) -> bool {
     };
     let base32 = |b: u8| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b);
     let b = name.as_bytes();
-    (b.len() == 16 && b.iter().all(|&c| base32(c))) || (b.len() == 4 && base32(b[0]) && &b[1..] == b"{56")
+    (b.len() == 16 && b.iter().all(|&c| base32(c)))
+        || (b.len() == 4 && base32(b[0]) && &b[1..] == b"{56")
 }
 
 /// `^([a-fA-F0-9]{2}[:]?){groups}$`.
@@ -337,7 +414,9 @@ fn is_ssh_fingerprint(v: &str) -> bool {
     }
     let hex = v.strip_prefix("MD5:").unwrap_or(v);
     let len = hex.bytes().filter(|&b| b != b':').count();
-    len == 32 && hex.bytes().all(|b| b == b':' || b.is_ascii_hexdigit()) && hex.bytes().any(|b| b != b':')
+    len == 32
+        && hex.bytes().all(|b| b == b':' || b.is_ascii_hexdigit())
+        && hex.bytes().any(|b| b != b':')
 }
 
 /// The length PHP's `base64_decode($s, true)` decodes to, or `None` where
@@ -380,12 +459,30 @@ mod tests {
     #[test]
     fn upstream_validation_tests() {
         // MISP's own AttributeValidationToolTest.
-        assert!(ok(Check::FilenameHash(32), "cmd.exe|0cc175b9c0f1b6a831c399e269772661"));
-        assert!(!ok(Check::FilenameHash(32), "cmd.exe|86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"));
-        assert!(!ok(Check::FilenameHash(32), "cmd.exe\ncmd.com|0cc175b9c0f1b6a831c399e269772661"));
-        assert!(ok(Check::Tlsh, "b2317c38fac0333c8ff7d3ff31fcf3b7fb3f9a3ef3bf3c880cfc43ebf97f3cc73fbfc"));
-        assert!(ok(Check::Tlsh, "t1fdd4e000b6a1c034f1f612f849b6a3a4b53f7ea1677481cf12d916ea4a79af1ed31317"));
-        assert!(ok(Check::FilenameTlsh, "cmd.exe|t1fdd4e000b6a1c034f1f612f849b6a3a4b53f7ea1677481cf12d916ea4a79af1ed31317"));
+        assert!(ok(
+            Check::FilenameHash(32),
+            "cmd.exe|0cc175b9c0f1b6a831c399e269772661"
+        ));
+        assert!(!ok(
+            Check::FilenameHash(32),
+            "cmd.exe|86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"
+        ));
+        assert!(!ok(
+            Check::FilenameHash(32),
+            "cmd.exe\ncmd.com|0cc175b9c0f1b6a831c399e269772661"
+        ));
+        assert!(ok(
+            Check::Tlsh,
+            "b2317c38fac0333c8ff7d3ff31fcf3b7fb3f9a3ef3bf3c880cfc43ebf97f3cc73fbfc"
+        ));
+        assert!(ok(
+            Check::Tlsh,
+            "t1fdd4e000b6a1c034f1f612f849b6a3a4b53f7ea1677481cf12d916ea4a79af1ed31317"
+        ));
+        assert!(ok(
+            Check::FilenameTlsh,
+            "cmd.exe|t1fdd4e000b6a1c034f1f612f849b6a3a4b53f7ea1677481cf12d916ea4a79af1ed31317"
+        ));
         for h in [
             "96:s4Ud1Lj96tHHlZDrwciQmA+4uy1I0G4HYuL8N3TzS8QsO/wqWXLcMSx:sF1LjEtHHlZDrJzrhuyZvHYm8tKp/RWO",
             "384:EWo4X1WaPW9ZWhWzLo+lWpct/fWbkWsWIwW0/S7dZhgG8:EWo4X1WmW9ZWhWH/WpchfWgWsWTWtf8",
@@ -393,13 +490,27 @@ mod tests {
         ] {
             assert!(ok(Check::Ssdeep, h), "{h}");
         }
-        assert!(ok(Check::FilenameSsdeep, "ahoj.txt|96:s4Ud1Lj96tHHlZDrwciQmA+4uy1I0G4HYuL8N3TzS8QsO/wqWXLcMSx:sF1LjEtHHlZDrJzrhuyZvHYm8tKp/RWO"));
-        assert!(!ok(Check::Ssdeep, "768:+OFu8Q3w6QzfR5Jni6SQD7qSFDs6P93/q0XIc/UB5EPABWX\n\n:RFu8QAFzffJui79f13/AnB5EPAkX"));
+        assert!(ok(
+            Check::FilenameSsdeep,
+            "ahoj.txt|96:s4Ud1Lj96tHHlZDrwciQmA+4uy1I0G4HYuL8N3TzS8QsO/wqWXLcMSx:sF1LjEtHHlZDrJzrhuyZvHYm8tKp/RWO"
+        ));
+        assert!(!ok(
+            Check::Ssdeep,
+            "768:+OFu8Q3w6QzfR5Jni6SQD7qSFDs6P93/q0XIc/UB5EPABWX\n\n:RFu8QAFzffJui79f13/AnB5EPAkX"
+        ));
         assert!(ok(Check::Hash(32), "0cc175b9c0f1b6a831c399e269772661"));
         for v in ["127.0.0.1", "127.0.0.1/32", "::1", "::1/128"] {
             assert!(ok(Check::Ip, v), "{v}");
         }
-        for v in ["127", "127.0.0.", "127.0.0.1/", "127.0.0.1/32/1", "127.0.0.1/128", "::1/257", "::1/128/1"] {
+        for v in [
+            "127",
+            "127.0.0.",
+            "127.0.0.1/",
+            "127.0.0.1/32/1",
+            "127.0.0.1/128",
+            "::1/257",
+            "::1/128/1",
+        ] {
             assert!(!ok(Check::Ip, v), "{v}");
         }
         assert!(ok(Check::Port, "1"));
@@ -426,13 +537,30 @@ mod tests {
     #[test]
     fn messages() {
         let reason = |c: Check, v: &str| check(c, v).err().map(|r| r.reason().to_owned());
-        assert_eq!(reason(Check::Ip, "1.2.3.4/33").as_deref(), Some("Invalid CIDR notation value found, for IPv4 must be lower or equal 32."));
-        assert_eq!(reason(Check::Ip, "::1/129").as_deref(), Some("Invalid CIDR notation value found, for IPv6 must be lower or equal 128."));
-        assert_eq!(reason(Check::Ip, "1.2.3.4/a").as_deref(), Some("Invalid CIDR notation value found."));
+        assert_eq!(
+            reason(Check::Ip, "1.2.3.4/33").as_deref(),
+            Some("Invalid CIDR notation value found, for IPv4 must be lower or equal 32.")
+        );
+        assert_eq!(
+            reason(Check::Ip, "::1/129").as_deref(),
+            Some("Invalid CIDR notation value found, for IPv6 must be lower or equal 128.")
+        );
+        assert_eq!(
+            reason(Check::Ip, "1.2.3.4/a").as_deref(),
+            Some("Invalid CIDR notation value found.")
+        );
         assert_eq!(reason(Check::Ip, "010.1.2.3").as_deref(), Some(IP_INVALID));
-        assert_eq!(reason(Check::Hash(64), "abc").as_deref(), Some("Checksum has an invalid length or format (expected: 64 hexadecimal characters). Please double check the value or select type \"other\"."));
+        assert_eq!(
+            reason(Check::Hash(64), "abc").as_deref(),
+            Some(
+                "Checksum has an invalid length or format (expected: 64 hexadecimal characters). Please double check the value or select type \"other\"."
+            )
+        );
         assert_eq!(reason(Check::Mac(6), "zz").as_deref(), Some(GENERIC));
-        assert_eq!(reason(Check::Unknown, "a|b").as_deref(), Some("Unknown attribute type filename|impfuzzy."));
+        assert_eq!(
+            reason(Check::Unknown, "a|b").as_deref(),
+            Some("Unknown attribute type filename|impfuzzy.")
+        );
     }
 
     #[test]
@@ -455,9 +583,18 @@ mod tests {
         assert!(!is_email("a@b.c\nd"));
         assert!(is_http_method("xGETx"));
         assert!(!is_http_method("get"));
-        assert_eq!(base64_decoded_len("mVPwvezndPv/ARoIadVY98vAC0g+P/5633yTC4d/wXE"), Some(32));
-        assert_eq!(base64_decoded_len("mVPwvezndPv/ARoIadVY98vAC0g+P/5633yTC4d/wXE="), Some(32));
-        assert_eq!(base64_decoded_len("mVPwvezndPv/ARoIadVY98vAC0g+P/5633yTC4d/wXE=="), None);
+        assert_eq!(
+            base64_decoded_len("mVPwvezndPv/ARoIadVY98vAC0g+P/5633yTC4d/wXE"),
+            Some(32)
+        );
+        assert_eq!(
+            base64_decoded_len("mVPwvezndPv/ARoIadVY98vAC0g+P/5633yTC4d/wXE="),
+            Some(32)
+        );
+        assert_eq!(
+            base64_decoded_len("mVPwvezndPv/ARoIadVY98vAC0g+P/5633yTC4d/wXE=="),
+            None
+        );
         assert_eq!(base64_decoded_len("a=b"), None);
         assert_eq!(base64_decoded_len("a"), None);
     }
