@@ -66,8 +66,20 @@ fn hash() -> impl Strategy<Value = SsdeepHash> {
     )
 }
 
+/// Random hashes, some of them repeated (MISP often stores one hash in
+/// many events).
 fn corpus() -> impl Strategy<Value = Vec<SsdeepHash>> {
-    prop::collection::vec(hash(), 1..40)
+    (
+        prop::collection::vec(hash(), 1..40),
+        prop::collection::vec(any::<prop::sample::Index>(), 0..10),
+    )
+        .prop_map(|(mut hashes, repeats)| {
+            for repeat in repeats {
+                let hash = *repeat.get(&hashes);
+                hashes.push(hash);
+            }
+            hashes
+        })
 }
 
 /// Checks the index against the model for one query.
@@ -126,19 +138,30 @@ proptest! {
                 }
             }
         }
-        prop_assert_eq!(index.pairs(1).collect::<Vec<_>>(), expected_pairs);
+        let mut pairs: Vec<_> = index.pairs(1).collect();
+        pairs.sort_unstable();
+        prop_assert_eq!(pairs, expected_pairs);
+        let distinct: BTreeSet<String> = corpus.iter().map(ToString::to_string).collect();
+        prop_assert_eq!(index.distinct_hashes(), distinct.len());
     }
 
     #[test]
     fn incremental_updates_match_the_model(
-        operations in prop::collection::vec((0u32..16, prop::option::weighted(0.7, hash())), 1..80),
+        pool in prop::collection::vec(hash(), 1..12),
+        operations in prop::collection::vec(
+            (0u32..16, prop::option::weighted(0.7, any::<prop::sample::Index>())),
+            1..80,
+        ),
         queries in prop::collection::vec(hash(), 0..5),
     ) {
         let mut index = FuzzyIndex::new();
         let mut model = BTreeMap::new();
         for (id, operation) in operations {
             match operation {
-                Some(hash) => prop_assert_eq!(index.insert(id, &hash), model.insert(id, hash)),
+                Some(which) => {
+                    let hash = *which.get(&pool);
+                    prop_assert_eq!(index.insert(id, &hash), model.insert(id, hash));
+                }
                 None => prop_assert_eq!(index.remove(id), model.remove(&id)),
             }
         }
@@ -152,6 +175,20 @@ proptest! {
         for query in model.values().chain(&queries) {
             check_query(&index, &model, query)?;
         }
+        let distinct: BTreeSet<String> = model.values().map(ToString::to_string).collect();
+        prop_assert_eq!(index.distinct_hashes(), distinct.len());
+        let mut pairs: Vec<_> = index.pairs(40).collect();
+        pairs.sort_unstable();
+        let mut expected_pairs = Vec::new();
+        for (&a, hash_a) in &model {
+            for (&b, hash_b) in model.range(a + 1..) {
+                let score = fuzzy_compare(hash_a, hash_b);
+                if score >= 40 {
+                    expected_pairs.push((a, b, score));
+                }
+            }
+        }
+        prop_assert_eq!(pairs, expected_pairs);
         // Removing everything leaves nothing behind.
         for id in model.keys() {
             index.remove(*id);
@@ -180,6 +217,7 @@ fn a_fixed_corpus_pairs_as_libfuzzy_scores() {
         .enumerate()
         .map(|(id, h)| (id as u32, *h))
         .collect();
-    let pairs: Vec<_> = index.pairs(1).collect();
+    let mut pairs: Vec<_> = index.pairs(1).collect();
+    pairs.sort_unstable();
     assert_eq!(pairs, vec![(0, 1, 24), (0, 2, 19), (3, 4, 100)]);
 }

@@ -89,16 +89,34 @@ fn windows(part: &[u8]) -> impl Iterator<Item = u64> + '_ {
 
 /// Whether `a` and `b` share a substring of [`WINDOW`] characters.
 /// Both have at most 64 characters of the base64 alphabet.
+///
+/// `a`'s windows go into a 1024-bit filter (10 bits of a multiplicative
+/// hash); only `b`'s windows that hit it are looked up among them.
 fn has_common_window(a: &[u8], b: &[u8]) -> bool {
     let mut seen = [0u64; MAX_PART_LEN];
+    let mut filter = [0u64; 16];
     let mut count = 0;
     for (slot, window) in seen.iter_mut().zip(windows(a)) {
         *slot = window;
+        let bit = filter_bit(window);
+        if let Some(word) = filter.get_mut(bit / 64) {
+            *word |= 1 << (bit % 64);
+        }
         count += 1;
     }
-    let seen = seen.get_mut(..count).unwrap_or_default();
-    seen.sort_unstable();
-    windows(b).any(|window| seen.binary_search(&window).is_ok())
+    let seen = seen.get(..count).unwrap_or_default();
+    windows(b).any(|window| {
+        let bit = filter_bit(window);
+        filter
+            .get(bit / 64)
+            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
+            && seen.contains(&window)
+    })
+}
+
+/// The filter bit (0..1024) of a packed window.
+fn filter_bit(window: u64) -> usize {
+    (window.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize
 }
 
 /// Length of the longest common subsequence of `a` (at most 64 bytes) and

@@ -25,8 +25,8 @@ const TAG_BITS: u32 = 64 - WINDOW_BITS;
 /// block size `b`, every window of its second part under `2b`: libfuzzy
 /// only compares parts of the same block size and scores 0 unless they
 /// share such a window. A hash whose parts are too short to have a
-/// window (it can only score against an identical hash) is posted under
-/// the whole hash instead. Hence:
+/// window can only score against an equal hash, which the index finds by
+/// the whole hash. Hence:
 ///
 /// * [`candidates`](Self::candidates) contains every stored id whose hash
 ///   has `fuzzy_compare(query, hash) > 0`;
@@ -34,8 +34,12 @@ const TAG_BITS: u32 = 64 - WINDOW_BITS;
 ///
 /// Updates are incremental ([`insert`](Self::insert),
 /// [`remove`](Self::remove)), as the correlation engine needs when
-/// attributes are saved and deleted. A stored hash costs its 144 bytes
-/// plus about 40 bytes for each of its (at most 116) distinct windows.
+/// attributes are saved and deleted.
+///
+/// Ids that store equal hashes (one sample reported in many events)
+/// share one entry: its windows are posted once and it is scored once
+/// per query. A distinct hash costs about 170 bytes plus about 20 bytes
+/// per window (at most 116, typically 60 to 90), an id about 16 bytes.
 ///
 /// ```
 /// use misp_correlate::ssdeep::{FuzzyIndex, SsdeepHash};
@@ -51,14 +55,32 @@ const TAG_BITS: u32 = 64 - WINDOW_BITS;
 /// // Block sizes below 45 cap the score: 2 at 20, 3 at 10.
 /// assert_eq!(index.partners(&query, 1), vec![(1, 100), (2, 20), (3, 10)]);
 /// assert_eq!(index.partners_of(1, 15), Some(vec![(2, 20)]));
-/// assert_eq!(index.pairs(1).collect::<Vec<_>>(), vec![(1, 2, 20), (1, 3, 10)]);
+/// let mut pairs: Vec<_> = index.pairs(1).collect();
+/// pairs.sort_unstable();
+/// assert_eq!(pairs, vec![(1, 2, 20), (1, 3, 10)]);
 /// # Ok::<(), misp_correlate::Error>(())
 /// ```
 #[derive(Clone, Default)]
 pub struct FuzzyIndex {
-    hashes: HashMap<u32, SsdeepHash, RandomState>,
-    windows: HashMap<u64, Postings, RandomState>,
-    short: HashMap<SsdeepHash, Postings, RandomState>,
+    /// id → the slot of its hash.
+    slot_of: HashMap<u32, u32, RandomState>,
+    /// One slot per distinct hash; free slots have no ids.
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
+    /// Window keys → slots.
+    windows: PostingTable<u64>,
+    /// 64-bit hashes of the distinct hashes → their slots, to find a
+    /// stored equal hash in one lookup.
+    fingerprints: PostingTable<u64>,
+    /// The hasher of `fingerprints`' keys.
+    fingerprint_state: RandomState,
+}
+
+/// A distinct hash and the ids that store it.
+#[derive(Clone, Debug)]
+struct Slot {
+    hash: SsdeepHash,
+    ids: IdList,
 }
 
 impl FuzzyIndex {
@@ -70,55 +92,127 @@ impl FuzzyIndex {
     /// Stores `hash` under `id`, returning the hash `id` had before, if
     /// any (which is replaced).
     pub fn insert(&mut self, id: u32, hash: &SsdeepHash) -> Option<SsdeepHash> {
-        let old = self.hashes.insert(id, *hash);
-        if let Some(old) = &old {
-            self.unpost(id, old);
+        let old = match self.slot_of.get(&id) {
+            Some(&slot) if self.slot_hash(slot) == Some(hash) => return Some(*hash),
+            Some(_) => self.remove(id),
+            None => None,
+        };
+        let slot = match self.find_slot(hash) {
+            Some(slot) => slot,
+            None => self.new_slot(hash),
+        };
+        if let Some(entry) = self.slots.get_mut(slot as usize) {
+            entry.ids.push(id);
         }
-        let keys = Keys::of(hash);
-        if keys.is_empty() {
-            post(&mut self.short, *hash, id);
-        }
-        for &key in keys.as_slice() {
-            post(&mut self.windows, key, id);
-        }
+        self.slot_of.insert(id, slot);
         old
     }
 
     /// Removes `id`, returning its hash if it was stored.
     pub fn remove(&mut self, id: u32) -> Option<SsdeepHash> {
-        let old = self.hashes.remove(&id)?;
-        self.unpost(id, &old);
-        Some(old)
+        let slot = self.slot_of.remove(&id)?;
+        let entry = self.slots.get_mut(slot as usize)?;
+        let hash = entry.hash;
+        entry.ids.remove(id);
+        if entry.ids.is_empty() {
+            for &key in Keys::of(&hash).as_slice() {
+                self.windows.unpost(key, slot);
+            }
+            self.fingerprints.unpost(self.fingerprint(&hash), slot);
+            self.free_slots.push(slot);
+        }
+        Some(hash)
     }
 
-    fn unpost(&mut self, id: u32, hash: &SsdeepHash) {
-        let keys = Keys::of(hash);
-        if keys.is_empty() {
-            unpost(&mut self.short, *hash, id);
+    /// The slot holding `hash`, if any.
+    fn find_slot(&self, hash: &SsdeepHash) -> Option<u32> {
+        self.fingerprints
+            .get(&self.fingerprint(hash))
+            .iter()
+            .copied()
+            .find(|&slot| self.slot_hash(slot) == Some(hash))
+    }
+
+    fn fingerprint(&self, hash: &SsdeepHash) -> u64 {
+        self.fingerprint_state.hash_one(hash)
+    }
+
+    fn new_slot(&mut self, hash: &SsdeepHash) -> u32 {
+        let entry = Slot {
+            hash: *hash,
+            ids: IdList::Empty,
+        };
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                if let Some(free) = self.slots.get_mut(slot as usize) {
+                    *free = entry;
+                }
+                slot
+            }
+            None => {
+                self.slots.push(entry);
+                // More than u32::MAX distinct hashes cannot have u32 ids.
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.fingerprints.post(self.fingerprint(hash), slot);
+        for &key in Keys::of(hash).as_slice() {
+            self.windows.post(key, slot);
         }
-        for &key in keys.as_slice() {
-            unpost(&mut self.windows, key, id);
-        }
+        slot
+    }
+
+    fn slot_hash(&self, slot: u32) -> Option<&SsdeepHash> {
+        self.slots.get(slot as usize).map(|entry| &entry.hash)
+    }
+
+    fn slot_ids(&self, slot: u32) -> &[u32] {
+        self.slots
+            .get(slot as usize)
+            .map(|entry| entry.ids.as_slice())
+            .unwrap_or_default()
     }
 
     /// The hash stored under `id`.
     pub fn get(&self, id: u32) -> Option<&SsdeepHash> {
-        self.hashes.get(&id)
+        self.slot_hash(*self.slot_of.get(&id)?)
     }
 
-    /// The number of stored hashes.
+    /// The number of stored ids.
     pub fn len(&self) -> usize {
-        self.hashes.len()
+        self.slot_of.len()
     }
 
-    /// Whether no hash is stored.
+    /// Whether no id is stored.
     pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
+        self.slot_of.is_empty()
+    }
+
+    /// The number of distinct hashes stored (ids storing equal hashes
+    /// share the hash's windows and its scores).
+    pub fn distinct_hashes(&self) -> usize {
+        self.slots.len() - self.free_slots.len()
     }
 
     /// The stored ids, in no particular order.
     pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.hashes.keys().copied()
+        self.slot_of.keys().copied()
+    }
+
+    /// The slots, increasing, whose hash shares a window with `query` at
+    /// the same block size, or equals `query`.
+    fn candidate_slots(&self, query: &SsdeepHash) -> Vec<u32> {
+        let keys = Keys::of(query);
+        let mut slots = Vec::new();
+        if keys.is_empty() {
+            slots.extend(self.find_slot(query));
+        }
+        for key in keys.as_slice() {
+            slots.extend_from_slice(self.windows.get(key));
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        slots
     }
 
     /// The ids, in increasing order and without repetition, of the stored
@@ -127,20 +221,12 @@ impl FuzzyIndex {
     /// `fuzzy_compare(query, hash) > 0`, including `query`'s own id if it
     /// is stored.
     pub fn candidates(&self, query: &SsdeepHash) -> Vec<u32> {
-        let mut ids = Vec::new();
-        let keys = Keys::of(query);
-        if keys.is_empty() {
-            if let Some(postings) = self.short.get(query) {
-                ids.extend_from_slice(postings.as_slice());
-            }
-        }
-        for key in keys.as_slice() {
-            if let Some(postings) = self.windows.get(key) {
-                ids.extend_from_slice(postings.as_slice());
-            }
-        }
+        let mut ids: Vec<u32> = self
+            .candidate_slots(query)
+            .into_iter()
+            .flat_map(|slot| self.slot_ids(slot).iter().copied())
+            .collect();
         ids.sort_unstable();
-        ids.dedup();
         ids
     }
 
@@ -148,57 +234,65 @@ impl FuzzyIndex {
     /// `fuzzy_compare(query, hash) >= min_score` (and > 0), in increasing
     /// id order; `query`'s own id included if it is stored.
     ///
-    /// MISP's `ssdeep_correlation_threshold` is such a `min_score`.
+    /// MISP's `ssdeep_correlation_threshold` is such a `min_score`. Each
+    /// distinct stored hash is scored once, however many ids store it.
     pub fn partners(&self, query: &SsdeepHash, min_score: u32) -> Vec<(u32, u32)> {
-        self.scored(query, min_score, |_| true)
+        self.scored(query, min_score, None)
     }
 
     /// [`partners`](Self::partners) of the hash stored under `id`, without
     /// `id` itself; `None` if `id` is not stored.
     pub fn partners_of(&self, id: u32, min_score: u32) -> Option<Vec<(u32, u32)>> {
-        let hash = self.hashes.get(&id)?;
-        Some(self.scored(hash, min_score, |other| other != id))
+        let hash = self.get(id)?;
+        Some(self.scored(hash, min_score, Some(id)))
     }
 
-    /// Every unordered pair of stored hashes with a score of at least
+    /// Every unordered pair of stored ids whose hashes score at least
     /// `min_score` (and > 0), once, as `(smaller id, larger id, score)`,
-    /// in increasing order; computed lazily, one id at a time.
+    /// in no particular order. Computed lazily: each pair of distinct
+    /// hashes is scored once, and the pairs of ids storing them are
+    /// generated as the iterator advances.
     pub fn pairs(&self, min_score: u32) -> Pairs<'_> {
-        let mut ids: Vec<u32> = self.ids().collect();
-        ids.sort_unstable();
         Pairs {
             index: self,
-            ids: ids.into_iter(),
-            min_score,
+            min_score: min_score.max(1),
+            next_slot: 0,
             current: 0,
-            partners: Vec::new().into_iter(),
+            partners: Vec::new(),
+            position: 0,
+            left: 0,
+            right: 0,
         }
     }
 
-    fn scored(
-        &self,
-        query: &SsdeepHash,
-        min_score: u32,
-        keep: impl Fn(u32) -> bool,
-    ) -> Vec<(u32, u32)> {
+    fn scored(&self, query: &SsdeepHash, min_score: u32, exclude: Option<u32>) -> Vec<(u32, u32)> {
         let min_score = min_score.max(1);
-        self.candidates(query)
-            .into_iter()
-            .filter(|&id| keep(id))
-            .filter_map(|id| {
-                let score = fuzzy_compare(query, self.hashes.get(&id)?);
-                (score >= min_score).then_some((id, score))
-            })
-            .collect()
+        let mut partners = Vec::new();
+        for slot in self.candidate_slots(query) {
+            let Some(hash) = self.slot_hash(slot) else {
+                continue;
+            };
+            let score = fuzzy_compare(query, hash);
+            if score >= min_score {
+                partners.extend(
+                    self.slot_ids(slot)
+                        .iter()
+                        .filter(|&&id| Some(id) != exclude)
+                        .map(|&id| (id, score)),
+                );
+            }
+        }
+        partners.sort_unstable();
+        partners
     }
 }
 
 impl std::fmt::Debug for FuzzyIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FuzzyIndex")
-            .field("hashes", &self.hashes.len())
-            .field("windows", &self.windows.len())
-            .field("short", &self.short.len())
+            .field("ids", &self.len())
+            .field("distinct_hashes", &self.distinct_hashes())
+            .field("windows", &self.windows.map.len())
             .finish()
     }
 }
@@ -220,13 +314,76 @@ impl FromIterator<(u32, SsdeepHash)> for FuzzyIndex {
 }
 
 /// The iterator of [`FuzzyIndex::pairs`].
+///
+/// It walks the distinct hashes; for each it scores the candidates stored
+/// in later slots (and the hash itself when several ids share it), then
+/// yields the id pairs of each scoring pair of hashes.
 #[derive(Debug)]
 pub struct Pairs<'a> {
     index: &'a FuzzyIndex,
-    ids: std::vec::IntoIter<u32>,
     min_score: u32,
+    /// The next slot to expand.
+    next_slot: usize,
+    /// The slot whose pairs are being yielded.
     current: u32,
-    partners: std::vec::IntoIter<(u32, u32)>,
+    /// `(slot, score)` partners of `current`, in slot order (`current`
+    /// itself first when present).
+    partners: Vec<(u32, u32)>,
+    /// Index into `partners`.
+    position: usize,
+    /// Index into `current`'s ids.
+    left: usize,
+    /// Index into the partner's ids.
+    right: usize,
+}
+
+impl Pairs<'_> {
+    /// Moves to the next slot with partners; false at the end.
+    fn expand_next_slot(&mut self) -> bool {
+        let index = self.index;
+        while let Some(entry) = index.slots.get(self.next_slot) {
+            let slot = self.next_slot as u32;
+            self.next_slot += 1;
+            if entry.ids.is_empty() {
+                continue;
+            }
+            self.partners.clear();
+            for other in index.candidate_slots(&entry.hash) {
+                let others = index.slot_ids(other);
+                let wanted = if other == slot {
+                    others.len() > 1
+                } else {
+                    other > slot && !others.is_empty()
+                };
+                if !wanted {
+                    continue;
+                }
+                let Some(hash) = index.slot_hash(other) else {
+                    continue;
+                };
+                let score = fuzzy_compare(&entry.hash, hash);
+                if score >= self.min_score {
+                    self.partners.push((other, score));
+                }
+            }
+            if !self.partners.is_empty() {
+                self.current = slot;
+                self.position = 0;
+                self.start_partner();
+                return true;
+            }
+        }
+        false
+    }
+
+    fn start_partner(&mut self) {
+        self.left = 0;
+        // Pairs within one slot are (i, j) with i < j.
+        self.right = match self.partners.get(self.position) {
+            Some(&(other, _)) if other == self.current => 1,
+            _ => 0,
+        };
+    }
 }
 
 impl Iterator for Pairs<'_> {
@@ -234,70 +391,169 @@ impl Iterator for Pairs<'_> {
 
     fn next(&mut self) -> Option<(u32, u32, u32)> {
         loop {
-            if let Some((other, score)) = self.partners.next() {
-                return Some((self.current, other, score));
-            }
-            let id = self.ids.next()?;
-            let Some(hash) = self.index.hashes.get(&id) else {
+            let Some(&(other, score)) = self.partners.get(self.position) else {
+                if !self.expand_next_slot() {
+                    return None;
+                }
                 continue;
             };
-            self.current = id;
-            self.partners = self
-                .index
-                .scored(hash, self.min_score, |other| other > id)
-                .into_iter();
+            let lefts = self.index.slot_ids(self.current);
+            let rights = self.index.slot_ids(other);
+            if self.right >= rights.len() {
+                self.left += 1;
+                self.right = if other == self.current {
+                    self.left + 1
+                } else {
+                    0
+                };
+            }
+            match (lefts.get(self.left), rights.get(self.right)) {
+                (Some(&a), Some(&b)) => {
+                    self.right += 1;
+                    return Some((a.min(b), a.max(b), score));
+                }
+                _ => {
+                    self.position += 1;
+                    self.start_partner();
+                }
+            }
         }
     }
 }
 
-/// The ids posted under one key: almost always one.
+/// The ids of one distinct hash: almost always one.
 #[derive(Clone, Debug)]
-enum Postings {
+enum IdList {
+    Empty,
     One(u32),
     Many(Vec<u32>),
 }
 
-impl Postings {
+impl IdList {
     fn as_slice(&self) -> &[u32] {
         match self {
-            Postings::One(id) => std::slice::from_ref(id),
-            Postings::Many(ids) => ids,
+            IdList::Empty => &[],
+            IdList::One(id) => std::slice::from_ref(id),
+            IdList::Many(ids) => ids,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, IdList::Empty)
+    }
+
+    fn push(&mut self, id: u32) {
+        match self {
+            IdList::Empty => *self = IdList::One(id),
+            IdList::One(first) => *self = IdList::Many(vec![*first, id]),
+            IdList::Many(ids) => ids.push(id),
+        }
+    }
+
+    fn remove(&mut self, id: u32) {
+        match self {
+            IdList::Empty => {}
+            IdList::One(only) => {
+                if *only == id {
+                    *self = IdList::Empty;
+                }
+            }
+            IdList::Many(ids) => {
+                if let Some(position) = ids.iter().position(|&other| other == id) {
+                    ids.swap_remove(position);
+                }
+                if let [last] = ids.as_slice() {
+                    *self = IdList::One(*last);
+                }
+            }
         }
     }
 }
 
-fn post<K: Hash + Eq>(map: &mut HashMap<K, Postings, RandomState>, key: K, id: u32) {
-    match map.entry(key) {
-        Entry::Vacant(entry) => {
-            entry.insert(Postings::One(id));
-        }
-        Entry::Occupied(mut entry) => {
-            let postings = entry.get_mut();
-            match postings {
-                Postings::One(first) => *postings = Postings::Many(vec![*first, id]),
-                Postings::Many(ids) => ids.push(id),
-            }
-        }
-    }
+/// A multimap from keys to `u32` values, compact for the usual case of
+/// one value per key: 8 bytes per key, longer lists kept aside.
+#[derive(Clone, Debug, Default)]
+struct PostingTable<K> {
+    map: HashMap<K, Posting, RandomState>,
+    /// The lists of [`Posting::Many`]; unused ones are empty and listed
+    /// in `free_lists`.
+    lists: Vec<Vec<u32>>,
+    free_lists: Vec<u32>,
 }
 
-fn unpost<K: Hash + Eq>(map: &mut HashMap<K, Postings, RandomState>, key: K, id: u32) {
-    let Entry::Occupied(mut entry) = map.entry(key) else {
-        return;
-    };
-    match entry.get_mut() {
-        Postings::One(only) => {
-            if *only == id {
-                entry.remove();
-            }
+#[derive(Clone, Copy, Debug)]
+enum Posting {
+    One(u32),
+    /// Index into [`PostingTable::lists`].
+    Many(u32),
+}
+
+impl<K: Hash + Eq> PostingTable<K> {
+    fn get(&self, key: &K) -> &[u32] {
+        match self.map.get(key) {
+            None => &[],
+            Some(Posting::One(value)) => std::slice::from_ref(value),
+            Some(&Posting::Many(list)) => self
+                .lists
+                .get(list as usize)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
         }
-        Postings::Many(ids) => {
-            if let Some(position) = ids.iter().position(|&other| other == id) {
-                ids.swap_remove(position);
+    }
+
+    fn post(&mut self, key: K, value: u32) {
+        match self.map.entry(key) {
+            Entry::Vacant(entry) => {
+                entry.insert(Posting::One(value));
             }
-            if let [last] = ids.as_slice() {
-                let last = *last;
-                *entry.get_mut() = Postings::One(last);
+            Entry::Occupied(mut entry) => match *entry.get() {
+                Posting::One(first) => {
+                    let values = vec![first, value];
+                    let list = match self.free_lists.pop() {
+                        Some(list) => {
+                            if let Some(slot) = self.lists.get_mut(list as usize) {
+                                *slot = values;
+                            }
+                            list
+                        }
+                        None => {
+                            self.lists.push(values);
+                            (self.lists.len() - 1) as u32
+                        }
+                    };
+                    entry.insert(Posting::Many(list));
+                }
+                Posting::Many(list) => {
+                    if let Some(values) = self.lists.get_mut(list as usize) {
+                        values.push(value);
+                    }
+                }
+            },
+        }
+    }
+
+    fn unpost(&mut self, key: K, value: u32) {
+        let Entry::Occupied(mut entry) = self.map.entry(key) else {
+            return;
+        };
+        match *entry.get() {
+            Posting::One(only) => {
+                if only == value {
+                    entry.remove();
+                }
+            }
+            Posting::Many(list) => {
+                let Some(values) = self.lists.get_mut(list as usize) else {
+                    return;
+                };
+                if let Some(position) = values.iter().position(|&other| other == value) {
+                    values.swap_remove(position);
+                }
+                if let [last] = values.as_slice() {
+                    entry.insert(Posting::One(*last));
+                    *values = Vec::new();
+                    self.free_lists.push(list);
+                }
             }
         }
     }
@@ -424,7 +680,8 @@ mod tests {
         assert_eq!(index.candidates(&a), vec![2]);
         assert_eq!(index.remove(2), Some(b));
         assert!(index.is_empty());
-        assert!(index.windows.is_empty() && index.short.is_empty());
+        assert!(index.windows.map.is_empty() && index.fingerprints.map.is_empty());
+        assert_eq!(index.distinct_hashes(), 0);
     }
 
     #[test]
@@ -439,21 +696,83 @@ mod tests {
         index.remove(1);
         index.remove(2);
         index.remove(3);
-        assert!(index.short.is_empty());
+        assert!(index.fingerprints.map.is_empty());
     }
 
     #[test]
-    fn postings_shrink_back_to_one() {
+    fn equal_hashes_share_one_slot() {
         let mut index = FuzzyIndex::new();
-        let a = hash("96:ABCDEFG:");
+        let a = hash("96:ABCDEFGH:");
+        let b = hash("96:ABCDEFGx:");
         for id in 0..5 {
             index.insert(id, &a);
         }
-        for id in 0..4 {
+        index.insert(9, &b);
+        assert_eq!(index.len(), 6);
+        assert_eq!(index.distinct_hashes(), 2);
+        assert_eq!(index.slots.len(), 2);
+        // The 2 windows of `a`, one shared with `b`, the other of `b`.
+        assert_eq!(index.windows.map.len(), 3);
+        assert_eq!(index.candidates(&a), vec![0, 1, 2, 3, 4, 9]);
+        for id in 0..5 {
             index.remove(id);
         }
-        let postings: Vec<_> = index.windows.values().collect();
-        assert!(matches!(postings.as_slice(), [Postings::One(4)]));
+        assert_eq!(index.distinct_hashes(), 1);
+        assert!(
+            index
+                .windows
+                .map
+                .values()
+                .all(|posting| matches!(posting, Posting::One(1)))
+        );
+        assert_eq!(index.windows.free_lists.len(), 1);
+        // The freed slot and list are reused.
+        index.insert(20, &a);
+        index.insert(21, &a);
+        assert_eq!(index.slots.len(), 2);
+        assert_eq!(index.windows.lists.len(), 1);
+        assert_eq!(index.candidates(&b), vec![9, 20, 21]);
+    }
+
+    #[test]
+    fn reinserting_the_same_hash_is_a_no_op() {
+        let mut index = FuzzyIndex::new();
+        let a = hash("96:ABCDEFGH:");
+        index.insert(1, &a);
+        assert_eq!(index.insert(1, &a), Some(a));
+        assert_eq!(index.candidates(&a), vec![1]);
+    }
+
+    #[test]
+    fn pairs_within_and_across_equal_hashes() {
+        let mut index = FuzzyIndex::new();
+        let a = hash("96:ABCDEFGH:");
+        let b = hash("96:ABCDEFGHI:");
+        for id in [5, 1, 3] {
+            index.insert(id, &a);
+        }
+        for id in [4, 2] {
+            index.insert(id, &b);
+        }
+        let score = fuzzy_compare(&a, &b);
+        let mut pairs: Vec<_> = index.pairs(1).collect();
+        pairs.sort_unstable();
+        assert_eq!(
+            pairs,
+            vec![
+                (1, 2, score),
+                (1, 3, 100),
+                (1, 4, score),
+                (1, 5, 100),
+                (2, 3, score),
+                (2, 4, 100),
+                (2, 5, score),
+                (3, 4, score),
+                (3, 5, 100),
+                (4, 5, score),
+            ]
+        );
+        assert_eq!(index.pairs(score + 1).count(), 4);
     }
 
     #[test]
