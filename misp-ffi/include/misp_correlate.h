@@ -1213,12 +1213,11 @@ misp_result misp_warninglists_check(const misp_warninglists *lists,
  * Checks many values at once (in parallel), as `misp_warninglists_check`
  * does for each.
  *
- * The input is `2n` strings packed in one buffer: `type_0, value_0,
- * type_1, value_1, …`. String `i` is the bytes `strings[ends[i-1] ..
- * ends[i]]` (with `ends[-1]` = 0), so `ends` holds `2n` increasing end
- * offsets and `ends_len` must be even. Packing avoids one allocation per
- * string and lets callers in other languages build the input in a few
- * bulk operations.
+ * The input is `2n` strings stored one after the other in `strings`:
+ * `type_0, value_0, type_1, value_1, …`, string `i` being `lens[i]` bytes
+ * long. `lens_len` must be even and the lengths must add up to
+ * `strings_len`. Packing avoids one allocation per string and lets
+ * callers in other languages build the input in a few bulk operations.
  *
  * `*out_json` receives a JSON array of `n` arrays of hits, in input
  * order (`[[], [{"list": …}], …]`). The caller frees it with
@@ -1231,8 +1230,8 @@ misp_result misp_warninglists_check(const misp_warninglists *lists,
  * # Errors
  *
  * * `MISP_ERR_NULL` for a NULL pointer;
- * * `MISP_ERR_INVALID` when `ends_len` is odd or an offset goes backwards
- *   or past `strings_len` (the message gives its index);
+ * * `MISP_ERR_INVALID` when `lens_len` is odd or the lengths do not add
+ *   up to `strings_len`;
  * * `MISP_ERR_UTF8` when a string is not UTF-8 (the message gives its
  *   index);
  * * `MISP_ERR_POISONED` after an internal panic during a change.
@@ -1240,14 +1239,14 @@ misp_result misp_warninglists_check(const misp_warninglists *lists,
  * # Safety
  *
  * `lists` must be a live handle; `strings` valid for `strings_len`
- * bytes; `ends` valid for `ends_len` `size_t`; `out_json` and `out_len`
+ * bytes; `lens` valid for `lens_len` `size_t`; `out_json` and `out_len`
  * valid for one write each.
  */
 misp_result misp_warninglists_check_batch(const misp_warninglists *lists,
                                           const char *strings,
                                           size_t strings_len,
-                                          const size_t *ends,
-                                          size_t ends_len,
+                                          const size_t *lens,
+                                          size_t lens_len,
                                           char **out_json,
                                           size_t *out_len);
 

@@ -228,15 +228,14 @@ final class MispWarninglists
     {
         $strings = '';
         $count = 2 * count($pairs);
-        $ends = $this->misp->ffi->new('size_t[' . max($count, 1) . ']');
+        $lens = $this->misp->ffi->new('size_t[' . max($count, 1) . ']');
         $i = 0;
         foreach ($pairs as [$type, $value]) {
-            $strings .= $type;
-            $ends[$i++] = strlen($strings);
-            $strings .= $value;
-            $ends[$i++] = strlen($strings);
+            $strings .= $type . $value;
+            $lens[$i++] = strlen($type);
+            $lens[$i++] = strlen($value);
         }
-        return $this->misp->callJson('misp_warninglists_check_batch', $this->handle, $strings, strlen($strings), $ends, $count);
+        return $this->misp->callJson('misp_warninglists_check_batch', $this->handle, $strings, strlen($strings), $lens, $count);
     }
 }
 

@@ -225,61 +225,59 @@ pub(crate) unsafe fn str_list_arg<'a>(
         .collect()
 }
 
-/// Borrows a packed list of strings: string `i` is the bytes
-/// `data[ends[i - 1]..ends[i]]` (`ends[-1]` being 0), all UTF-8.
+/// Borrows a packed list of strings: the strings are stored one after
+/// the other in `data`, string `i` being `lens[i]` bytes long; the lengths
+/// must add up to `data_len`, and every string must be UTF-8.
 ///
-/// Fails with `MISP_ERR_NULL` (a NULL pointer), `MISP_ERR_INVALID` (an
-/// offset that goes backwards or past `data_len`) or `MISP_ERR_UTF8`
-/// (naming the string's index), each naming `argument`.
+/// Fails with `MISP_ERR_NULL` (a NULL pointer), `MISP_ERR_INVALID` (the
+/// lengths do not add up to `data_len`) or `MISP_ERR_UTF8` (naming the
+/// string's index), each naming `argument`.
 ///
 /// # Safety
 ///
-/// `data` must be valid for reads of `data_len` bytes and `ends` for reads
-/// of `ends_len` `size_t`, for `'a`, unmodified during `'a`.
+/// `data` must be valid for reads of `data_len` bytes and `lens` for reads
+/// of `lens_len` `size_t`, for `'a`, unmodified during `'a`.
 pub(crate) unsafe fn packed_str_list_arg<'a>(
     data: *const c_char,
     data_len: usize,
-    ends: *const usize,
-    ends_len: usize,
+    lens: *const usize,
+    lens_len: usize,
     argument: &str,
 ) -> Result<Vec<&'a str>, FfiError> {
     // SAFETY: forwarded contract.
-    let (bytes, ends) = unsafe {
+    let (bytes, lens) = unsafe {
         (
             bytes_arg(data.cast::<u8>(), data_len, argument)?,
-            slice_arg(ends, ends_len, &format!("{argument}_ends"))?,
+            slice_arg(lens, lens_len, &format!("{argument}_lens"))?,
         )
     };
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            let index = ends.partition_point(|&end| end <= e.valid_up_to());
-            return Err(FfiError::new(
+    let total = lens
+        .iter()
+        .try_fold(0usize, |sum, &len| sum.checked_add(len));
+    if total != Some(bytes.len()) {
+        return Err(FfiError::invalid(format!(
+            "the {} lengths in `{argument}_lens` add up to {}, but `{argument}` holds {} bytes",
+            lens.len(),
+            total.map_or_else(|| "more than SIZE_MAX".to_owned(), |t| t.to_string()),
+            bytes.len()
+        )));
+    }
+    let mut items = Vec::with_capacity(lens.len());
+    let mut rest = bytes;
+    for (index, &len) in lens.iter().enumerate() {
+        // The lengths add up to the data's length, so each split is in range.
+        let (item, tail) = rest.split_at_checked(len).unwrap_or((rest, &[]));
+        let item = std::str::from_utf8(item).map_err(|e| {
+            FfiError::new(
                 misp_result::MISP_ERR_UTF8,
-                format!("{argument}[{index}] is not valid UTF-8"),
-            ));
-        }
-    };
-    let mut start = 0;
-    let mut items = Vec::with_capacity(ends.len());
-    for (index, &end) in ends.iter().enumerate() {
-        let item = match text.get(start..end) {
-            Some(item) => item,
-            None if end < start || end > text.len() => {
-                return Err(FfiError::invalid(format!(
-                    "{argument}_ends[{index}] = {end} is out of order or past the data ({start}..{})",
-                    text.len()
-                )));
-            }
-            None => {
-                return Err(FfiError::new(
-                    misp_result::MISP_ERR_UTF8,
-                    format!("{argument}[{index}] does not end on a UTF-8 character boundary"),
-                ));
-            }
-        };
+                format!(
+                    "{argument}[{index}] is not valid UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+            )
+        })?;
         items.push(item);
-        start = end;
+        rest = tail;
     }
     Ok(items)
 }
@@ -431,14 +429,14 @@ mod tests {
         unsafe { free_owned_string(ptr) };
     }
 
-    fn packed(data: &[u8], ends: &[usize]) -> Result<Vec<String>, FfiError> {
-        // SAFETY: data and ends are valid for their lengths.
+    fn packed(data: &[u8], lens: &[usize]) -> Result<Vec<String>, FfiError> {
+        // SAFETY: data and lens are valid for their lengths.
         unsafe {
             packed_str_list_arg(
                 data.as_ptr().cast(),
                 data.len(),
-                ends.as_ptr(),
-                ends.len(),
+                lens.as_ptr(),
+                lens.len(),
                 "items",
             )
         }
@@ -447,18 +445,22 @@ mod tests {
 
     #[test]
     fn packed_lists_are_split_and_checked() {
-        assert_eq!(packed(b"md51234", &[3, 7]).unwrap(), ["md5", "1234"]);
+        assert_eq!(packed(b"md51234", &[3, 4]).unwrap(), ["md5", "1234"]);
         assert_eq!(packed(b"ab", &[0, 0, 2]).unwrap(), ["", "", "ab"]);
         assert!(packed(b"", &[]).unwrap().is_empty());
-        let e = packed(b"abc", &[2, 1]).unwrap_err();
+        let e = packed(b"abc", &[2, 2]).unwrap_err();
         assert_eq!(e.code, misp_result::MISP_ERR_INVALID);
-        assert!(e.message.contains("items_ends[1]"), "{}", e.message);
-        let e = packed(b"abc", &[4]).unwrap_err();
+        assert!(
+            e.message.contains("add up to 4") && e.message.contains("holds 3 bytes"),
+            "{}",
+            e.message
+        );
+        let e = packed(b"abc", &[usize::MAX, 4]).unwrap_err();
         assert_eq!(e.code, misp_result::MISP_ERR_INVALID);
-        let e = packed("aé".as_bytes(), &[2, 3]).unwrap_err();
+        let e = packed("aé".as_bytes(), &[2, 1]).unwrap_err();
         assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
         assert!(e.message.contains("items[0]"), "{}", e.message);
-        let e = packed(b"ok\xff", &[2, 3]).unwrap_err();
+        let e = packed(b"ok\xff", &[2, 1]).unwrap_err();
         assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
         assert!(e.message.contains("items[1]"), "{}", e.message);
     }

@@ -354,12 +354,11 @@ pub unsafe extern "C" fn misp_warninglists_check(
 /// Checks many values at once (in parallel), as `misp_warninglists_check`
 /// does for each.
 ///
-/// The input is `2n` strings packed in one buffer: `type_0, value_0,
-/// type_1, value_1, …`. String `i` is the bytes `strings[ends[i-1] ..
-/// ends[i]]` (with `ends[-1]` = 0), so `ends` holds `2n` increasing end
-/// offsets and `ends_len` must be even. Packing avoids one allocation per
-/// string and lets callers in other languages build the input in a few
-/// bulk operations.
+/// The input is `2n` strings stored one after the other in `strings`:
+/// `type_0, value_0, type_1, value_1, …`, string `i` being `lens[i]` bytes
+/// long. `lens_len` must be even and the lengths must add up to
+/// `strings_len`. Packing avoids one allocation per string and lets
+/// callers in other languages build the input in a few bulk operations.
 ///
 /// `*out_json` receives a JSON array of `n` arrays of hits, in input
 /// order (`[[], [{"list": …}], …]`). The caller frees it with
@@ -372,8 +371,8 @@ pub unsafe extern "C" fn misp_warninglists_check(
 /// # Errors
 ///
 /// * `MISP_ERR_NULL` for a NULL pointer;
-/// * `MISP_ERR_INVALID` when `ends_len` is odd or an offset goes backwards
-///   or past `strings_len` (the message gives its index);
+/// * `MISP_ERR_INVALID` when `lens_len` is odd or the lengths do not add
+///   up to `strings_len`;
 /// * `MISP_ERR_UTF8` when a string is not UTF-8 (the message gives its
 ///   index);
 /// * `MISP_ERR_POISONED` after an internal panic during a change.
@@ -381,15 +380,15 @@ pub unsafe extern "C" fn misp_warninglists_check(
 /// # Safety
 ///
 /// `lists` must be a live handle; `strings` valid for `strings_len`
-/// bytes; `ends` valid for `ends_len` `size_t`; `out_json` and `out_len`
+/// bytes; `lens` valid for `lens_len` `size_t`; `out_json` and `out_len`
 /// valid for one write each.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn misp_warninglists_check_batch(
     lists: *const misp_warninglists,
     strings: *const c_char,
     strings_len: usize,
-    ends: *const usize,
-    ends_len: usize,
+    lens: *const usize,
+    lens_len: usize,
     out_json: *mut *mut c_char,
     out_len: *mut usize,
 ) -> misp_result {
@@ -398,14 +397,14 @@ pub unsafe extern "C" fn misp_warninglists_check_batch(
         let (lists, items, out_json, out_len) = unsafe {
             (
                 handle::as_ref(lists, "lists")?,
-                handle::packed_str_list_arg(strings, strings_len, ends, ends_len, "strings")?,
+                handle::packed_str_list_arg(strings, strings_len, lens, lens_len, "strings")?,
                 Out::new(out_json, "out_json")?,
                 Out::new(out_len, "out_len")?,
             )
         };
         if items.len() % 2 != 0 {
             return Err(FfiError::invalid(format!(
-                "argument `ends_len` is {}: the strings must come in (type, value) pairs",
+                "argument `lens_len` is {}: the strings must come in (type, value) pairs",
                 items.len()
             )));
         }
@@ -689,12 +688,11 @@ mod tests {
             ("url", "https://app.any.run/tasks/1"),
         ];
         let mut data = String::new();
-        let mut ends = Vec::new();
+        let mut lens = Vec::new();
         for (t, v) in pairs {
             data.push_str(t);
-            ends.push(data.len());
             data.push_str(v);
-            ends.push(data.len());
+            lens.extend([t.len(), v.len()]);
         }
         let (mut out, mut len) = (ptr::null_mut(), 0);
         // SAFETY: valid pointers.
@@ -703,8 +701,8 @@ mod tests {
                 lists,
                 data.as_ptr().cast(),
                 data.len(),
-                ends.as_ptr(),
-                ends.len(),
+                lens.as_ptr(),
+                lens.len(),
                 &mut out,
                 &mut len,
             )
@@ -723,13 +721,14 @@ mod tests {
         );
 
         // An odd number of strings is refused.
+        let odd = [1usize, 1, 0];
         // SAFETY: valid pointers.
         let r = unsafe {
             misp_warninglists_check_batch(
                 lists,
-                data.as_ptr().cast(),
-                data.len(),
-                ends.as_ptr(),
+                c"ab".as_ptr(),
+                2,
+                odd.as_ptr(),
                 3,
                 &mut out,
                 &mut len,

@@ -13,6 +13,8 @@ and ``MISP_CORRELATE_HEADER`` (path of the header).
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import sys
 from pathlib import Path
@@ -141,6 +143,26 @@ def call_returning_string(func: Callable[..., int], *args: Any) -> bytes:
         return ffi.unpack(out[0], out_len[0])
     finally:
         lib.misp_string_free(out[0])
+
+
+def loads_large(raw: bytes) -> Any:
+    """``json.loads`` for large results, with the cyclic garbage collector
+    paused.
+
+    Decoding a batch result creates hundreds of thousands of lists and dicts;
+    each few hundred allocations would otherwise trigger a collection that
+    walks the caller's live objects (in measurements, half of the decoding
+    time). The decoded values hold no reference cycles, so pausing the
+    collector for the duration of the call is safe; its previous state is
+    restored.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(raw)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Handle:

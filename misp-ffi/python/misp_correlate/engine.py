@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence, Union
 
-from ._lowlevel import Handle, StrList, Text, call, call_returning_string, ffi, lib, path_arg, text_arg
+from ._lowlevel import Handle, StrList, Text, call, call_returning_string, ffi, lib, loads_large, path_arg, text_arg
 
 #: An identity: a number (a MISP database id) or a string (a uuid, or
 #: ``<event uuid>:<n>`` for an attribute without one). ``7`` and ``"7"``
@@ -155,7 +155,7 @@ class Engine(Handle):
     # ----- reports -------------------------------------------------------
 
     def _json(self, func: Any, *args: Any) -> Any:
-        return json.loads(call_returning_string(func, self._handle(), *args))
+        return loads_large(call_returning_string(func, self._handle(), *args))
 
     def build_report(self) -> dict[str, Any]:
         """``{"rejected": [{"event", "attribute", "type", "value", "reason"}],

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from array import array
-from itertools import accumulate, chain
+from itertools import chain
 from typing import Any, Iterable, Sequence, Union
 
-from ._lowlevel import Handle, Text, call, call_returning_string, ffi, lib, path_arg, text_arg
+from ._lowlevel import Handle, Text, call, call_returning_string, ffi, lib, loads_large, path_arg, text_arg
 
 #: Improvement names accepted by :class:`Warninglists`, with their flags.
 IMPROVEMENTS = {
@@ -46,23 +46,18 @@ def _improvement_flags(improvements: Union[int, str, Iterable[str]]) -> int:
 
 
 def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
-    """``items`` as one UTF-8 buffer and a ``size_t[]`` of end offsets, the
+    """``items`` as one UTF-8 buffer and an array of their byte lengths, the
     packed form of ``misp_warninglists_check_batch``."""
     try:
         joined = "".join(items)  # type: ignore[arg-type]
     except TypeError:  # some items are bytes
         encoded = [text_arg(item, "value") for item in items]
-        data = b"".join(encoded)
-        lengths: Iterable[int] = map(len, encoded)
-    else:
-        data = joined.encode("utf-8")
-        if len(data) == len(joined):  # all ASCII: characters are bytes
-            lengths = map(len, items)
-        else:
-            encoded = [item.encode("utf-8") for item in items]  # type: ignore[union-attr]
-            lengths = map(len, encoded)
-    ends = array(_SIZE_T, accumulate(lengths))
-    return data, ends
+        return b"".join(encoded), array(_SIZE_T, map(len, encoded))
+    data = joined.encode("utf-8")
+    if len(data) == len(joined):  # all ASCII: characters are bytes
+        return data, array(_SIZE_T, map(len, items))  # type: ignore[arg-type]
+    encoded = [item.encode("utf-8") for item in items]  # type: ignore[union-attr]
+    return data, array(_SIZE_T, map(len, encoded))
 
 
 class Warninglists(Handle):
@@ -104,18 +99,18 @@ class Warninglists(Handle):
         items = list(chain.from_iterable(pairs))
         if not items:
             return []
-        data, ends = pack_strings(items)
-        if len(ends) % 2:
+        data, lens = pack_strings(items)
+        if len(lens) % 2:
             raise ValueError("check_many expects (type, value) pairs")
         raw = call_returning_string(
             lib.misp_warninglists_check_batch,
             self._handle(),
             data,
             len(data),
-            ffi.from_buffer("size_t[]", ends),
-            len(ends),
+            ffi.from_buffer("size_t[]", lens),
+            len(lens),
         )
-        return json.loads(raw)
+        return loads_large(raw)
 
     def set_enabled(self, name: Text, enabled: bool = True) -> None:
         """Enables or disables the list named ``name`` (its ``name`` field)."""

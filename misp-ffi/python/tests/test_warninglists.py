@@ -54,10 +54,12 @@ def test_check_many_equals_check_one_by_one(wl):
     assert wl.check_many([]) == []
 
 
-def test_pack_strings_offsets():
-    data, ends = pack_strings(["md5", "é", "", "ab"])
+def test_pack_strings_lengths():
+    data, lens = pack_strings(["md5", "é", "", "ab"])
     assert data == "md5éab".encode()
-    assert list(ends) == [3, 5, 5, 7]
+    assert list(lens) == [3, 2, 0, 2]
+    data, lens = pack_strings(["md5", b"\xff"])
+    assert (data, list(lens)) == (b"md5\xff", [3, 1])
 
 
 def test_check_many_rejects_odd_input(wl):

@@ -219,7 +219,7 @@ static void test_warninglists(const char *root) {
     CHECK(r == MISP_OK && json != NULL && strcmp(json, "[]") == 0, "no hit is []");
     misp_string_free(json);
 
-    /* A batch: (type, value) pairs packed in one buffer with end offsets. */
+    /* A batch: (type, value) pairs packed in one buffer, with their lengths. */
     const char *pairs[][2] = {
         {"ip-src", "192.168.0.1"},
         {"md5", "d41d8cd98f00b204e9800998ecf8427e"},
@@ -227,16 +227,16 @@ static void test_warninglists(const char *root) {
         {"hostname", "www.bmw.de"},
     };
     char strings[256] = "";
-    size_t ends[8];
+    size_t lens[8];
     size_t n = 0;
     for (size_t i = 0; i < 4; i++) {
         for (size_t j = 0; j < 2; j++) {
             strcat(strings, pairs[i][j]);
-            ends[n++] = strlen(strings);
+            lens[n++] = strlen(pairs[i][j]);
         }
     }
     json = NULL;
-    r = misp_warninglists_check_batch(lists, strings, strlen(strings), ends, n, &json, &len);
+    r = misp_warninglists_check_batch(lists, strings, strlen(strings), lens, n, &json, &len);
     CHECK(r == MISP_OK, "check a batch");
     CHECK(json != NULL && strstr(json, "[[{\"list\":\"List of RFC 1918 CIDR blocks\"") == json,
           "batch result 0 is the RFC 1918 hit");
@@ -247,18 +247,19 @@ static void test_warninglists(const char *root) {
           "batch result 3 is the dax30 hostname hit");
     misp_string_free(json);
 
-    r = misp_warninglists_check_batch(lists, strings, strlen(strings), ends, 3, &json, &len);
+    size_t odd_lens[3] = {1, 1, 0};
+    r = misp_warninglists_check_batch(lists, "ab", 2, odd_lens, 3, &json, &len);
     CHECK(r == MISP_ERR_INVALID && last_error_contains("pairs"), "an odd batch is MISP_ERR_INVALID");
-    size_t bad_ends[2] = {5, 2};
-    r = misp_warninglists_check_batch(lists, strings, strlen(strings), bad_ends, 2, &json, &len);
-    CHECK(r == MISP_ERR_INVALID && last_error_contains("strings_ends[1]"),
-          "decreasing offsets are MISP_ERR_INVALID naming the offset");
+    size_t bad_lens[2] = {5, 2};
+    r = misp_warninglists_check_batch(lists, strings, strlen(strings), bad_lens, 2, &json, &len);
+    CHECK(r == MISP_ERR_INVALID && last_error_contains("add up to 7"),
+          "lengths that do not add up are MISP_ERR_INVALID");
     const char bad_utf8[] = {'m', 'd', '5', (char)0xff};
-    size_t utf8_ends[2] = {3, 4};
-    r = misp_warninglists_check_batch(lists, bad_utf8, 4, utf8_ends, 2, &json, &len);
+    size_t utf8_lens[2] = {3, 1};
+    r = misp_warninglists_check_batch(lists, bad_utf8, 4, utf8_lens, 2, &json, &len);
     CHECK(r == MISP_ERR_UTF8 && last_error_contains("strings[1]"),
           "invalid UTF-8 in a batch names the string");
-    r = misp_warninglists_check_batch(lists, NULL, 0, ends, 0, &json, &len);
+    r = misp_warninglists_check_batch(lists, NULL, 0, lens, 0, &json, &len);
     CHECK(r == MISP_ERR_NULL, "batch NULL strings");
     r = misp_warninglists_check(NULL, "ip-dst", 6, "10.1.2.3", 8, &json, &len);
     CHECK(r == MISP_ERR_NULL && last_error_contains("lists"), "check with a NULL handle");
