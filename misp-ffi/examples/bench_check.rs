@@ -3,15 +3,18 @@
 //! bindings are compared with.
 //!
 //! ```text
-//! cargo run --release -p misp-ffi --example bench_check -- LISTS VALUES_TSV COUNT REPEAT
+//! cargo run --release -p misp-ffi --example bench_check -- LISTS VALUES_TSV COUNT
 //! ```
 //!
-//! Reads the first `COUNT` `type<TAB>value` lines of `VALUES_TSV`, loads
-//! the warninglists under `LISTS` (MISP-compatible), then `REPEAT` times
-//! builds the queries from the in-memory pairs and runs
-//! `Matcher::check_batch` over them. Prints one JSON line:
-//! `{"values": N, "hits": H, "best_seconds": S, "seconds": [...]}`.
+//! Reads the first `COUNT` `type<TAB>value` lines of `VALUES_TSV` and loads
+//! the warninglists under `LISTS` (MISP-compatible), then prints `ready`.
+//! For each line then read on standard input it builds the queries from
+//! the in-memory pairs, runs `Matcher::check_batch` over them once and
+//! prints `{"values": N, "hits": H, "seconds": S}`; it stops at the end of
+//! its input. Being driven run by run lets the caller interleave Rust and
+//! Python runs, so that both see the same machine load.
 
+use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -30,11 +33,10 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [lists, values, count, repeat] = args.as_slice() else {
-        return Err("usage: bench_check LISTS VALUES_TSV COUNT REPEAT".into());
+    let [lists, values, count] = args.as_slice() else {
+        return Err("usage: bench_check LISTS VALUES_TSV COUNT".into());
     };
     let count: usize = count.parse().map_err(|e| format!("COUNT: {e}"))?;
-    let repeat: usize = repeat.parse().map_err(|e| format!("REPEAT: {e}"))?;
     let text = std::fs::read_to_string(values).map_err(|e| format!("{values}: {e}"))?;
     let pairs: Vec<(String, String)> = text
         .lines()
@@ -46,22 +48,27 @@ fn run() -> Result<(), String> {
         warninglist::load(Path::new(lists), Improvements::MISP).map_err(|e| e.to_string())?;
     let matcher = loaded.matcher;
 
-    let mut seconds = Vec::with_capacity(repeat);
-    let mut hits = 0;
-    for _ in 0..repeat.max(1) {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    writeln!(out, "ready").map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())?;
+    for line in std::io::stdin().lock().lines() {
+        line.map_err(|e| e.to_string())?;
         let start = Instant::now();
         let queries: Vec<Query<'_>> = pairs
             .iter()
             .map(|(t, v)| Query::new(QueryType::Name(t), v))
             .collect();
         let batch = matcher.check_batch(&queries, ToIdsGate::Off);
-        hits = batch.hit_count();
-        seconds.push(start.elapsed().as_secs_f64());
+        let seconds = start.elapsed().as_secs_f64();
+        writeln!(
+            out,
+            "{{\"values\": {}, \"hits\": {}, \"seconds\": {seconds}}}",
+            pairs.len(),
+            batch.hit_count()
+        )
+        .map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
     }
-    let best = seconds.iter().copied().fold(f64::INFINITY, f64::min);
-    println!(
-        "{{\"values\": {}, \"hits\": {hits}, \"best_seconds\": {best}, \"seconds\": {seconds:?}}}",
-        pairs.len()
-    );
     Ok(())
 }

@@ -4,12 +4,17 @@
     python bench_check.py [--count N] [--repeat R] [--lists DIR] [--values TSV]
 
 Run it with the installed ``misp_correlate`` package (release build, e.g. the
-venv of ``run-tests.sh``). The Rust side is ``cargo run --release -p misp-ffi
---example bench_check`` over the same lists and values: it builds the queries
-from in-memory pairs and runs ``Matcher::check_batch``. The Python side starts
-from a list of ``(type, value)`` tuples and ends with a list of hit lists of
-dicts (packing, the C call, JSON decoding included). Both report the best of
-``--repeat`` runs; the ratio is Python / Rust (target: <= 2).
+venv of ``run-tests.sh``). The Rust side is the ``bench_check`` example of
+misp-ffi (built here with ``cargo build --release``) over the same lists and
+values: it builds the queries from in-memory pairs and runs
+``Matcher::check_batch``. The Python side starts from a list of ``(type,
+value)`` tuples and ends with a list of hit lists of dicts (packing, the C
+call, JSON decoding included).
+
+Rust and Python runs alternate (R, P, R, P, ...) so that both see the same
+machine load; the script prints the best and median time of each, and the
+ratio Python / Rust of the best times and the median of the per-round ratios
+(target: <= 2).
 
 Data: the full misp-warninglists set and TweetFeed's typed values, from
 ``$MISP_WARNINGLISTS`` / ``$MISP_VALUES`` or ``shared/data`` next to the
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -48,7 +54,7 @@ def shared(relative: str, env: str) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--lists", type=Path, default=None)
     parser.add_argument("--values", type=Path, default=None)
     args = parser.parse_args()
@@ -64,30 +70,54 @@ def main() -> None:
             if sep:
                 pairs.append((t, v))
 
+    subprocess.run(
+        ["cargo", "build", "--quiet", "--release", "-p", "misp-ffi", "--example", "bench_check"],
+        cwd=WORKSPACE,
+        check=True,
+    )
+    target = Path(os.environ.get("CARGO_TARGET_DIR", WORKSPACE / "target"))
+    rust = subprocess.Popen(
+        [str(target / "release" / "examples" / "bench_check"), str(lists), str(values), str(len(pairs))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     wl = misp_correlate.Warninglists(lists)
-    wl.check_many(pairs[:1000])  # warm up (thread pool, caches)
-    python_seconds = []
-    for _ in range(args.repeat):
+    assert rust.stdout is not None and rust.stdin is not None
+    if rust.stdout.readline().strip() != "ready":
+        sys.exit("bench_check: the Rust side did not start")
+
+    def run_rust() -> dict:
+        rust.stdin.write("run\n")
+        rust.stdin.flush()
+        return json.loads(rust.stdout.readline())
+
+    def run_python() -> tuple[float, int]:
         start = time.perf_counter()
         results = wl.check_many(pairs)
-        python_seconds.append(time.perf_counter() - start)
-    python_hits = sum(len(hits) for hits in results)
+        return time.perf_counter() - start, sum(len(hits) for hits in results)
 
-    rust = subprocess.run(
-        ["cargo", "run", "--quiet", "--release", "-p", "misp-ffi", "--example", "bench_check", "--",
-         str(lists), str(values), str(len(pairs)), str(args.repeat)],
-        cwd=WORKSPACE, check=True, capture_output=True, text=True,
+    run_rust()
+    run_python()  # warm up both (thread pools, caches)
+    rust_seconds, python_seconds = [], []
+    for _ in range(args.repeat):
+        r = run_rust()
+        p, python_hits = run_python()
+        if r["values"] != len(pairs) or r["hits"] != python_hits:
+            sys.exit(f"bench_check: Rust and Python disagree: {r} vs {len(pairs)} values, {python_hits} hits")
+        rust_seconds.append(r["seconds"])
+        python_seconds.append(p)
+    rust.stdin.close()
+    rust.wait()
+
+    ratios = [p / r for p, r in zip(python_seconds, rust_seconds)]
+    print(f"values:  {len(pairs)} ({python_hits} hits), {args.repeat} alternating rounds")
+    print(f"rust:    {min(rust_seconds) * 1000:8.1f} ms best, {statistics.median(rust_seconds) * 1000:8.1f} ms median")
+    print(f"python:  {min(python_seconds) * 1000:8.1f} ms best, {statistics.median(python_seconds) * 1000:8.1f} ms median")
+    print(
+        f"ratio:   {min(python_seconds) / min(rust_seconds):8.2f} of the best times, "
+        f"{statistics.median(ratios):.2f} median per round (python / rust; target <= 2)"
     )
-    rust_result = json.loads(rust.stdout.strip().splitlines()[-1])
-    if rust_result["values"] != len(pairs) or rust_result["hits"] != python_hits:
-        sys.exit(f"bench_check: Rust and Python disagree: {rust_result} vs {len(pairs)} values, {python_hits} hits")
-
-    python_best = min(python_seconds)
-    rust_best = rust_result["best_seconds"]
-    print(f"values:  {len(pairs)} ({python_hits} hits)")
-    print(f"rust:    {rust_best * 1000:8.1f} ms  (best of {args.repeat})")
-    print(f"python:  {python_best * 1000:8.1f} ms  (best of {args.repeat})")
-    print(f"ratio:   {python_best / rust_best:8.2f}  (python / rust; target <= 2)")
 
 
 if __name__ == "__main__":
