@@ -7,7 +7,7 @@ from array import array
 from itertools import chain
 from typing import Any, Iterable, Sequence, Union
 
-from ._lowlevel import Handle, Text, call, call_returning_string, ffi, lib, loads_large, path_arg, text_arg
+from ._lowlevel import Handle, Text, call, call_returning_string, ffi, gc_paused, lib, path_arg, text_arg
 
 #: Improvement names accepted by :class:`Warninglists`, with their flags.
 IMPROVEMENTS = {
@@ -96,21 +96,25 @@ class Warninglists(Handle):
     def check_many(self, pairs: Iterable[tuple[Text, Text]]) -> list[list[Hit]]:
         """The hits of many ``(type, value)`` pairs, checked in one call (in
         parallel), as a list of hit lists in input order."""
-        items = list(chain.from_iterable(pairs))
-        if not items:
-            return []
-        data, lens = pack_strings(items)
-        if len(lens) % 2:
-            raise ValueError("check_many expects (type, value) pairs")
-        raw = call_returning_string(
-            lib.misp_warninglists_check_batch,
-            self._handle(),
-            data,
-            len(data),
-            ffi.from_buffer("size_t[]", lens),
-            len(lens),
-        )
-        return loads_large(raw)
+        # The collector is paused for the whole call: the pairs, the packed
+        # input and the decoded result are hundreds of thousands of objects
+        # (see ``gc_paused``).
+        with gc_paused():
+            items = list(chain.from_iterable(pairs))
+            if not items:
+                return []
+            data, lens = pack_strings(items)
+            if len(lens) % 2:
+                raise ValueError("check_many expects (type, value) pairs")
+            raw = call_returning_string(
+                lib.misp_warninglists_check_batch,
+                self._handle(),
+                data,
+                len(data),
+                ffi.from_buffer("size_t[]", lens),
+                len(lens),
+            )
+            return json.loads(raw)
 
     def set_enabled(self, name: Text, enabled: bool = True) -> None:
         """Enables or disables the list named ``name`` (its ``name`` field)."""
