@@ -127,7 +127,7 @@ typedef enum {
 } misp_warninglist_improvement;
 
 /**
- * How a [`misp_id`] names something: by number or by string.
+ * How a `misp_id` names something: by number or by string.
  */
 typedef enum {
     /**
@@ -365,8 +365,8 @@ misp_result misp_engine_builder_add_attribute(misp_engine_builder *builder,
 
 /**
  * Adds one event given as JSON `{"id", "org", "distribution",
- * "sharing_group", "disable_correlation"}` (only `id` is required; see
- * the module documentation of `misp_engine_add_event`).
+ * "sharing_group", "disable_correlation"}` (only `id` is required;
+ * defaults as in `misp_engine_add_event`).
  *
  * # Errors
  *
@@ -614,9 +614,10 @@ misp_result misp_engine_configure(const misp_engine *engine,
                                   bool acl);
 
 /**
- * Every correlation `viewer` may see, as one JSON array (see the module
- * documentation), in the library's order: by the attribute added first,
- * each pair (and each key of it) once.
+ * Every correlation `viewer` may see, as one JSON array of rows shaped as
+ * in `misp_engine_correlations_of`, in the library's order: by the
+ * attribute added first, each pair (and each key of it) once; `a` is the
+ * attribute added first (for CIDR, the address; `b` the network).
  *
  * The whole result is built in memory; the caller frees it with
  * `misp_string_free`.
@@ -643,8 +644,11 @@ misp_result misp_engine_correlations(const misp_engine *engine,
  * The correlations of one attribute that `viewer` may see, with `a` the
  * attribute asked about and `b` the other side.
  *
- * `*out_json` receives a JSON array of correlations (see the module
- * documentation); the caller frees it with `misp_string_free`. With
+ * `*out_json` receives a JSON array of correlations
+ * `{"kind": "exact"|"cidr"|"ssdeep", "key": K, "a": {"event": E,
+ * "attribute": A}, "b": {…}, "score": S}` (`score` only for ssdeep;
+ * identities as JSON numbers or strings, as given); the caller frees it
+ * with `misp_string_free`. With
  * access control on, a correlation is listed only when the viewer may
  * see both sides (nothing if the attribute itself is hidden).
  *
@@ -1042,7 +1046,7 @@ misp_result misp_load_summary(const char *json, size_t json_len, char **out_json
 /**
  * Reads MISP feed directories (with `manifest.json`), directories of
  * event files (recursively, sorted by name) and event files, and reports
- * what they hold, as [`misp_load_summary`] does for one document.
+ * what they hold, as `misp_load_summary` does for one document.
  *
  * Files are read in parallel. A file that cannot be read or parsed is
  * listed in `errors` with its path and does not stop the others; a path

@@ -368,8 +368,8 @@ pub unsafe extern "C" fn misp_engine_builder_add_paths(
 }
 
 /// Adds one event given as JSON `{"id", "org", "distribution",
-/// "sharing_group", "disable_correlation"}` (only `id` is required; see
-/// the module documentation of `misp_engine_add_event`).
+/// "sharing_group", "disable_correlation"}` (only `id` is required;
+/// defaults as in `misp_engine_add_event`).
 ///
 /// # Errors
 ///
@@ -759,8 +759,11 @@ pub unsafe extern "C" fn misp_engine_summary(
 /// The correlations of one attribute that `viewer` may see, with `a` the
 /// attribute asked about and `b` the other side.
 ///
-/// `*out_json` receives a JSON array of correlations (see the module
-/// documentation); the caller frees it with `misp_string_free`. With
+/// `*out_json` receives a JSON array of correlations
+/// `{"kind": "exact"|"cidr"|"ssdeep", "key": K, "a": {"event": E,
+/// "attribute": A}, "b": {…}, "score": S}` (`score` only for ssdeep;
+/// identities as JSON numbers or strings, as given); the caller frees it
+/// with `misp_string_free`. With
 /// access control on, a correlation is listed only when the viewer may
 /// see both sides (nothing if the attribute itself is hidden).
 ///
@@ -845,9 +848,10 @@ pub unsafe extern "C" fn misp_engine_related_events(
     unsafe { json_query(engine, out_json, out_len, body) }
 }
 
-/// Every correlation `viewer` may see, as one JSON array (see the module
-/// documentation), in the library's order: by the attribute added first,
-/// each pair (and each key of it) once.
+/// Every correlation `viewer` may see, as one JSON array of rows shaped as
+/// in `misp_engine_correlations_of`, in the library's order: by the
+/// attribute added first, each pair (and each key of it) once; `a` is the
+/// attribute added first (for CIDR, the address; `b` the network).
 ///
 /// The whole result is built in memory; the caller frees it with
 /// `misp_string_free`.
@@ -1714,6 +1718,57 @@ mod tests {
 
     fn correlations_count(engine: *const misp_engine) -> usize {
         correlations(engine, &admin()).len()
+    }
+
+    #[test]
+    fn concurrent_queries_and_changes() {
+        let mut engine = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        let r = unsafe { misp_engine_new(20, true, 40, true, &mut engine) };
+        assert_eq!(r, misp_result::MISP_OK);
+        for json in [r#"{"id": 1}"#, r#"{"id": 2}"#] {
+            assert_eq!(
+                change_json(misp_engine_add_event, engine, json),
+                misp_result::MISP_OK
+            );
+        }
+        let base = r#"{"id": "base", "event": 1, "type": "ip-dst", "value": "10.0.0.0/8"}"#;
+        assert_eq!(
+            change_json(misp_engine_add_attribute, engine, base),
+            misp_result::MISP_OK
+        );
+        // Raw pointers are not Send; the engine is documented as shareable.
+        let shared = engine as usize;
+        std::thread::scope(|scope| {
+            for _ in 0..3 {
+                scope.spawn(move || {
+                    for _ in 0..50 {
+                        let n = correlations_count(shared as *const misp_engine);
+                        assert!(n <= 1, "{n} correlations");
+                    }
+                });
+            }
+            scope.spawn(move || {
+                let engine = shared as *const misp_engine;
+                for i in 0..50 {
+                    let json = format!(
+                        r#"{{"id": "w{i}", "event": 2, "type": "ip-src", "value": "10.1.2.{i}"}}"#
+                    );
+                    assert_eq!(
+                        change_json(misp_engine_add_attribute, engine, &json),
+                        misp_result::MISP_OK
+                    );
+                    let id = format!("w{i}");
+                    let id = str_id(&id);
+                    // SAFETY: valid pointers.
+                    let r = unsafe { misp_engine_remove_attribute(engine, &id) };
+                    assert_eq!(r, misp_result::MISP_OK);
+                }
+            });
+        });
+        assert_eq!(correlations_count(engine), 0);
+        // SAFETY: freed once, after every thread ended.
+        unsafe { misp_engine_free(engine) };
     }
 
     #[test]

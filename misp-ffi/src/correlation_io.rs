@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::error::{FfiError, misp_result};
 use crate::handle;
 
-/// How a [`misp_id`] names something: by number or by string.
+/// How a `misp_id` names something: by number or by string.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum misp_id_kind {

@@ -84,3 +84,17 @@ pub use warninglist::{
     misp_warninglists_check, misp_warninglists_check_batch, misp_warninglists_free,
     misp_warninglists_load, misp_warninglists_report, misp_warninglists_set_enabled,
 };
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    /// The values behind the handles documented as shareable between
+    /// threads are `Send + Sync`; the builder may move between threads.
+    #[test]
+    fn handles_are_thread_safe() {
+        assert_send_sync::<crate::warninglist::Warninglists>();
+        assert_send_sync::<crate::correlation::EngineState>();
+        assert_send_sync::<crate::correlation::Builder>();
+    }
+}

@@ -111,7 +111,7 @@ pub unsafe extern "C" fn misp_load_summary(
 
 /// Reads MISP feed directories (with `manifest.json`), directories of
 /// event files (recursively, sorted by name) and event files, and reports
-/// what they hold, as [`misp_load_summary`] does for one document.
+/// what they hold, as `misp_load_summary` does for one document.
 ///
 /// Files are read in parallel. A file that cannot be read or parsed is
 /// listed in `errors` with its path and does not stop the others; a path
