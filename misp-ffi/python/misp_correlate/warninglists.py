@@ -54,10 +54,10 @@ def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
         encoded = [text_arg(item, "value") for item in items]
         return b"".join(encoded), array(_SIZE_T, map(len, encoded))
     data = joined.encode("utf-8")
-    if len(data) == len(joined):  # all ASCII: characters are bytes
+    if joined.isascii():  # characters are bytes (isascii is O(1) on str)
         return data, array(_SIZE_T, map(len, items))  # type: ignore[arg-type]
-    encoded = [item.encode("utf-8") for item in items]  # type: ignore[union-attr]
-    return data, array(_SIZE_T, map(len, encoded))
+    lengths = [len(item) if item.isascii() else len(item.encode("utf-8")) for item in items]  # type: ignore[union-attr]
+    return data, array(_SIZE_T, lengths)
 
 
 class Warninglists(Handle):
