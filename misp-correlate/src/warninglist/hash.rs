@@ -32,6 +32,22 @@ fn fold_ascii(word: u64) -> u64 {
     word | (upper >> 2)
 }
 
+/// The first eight bytes of `bytes` (zero when shorter), little-endian.
+#[inline]
+fn read_u64(bytes: &[u8]) -> u64 {
+    bytes
+        .first_chunk::<8>()
+        .map_or(0, |b| u64::from_le_bytes(*b))
+}
+
+/// The first four bytes of `bytes` (zero when shorter), little-endian.
+#[inline]
+fn read_u32(bytes: &[u8]) -> u32 {
+    bytes
+        .first_chunk::<4>()
+        .map_or(0, |b| u32::from_le_bytes(*b))
+}
+
 #[inline]
 fn folded_multiply(a: u64, b: u64) -> u64 {
     let full = u128::from(a) * u128::from(b);
@@ -60,20 +76,27 @@ impl FoldHasher {
     /// Hashes `bytes` as if every ASCII letter were lower-case.
     #[inline]
     pub(crate) fn hash(&self, bytes: &[u8]) -> u64 {
-        let mut state = self.seed ^ (bytes.len() as u64).wrapping_mul(MUL_A);
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            state = folded_multiply(state ^ fold_ascii(u64::from_le_bytes(word)), MUL_B);
-        }
-        let tail = chunks.remainder();
-        if !tail.is_empty() {
-            let mut word = [0u8; 8];
-            for (dst, src) in word.iter_mut().zip(tail) {
-                *dst = *src;
+        let len = bytes.len();
+        let mut state = self.seed ^ (len as u64).wrapping_mul(MUL_A);
+        if len >= 8 {
+            let mut chunks = bytes.chunks_exact(8);
+            for chunk in &mut chunks {
+                state = folded_multiply(state ^ fold_ascii(read_u64(chunk)), MUL_B);
             }
-            state = folded_multiply(state ^ fold_ascii(u64::from_le_bytes(word)), MUL_B);
+            if !chunks.remainder().is_empty() {
+                // The last eight bytes, overlapping the previous chunk.
+                let last = read_u64(bytes.get(len - 8..).unwrap_or(&[]));
+                state = folded_multiply(state ^ fold_ascii(last), MUL_B);
+            }
+        } else if len >= 4 {
+            let head = u64::from(read_u32(bytes.get(..4).unwrap_or(&[])));
+            let tail = u64::from(read_u32(bytes.get(len - 4..).unwrap_or(&[])));
+            state = folded_multiply(state ^ fold_ascii(head << 32 | tail), MUL_B);
+        } else if let (Some(&a), Some(&b), Some(&c)) =
+            (bytes.first(), bytes.get(len / 2), bytes.last())
+        {
+            let word = u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16;
+            state = folded_multiply(state ^ fold_ascii(word), MUL_B);
         }
         folded_multiply(state ^ self.seed.rotate_left(23), MUL_A)
     }
@@ -108,6 +131,16 @@ mod tests {
         assert_ne!(h.hash(b""), h.hash(b"\0"));
         assert_ne!(h.hash(b"a"), h.hash(b"a\0"));
         assert_ne!(h.hash(b"abcdefgh"), h.hash(b"abcdefgi"));
+        for len in 0..40 {
+            let a: Vec<u8> = (0..len as u8).map(|i| b'a' + i % 26).collect();
+            for i in 0..len {
+                let mut b = a.clone();
+                b[i] = b'-';
+                assert_ne!(h.hash(&a), h.hash(&b), "length {len}, byte {i}");
+                b[i] = a[i].to_ascii_uppercase();
+                assert_eq!(h.hash(&a), h.hash(&b), "length {len}, byte {i}");
+            }
+        }
     }
 
     #[test]

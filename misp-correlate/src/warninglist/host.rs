@@ -15,10 +15,34 @@
 /// The host of `part` as MISP finds it, or `None` when the value has no
 /// third `/`-field.
 pub(crate) fn misp_host(part: &str) -> Option<&str> {
-    let host = if part.contains("//") {
-        part.split('/').nth(2)?
-    } else {
-        part.split('/').next()?
+    let bytes = part.as_bytes();
+    let Some(first) = memchr::memchr(b'/', bytes) else {
+        return Some(part.trim_end_matches('.'));
+    };
+    // One pass from the first slash: the second and third slash, and
+    // whether two slashes are adjacent anywhere.
+    let (mut second, mut third) = (None, None);
+    let mut double = false;
+    let mut previous = first;
+    for (i, &b) in bytes.iter().enumerate().skip(first + 1) {
+        if b != b'/' {
+            continue;
+        }
+        double |= previous + 1 == i;
+        previous = i;
+        match (second, third) {
+            (None, _) => second = Some(i),
+            (Some(_), None) => third = Some(i),
+            _ => {}
+        }
+        if double && third.is_some() {
+            break;
+        }
+    }
+    let host = match (double, second) {
+        // The third `/`-separated field.
+        (true, Some(second)) => part.get(second + 1..third.unwrap_or(bytes.len()))?,
+        _ => part.get(..first)?,
     };
     Some(host.trim_end_matches('.'))
 }
@@ -82,6 +106,7 @@ pub(crate) fn for_each_suffix<'h>(
     loop {
         let start = bytes
             .get(..end)
+            // Labels are short: a plain loop beats memrchr's setup.
             .and_then(|b| b.iter().rposition(|&c| c == b'.'))
             .map_or(0, |dot| dot + 1);
         let candidate = match base_end {
@@ -141,6 +166,14 @@ mod tests {
         assert_eq!(misp_host("example.com/redirect?u=http://foo"), Some(""));
         assert_eq!(misp_host("example.com."), Some("example.com"));
         assert_eq!(misp_host("a//"), Some(""));
+        assert_eq!(misp_host("a/b//c"), Some(""));
+        assert_eq!(misp_host("a/b/c//d"), Some("c"));
+        assert_eq!(misp_host("a/b"), Some("a"));
+        assert_eq!(misp_host("/"), Some(""));
+        assert_eq!(misp_host("a/b//c"), Some(""));
+        assert_eq!(misp_host("a/b/c//d"), Some("c"));
+        assert_eq!(misp_host("a/b"), Some("a"));
+        assert_eq!(misp_host("/"), Some(""));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! gate, and one `RegexSet` per regex list. Hits are offered per list; the
 //! caller's [`Ctx`] says which lists apply and which already hit.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, MatchKind, packed};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::cidr::{self, Address, Bits, CidrIndex, Network};
@@ -17,6 +17,20 @@ use super::pcre;
 use super::table::{KeyTable, KeyTableBuilder, ListSetPool, ListSetRef};
 use super::{Hit, Improvements, ListId, ListType, Matched, Warninglist};
 use crate::{Error, Result};
+
+/// Host suffixes whose buckets are touched ahead of the look-ups; longer
+/// hosts are looked up without it.
+const MAX_TOUCHED_SUFFIXES: usize = 8;
+
+/// The host of a value part, as MISP or (improved) a URL parser finds it.
+#[inline]
+fn host_of<'a>(part: &'a str, ctx: &Ctx<'_>) -> Option<&'a str> {
+    if ctx.improvements.parse_urls {
+        Some(host::parsed_host(part))
+    } else {
+        host::misp_host(part)
+    }
+}
 
 /// Structure bits: which parts of a segment a list has entries in.
 pub(crate) const USES_STRINGS: u8 = 1;
@@ -41,6 +55,9 @@ pub(crate) struct Segment {
 struct SubstringGroup {
     lists: Vec<ListId>,
     automaton: AhoCorasick,
+    /// For a group of one list with few patterns: aho-corasick's SIMD
+    /// (Teddy) searcher on its own, which skips the automaton layer.
+    packed: Option<packed::Searcher>,
     /// Per pattern id: the pattern and the lists that contain it.
     patterns: Vec<(Box<str>, ListSetRef)>,
 }
@@ -141,13 +158,60 @@ enum MaskRule {
 impl Segment {
     /// Checks one value part, appending hits for lists that apply and have
     /// not hit yet.
+    ///
+    /// The hash-table probes of the part (the string key and up to
+    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) are hashed and their buckets
+    /// touched before any is looked up, so their cache misses overlap.
     pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
         let uses = ctx.uses;
-        if uses & USES_STRINGS != 0 && !self.strings.is_empty() {
-            self.check_strings(part, ctx, hits);
+        let string_hash = (uses & USES_STRINGS != 0 && !self.strings.is_empty()).then(|| {
+            let hash = self.strings.hash(part.as_bytes());
+            self.strings.touch(hash);
+            hash
+        });
+        // Hash every host suffix and touch its bucket first, then look them
+        // up in order (shortest first).
+        let mut suffixes: [(&'a str, u64); MAX_TOUCHED_SUFFIXES] = [("", 0); MAX_TOUCHED_SUFFIXES];
+        let mut touched = 0;
+        let mut overflow = false;
+        let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
+            host_of(part, ctx)
+        } else {
+            None
+        };
+        let zero_quirk = !ctx.improvements.no_zero_label_quirk;
+        if let Some(host) = host {
+            host::for_each_suffix(host, zero_quirk, |suffix| match suffixes.get_mut(touched) {
+                Some(cell) => {
+                    let hash = self.hosts.hash(suffix.as_bytes());
+                    self.hosts.touch(hash);
+                    *cell = (suffix, hash);
+                    touched += 1;
+                    false
+                }
+                None => {
+                    overflow = true;
+                    true
+                }
+            });
         }
-        if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
-            self.check_hosts(part, ctx, hits);
+
+        if let Some(hash) = string_hash {
+            self.check_strings(part, hash, ctx, hits);
+        }
+        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
+            self.check_suffix(suffix, hash, part, ctx, hits);
+        }
+        if let (true, Some(host)) = (overflow, host) {
+            let mut skip = touched;
+            host::for_each_suffix(host, zero_quirk, |suffix| {
+                if skip > 0 {
+                    skip -= 1;
+                } else {
+                    self.check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), part, ctx, hits);
+                }
+                false
+            });
         }
         if uses & USES_CIDR != 0 && !(self.v4.is_empty() && self.v6.is_empty()) {
             self.check_cidr(part, ctx, hits);
@@ -160,45 +224,47 @@ impl Segment {
         }
     }
 
-    fn check_strings<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
+    fn check_strings<'a>(
+        &'a self,
+        part: &'a str,
+        hash: u64,
+        ctx: &Ctx<'a>,
+        hits: &mut Vec<Hit<'a>>,
+    ) {
         if ctx.fold_strings {
             self.strings
-                .for_each_ignore_case(part.as_bytes(), |_, set| {
+                .for_each_ignore_case(part.as_bytes(), hash, |_, set| {
                     for list in self.pool.lists(set) {
                         ctx.offer(hits, list, Matched::Text(part), part);
                     }
                 });
-        } else if let Some((_, set)) = self.strings.get(part.as_bytes()) {
+        } else if let Some((_, set)) = self.strings.get(part.as_bytes(), hash) {
             for list in self.pool.lists(set) {
                 ctx.offer(hits, list, Matched::Text(part), part);
             }
         }
     }
 
-    fn check_hosts<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
-        let improvements = &ctx.improvements;
-        let host = if improvements.parse_urls {
-            host::parsed_host(part)
-        } else {
-            match host::misp_host(part) {
-                Some(host) => host,
-                None => return,
-            }
-        };
+    #[inline]
+    fn check_suffix<'a>(
+        &'a self,
+        suffix: &str,
+        hash: u64,
+        part: &'a str,
+        ctx: &Ctx<'a>,
+        hits: &mut Vec<Hit<'a>>,
+    ) {
         let mut offer_key = |key: &'a str, set: ListSetRef| {
             for list in self.pool.lists(set) {
                 ctx.offer(hits, list, Matched::Text(key), part);
             }
         };
-        host::for_each_suffix(host, !improvements.no_zero_label_quirk, |suffix| {
-            if improvements.lowercase_hosts {
-                self.hosts
-                    .for_each_ignore_case(suffix.as_bytes(), &mut offer_key);
-            } else if let Some((key, set)) = self.hosts.get(suffix.as_bytes()) {
-                offer_key(key, set);
-            }
-            false
-        });
+        if ctx.improvements.lowercase_hosts {
+            self.hosts
+                .for_each_ignore_case(suffix.as_bytes(), hash, &mut offer_key);
+        } else if let Some((key, set)) = self.hosts.get(suffix.as_bytes(), hash) {
+            offer_key(key, set);
+        }
     }
 
     fn check_cidr<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
@@ -222,10 +288,12 @@ impl Segment {
                 continue;
             }
             if let [list] = group.lists[..] {
-                if let Some(m) = group.automaton.find(part) {
-                    if let Some((pattern, _)) = group.patterns.get(m.pattern().as_usize()) {
-                        ctx.offer(hits, list, Matched::Text(pattern), part);
-                    }
+                let found = match &group.packed {
+                    Some(packed) => packed.find(part).map(|m| m.pattern().as_usize()),
+                    None => group.automaton.find(part).map(|m| m.pattern().as_usize()),
+                };
+                if let Some((pattern, _)) = found.and_then(|i| group.patterns.get(i)) {
+                    ctx.offer(hits, list, Matched::Text(pattern), part);
                 }
                 continue;
             }
@@ -275,6 +343,7 @@ impl Segment {
                 .iter()
                 .map(|g| {
                     g.automaton.memory_usage()
+                        + g.packed.as_ref().map_or(0, packed::Searcher::memory_usage)
                         + g.patterns.iter().map(|(p, _)| p.len() + 24).sum::<usize>()
                         + g.lists.capacity() * 2
                 })
@@ -504,10 +573,13 @@ struct SubstringDraft {
     lists: Vec<ListId>,
     patterns: Vec<(Box<str>, Vec<ListId>)>,
     automaton: AhoCorasick,
+    packed: Option<packed::Searcher>,
 }
 
 fn build_substrings(lists: &[(ListId, &Warninglist)]) -> Result<Vec<SubstringDraft>> {
-    let mut groups: Vec<(Vec<String>, Vec<(ListId, &Warninglist)>)> = Vec::new();
+    // (type gate, lists with that gate)
+    type Group<'l> = (Vec<String>, Vec<(ListId, &'l Warninglist)>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for (id, list) in lists
         .iter()
         .filter(|(_, l)| l.list_type() == ListType::Substring)
@@ -544,16 +616,35 @@ fn build_substrings(lists: &[(ListId, &Warninglist)]) -> Result<Vec<SubstringDra
                 }
             }
         }
+        // One list needs any match: leftmost-first allows aho-corasick's
+        // SIMD searcher for small pattern sets. Several lists need every
+        // match: standard semantics with overlapping search.
+        let match_kind = if members.len() == 1 {
+            MatchKind::LeftmostFirst
+        } else {
+            MatchKind::Standard
+        };
         let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
+            .match_kind(match_kind)
             .build(patterns.iter().map(|(p, _)| p.as_bytes()))
             .map_err(|e| {
                 Error::InvalidArgument(format!("warninglists: substring automaton: {e}"))
             })?;
+        let packed = (members.len() == 1 && patterns.len() <= 64)
+            .then(|| {
+                let mut config = packed::Config::new();
+                config.match_kind(packed::MatchKind::LeftmostFirst);
+                config
+                    .builder()
+                    .extend(patterns.iter().map(|(p, _)| p.as_bytes()))
+                    .build()
+            })
+            .flatten();
         drafts.push(SubstringDraft {
             lists: members.iter().map(|(id, _)| *id).collect(),
             patterns,
             automaton,
+            packed,
         });
     }
     Ok(drafts)
@@ -578,6 +669,7 @@ fn finish_substrings(
             Ok(SubstringGroup {
                 lists: draft.lists,
                 automaton: draft.automaton,
+                packed: draft.packed,
                 patterns,
             })
         })

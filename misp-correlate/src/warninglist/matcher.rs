@@ -279,13 +279,41 @@ impl Matcher {
     /// Checks one attribute and appends its hits (sorted by list name) to
     /// `hits`; reusing `hits` avoids all allocation.
     pub fn check_into<'a>(&'a self, query: Query<'a>, gate: ToIdsGate, hits: &mut Vec<Hit<'a>>) {
-        if gate == ToIdsGate::On && !query.to_ids {
+        let Some(prepared) = self.prepare(query, gate, hits.len()) else {
             return;
+        };
+        let (first, second, ctx) = prepared;
+        for segment in &self.segments {
+            segment.check_part(first, &ctx, hits);
+        }
+        if let Some(second) = second {
+            for segment in &self.segments {
+                segment.check_part(second, &ctx, hits);
+            }
+        }
+        if let Some(new) = hits.get_mut(ctx.first_hit..) {
+            if new.len() > 1 {
+                new.sort_unstable_by_key(|h| self.rank.get(h.list.index()).copied());
+            }
+        }
+    }
+
+    /// The value parts and check context of `query`, or `None` when no list
+    /// can apply.
+    #[inline]
+    fn prepare<'a>(
+        &'a self,
+        query: Query<'a>,
+        gate: ToIdsGate,
+        first_hit: usize,
+    ) -> Option<(&'a str, Option<&'a str>, Ctx<'a>)> {
+        if gate == ToIdsGate::On && !query.to_ids {
+            return None;
         }
         let (slot, split) = self.resolve(query.ty);
         let uses = self.gates.uses.get(slot).copied().unwrap_or(0);
         if uses == 0 {
-            return;
+            return None;
         }
         let words = self.gates.words;
         let allowed = self
@@ -295,31 +323,32 @@ impl Matcher {
             .unwrap_or(&[]);
         let fold_strings = self.improvements.case_insensitive_domain_strings
             && DOMAIN_LIKE.contains(&query.ty.name());
-        let start = hits.len();
         let ctx = Ctx {
             allowed,
             names: &self.names,
             uses,
             fold_strings,
             improvements: self.improvements,
-            first_hit: start,
+            first_hit,
         };
-        let (first, second) = match query.value.split_once('|') {
-            Some((first, second)) if split => (first, Some(second)),
-            _ => (query.value, None),
+        let (first, second) = match split.then(|| query.value.split_once('|')).flatten() {
+            Some((first, second)) => (first, Some(second)),
+            None => (query.value, None),
         };
-        for segment in &self.segments {
-            segment.check_part(first, &ctx, hits);
-        }
-        if let Some(second) = second {
-            for segment in &self.segments {
-                segment.check_part(second, &ctx, hits);
-            }
-        }
-        if let Some(new) = hits.get_mut(start..) {
-            if new.len() > 1 {
-                new.sort_unstable_by_key(|h| self.rank.get(h.list.index()).copied());
-            }
+        Some((first, second, ctx))
+    }
+
+    /// Checks `queries` in order, appending hits and each query's end
+    /// offset.
+    fn check_sequence<'a>(
+        &'a self,
+        queries: &[Query<'a>],
+        gate: ToIdsGate,
+        out: &mut BatchHits<'a>,
+    ) {
+        for query in queries {
+            self.check_into(*query, gate, &mut out.hits);
+            out.ends.push(out.hits.len());
         }
     }
 
@@ -333,10 +362,7 @@ impl Matcher {
                     ends: Vec::with_capacity(chunk.len()),
                     hits: Vec::new(),
                 };
-                for query in chunk {
-                    self.check_into(*query, gate, &mut out.hits);
-                    out.ends.push(out.hits.len());
-                }
+                self.check_sequence(chunk, gate, &mut out);
                 out
             })
             .collect();
