@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use misp_core::Error;
 use misp_core::json::{LoadSummary, RejectedAttribute};
 use serde::Serialize;
 
@@ -49,7 +50,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let summary = LoadSummary::from_paths_parallel(&args.inputs);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let written = if args.json { print_json(&mut out, &summary) } else { print_text(&mut out, &summary) };
+    let written = if args.json {
+        print_json(&mut out, &summary)
+    } else {
+        print_text(&mut out, &summary)
+    };
     written
         .and_then(|()| out.flush())
         .map_err(|e| format!("load: cannot write the report: {e}"))?;
@@ -70,13 +75,32 @@ fn print_json(out: &mut impl Write, summary: &LoadSummary) -> io::Result<()> {
             .errors()
             .iter()
             .map(|error| JsonError {
-                file: error.path().map(|p| p.display().to_string()).unwrap_or_default(),
-                message: error.to_string(),
+                file: error
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                message: message_without_path(error),
             })
             .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
     writeln!(out)
+}
+
+/// The error's message without its file name (the report has a `file`
+/// field for that).
+fn message_without_path(error: &Error) -> String {
+    match error {
+        Error::Json {
+            line,
+            column,
+            message,
+            ..
+        } => format!("line {line}, column {column}: {message}"),
+        Error::Invalid { message, .. } => message.clone(),
+        Error::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
 }
 
 fn print_text(out: &mut impl Write, summary: &LoadSummary) -> io::Result<()> {
@@ -91,7 +115,11 @@ fn print_text(out: &mut impl Write, summary: &LoadSummary) -> io::Result<()> {
     }
     writeln!(out, "rejected:   {}", summary.rejected().len())?;
     for r in summary.rejected() {
-        writeln!(out, "  event {} attribute {} {} {:?}: {}", r.event, r.attribute, r.type_name, r.value, r.reason)?;
+        writeln!(
+            out,
+            "  event {} attribute {} {} {:?}: {}",
+            r.event, r.attribute, r.type_name, r.value, r.reason
+        )?;
     }
     writeln!(out, "errors:     {}", summary.errors().len())?;
     for error in summary.errors() {

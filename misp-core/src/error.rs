@@ -55,7 +55,9 @@ impl Error {
     pub fn path(&self) -> Option<&std::path::Path> {
         #[allow(unreachable_patterns)] // variants other helpers may add
         match self {
-            Error::Io { path, .. } | Error::Json { path, .. } | Error::Invalid { path, .. } => Some(path),
+            Error::Io { path, .. } | Error::Json { path, .. } | Error::Invalid { path, .. } => {
+                Some(path)
+            }
             Error::UnknownType(_) | Error::UnknownCategory(_) => None,
             _ => None,
         }

@@ -29,10 +29,28 @@ use proptest::prelude::*;
 
 const EVENTS: &[&str] = &["e0", "e1", "e2"];
 const OBJECTS: &[&str] = &["o0", "o1", "o2"];
+/// Attribute identities: `aK` are string identities, `nK` numeric ones
+/// (the number K), so both kinds of index are exercised.
 const ATTRS: &[&str] = &[
-    "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "a10", "a11", "a12", "a13", "a14",
+    "a0", "n1", "a2", "n3", "a4", "n5", "a6", "n7", "a8", "n9", "a10", "n11", "n12", "n13", "a14",
     "a15",
 ];
+
+/// The engine identity of a test attribute name.
+fn aid(name: &str) -> Id<'_> {
+    match name.strip_prefix('n').and_then(|k| k.parse().ok()) {
+        Some(k) => Id::Num(k),
+        None => Id::Str(name),
+    }
+}
+
+/// The test attribute name of an engine identity.
+fn name_of(id: Id<'_>) -> String {
+    match id {
+        Id::Num(k) => format!("n{k}"),
+        Id::Str(s) => s.to_owned(),
+    }
+}
 const ORGS: &[&str] = &["org0", "org1"];
 
 const MD5_1: &str = "d41d8cd98f00b204e9800998ecf8427e";
@@ -304,7 +322,7 @@ fn object_input(id: &'static str, s: &ObjState) -> ObjectInput<'static> {
 
 fn attr_input(id: &'static str, s: &AtState) -> AttributeInput<'static> {
     AttributeInput {
-        id: Id::Str(id),
+        id: aid(id),
         event: Id::Str(s.event),
         object: s.object.map(Id::Str),
         ty: ty(s.ty),
@@ -389,11 +407,11 @@ fn apply(engine: &mut Engine, m: &mut Model, op: &Op) {
             }
         }
         Op::RemoveAttr(a) => {
-            let r = engine.remove_attribute(Id::Str(a));
+            let r = engine.remove_attribute(aid(a));
             assert_eq!(r.is_ok(), m.attrs.remove(a).is_some(), "{op:?}: {r:?}");
         }
         Op::ToggleAttr(a, on) => {
-            let r = engine.set_attribute_correlation(Id::Str(a), *on);
+            let r = engine.set_attribute_correlation(aid(a), *on);
             assert_eq!(r.is_ok(), m.attrs.contains_key(a), "{op:?}: {r:?}");
             if let Some(x) = m.attrs.get_mut(a) {
                 x.disable = !on;
@@ -628,7 +646,7 @@ fn expected(m: &Model) -> Expected {
 }
 
 fn as_pair(c: &Correlation<'_>) -> Pair {
-    let (a, b) = (c.a().id().to_string(), c.b().id().to_string());
+    let (a, b) = (name_of(c.a().id()), name_of(c.b().id()));
     let key = if c.kind() == CorrelationKind::Ssdeep {
         String::new()
     } else {
@@ -736,17 +754,17 @@ fn check(engine: &Engine, m: &Model) {
             .cloned()
             .collect();
         let all: BTreeSet<Pair> = engine
-            .correlations_of(Id::Str(a), None)
+            .correlations_of(aid(a), None)
             .unwrap()
             .iter()
             .map(as_pair)
             .collect();
         assert_eq!(all, mine, "correlations of {a}");
         for v in viewers() {
-            let seen: Vec<Correlation<'_>> = engine.correlations_of(Id::Str(a), Some(&v)).unwrap();
+            let seen: Vec<Correlation<'_>> = engine.correlations_of(aid(a), Some(&v)).unwrap();
             for c in &seen {
-                assert_eq!(c.a().id(), Id::Str(a));
-                let (x, y) = (c.a().id().to_string(), c.b().id().to_string());
+                assert_eq!(c.a().id(), aid(a));
+                let (x, y) = (name_of(c.a().id()), name_of(c.b().id()));
                 assert!(visible(m, &v, &x) && visible(m, &v, &y), "{v:?} sees {c:?}");
             }
             let seen: BTreeSet<Pair> = seen.iter().map(as_pair).collect();
@@ -758,25 +776,36 @@ fn check(engine: &Engine, m: &Model) {
             assert_eq!(seen, should, "correlations of {a} for {v:?}");
         }
     }
-    // Related events.
-    for &e in m.events.keys() {
-        let mut want_rel: BTreeMap<String, u64> = BTreeMap::new();
-        for p in &want.pairs {
-            let (ea, eb) = (m.attrs[p.2.as_str()].event, m.attrs[p.3.as_str()].event);
-            if ea == e {
-                *want_rel.entry(eb.to_owned()).or_default() += 1;
+    // Related events, for everyone and per viewer; the stream per viewer.
+    for v in std::iter::once(None).chain(viewers().into_iter().map(Some)) {
+        let sees = |p: &Pair| {
+            v.as_ref()
+                .is_none_or(|v| visible(m, v, &p.2) && visible(m, v, &p.3))
+        };
+        for &e in m.events.keys() {
+            let mut want_rel: BTreeMap<String, u64> = BTreeMap::new();
+            for p in want.pairs.iter().filter(|p| sees(p)) {
+                let (ea, eb) = (m.attrs[p.2.as_str()].event, m.attrs[p.3.as_str()].event);
+                if ea == e {
+                    *want_rel.entry(eb.to_owned()).or_default() += 1;
+                }
+                if eb == e {
+                    *want_rel.entry(ea.to_owned()).or_default() += 1;
+                }
             }
-            if eb == e {
-                *want_rel.entry(ea.to_owned()).or_default() += 1;
-            }
+            let got_rel: BTreeMap<String, u64> = engine
+                .related_events(Id::Str(e), v.as_ref())
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.event.to_string(), r.correlations))
+                .collect();
+            assert_eq!(got_rel, want_rel, "related events of {e} for {v:?}");
         }
-        let got_rel: BTreeMap<String, u64> = engine
-            .related_events(Id::Str(e), None)
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.event.to_string(), r.correlations))
-            .collect();
-        assert_eq!(got_rel, want_rel, "related events of {e}");
+        if let Some(v) = &v {
+            let seen: BTreeSet<Pair> = engine.correlations_for(v).map(|c| as_pair(&c)).collect();
+            let should: BTreeSet<Pair> = want.pairs.iter().filter(|p| sees(p)).cloned().collect();
+            assert_eq!(seen, should, "all correlations for {v:?}");
+        }
     }
 }
 
@@ -819,9 +848,9 @@ proptest! {
             apply(&mut engine, &mut m, op);
         }
         for &a in m.attrs.keys() {
-            let all = engine.correlations_of(Id::Str(a), None).unwrap().len();
+            let all = engine.correlations_of(aid(a), None).unwrap().len();
             for v in viewers() {
-                prop_assert_eq!(engine.correlations_of(Id::Str(a), Some(&v)).unwrap().len(), all);
+                prop_assert_eq!(engine.correlations_of(aid(a), Some(&v)).unwrap().len(), all);
             }
         }
     }

@@ -26,7 +26,9 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor,
+};
 
 use crate::{Attribute, AttributeType, Error, Event, Object, OrgRef, Tag};
 
@@ -579,13 +581,25 @@ impl<'de> Visitor<'de> for AttributeVisitor {
                 AttributeKey::Distribution => {
                     distribution = next_distribution(&mut map, MAX_ATTRIBUTE_DISTRIBUTION)?;
                 }
-                AttributeKey::SharingGroupId => attribute.sharing_group_id = next_sharing_group(&mut map)?,
-                AttributeKey::DisableCorrelation => disable_correlation = map.next_value::<Flag>()?.0,
-                AttributeKey::Deleted => attribute.deleted = map.next_value::<Flag>()?.0.unwrap_or(false),
-                AttributeKey::Comment => attribute.comment = map.next_value::<Text>()?.0.unwrap_or_default(),
+                AttributeKey::SharingGroupId => {
+                    attribute.sharing_group_id = next_sharing_group(&mut map)?
+                }
+                AttributeKey::DisableCorrelation => {
+                    disable_correlation = map.next_value::<Flag>()?.0
+                }
+                AttributeKey::Deleted => {
+                    attribute.deleted = map.next_value::<Flag>()?.0.unwrap_or(false)
+                }
+                AttributeKey::Comment => {
+                    attribute.comment = map.next_value::<Text>()?.0.unwrap_or_default()
+                }
                 AttributeKey::Timestamp => attribute.timestamp = map.next_value::<Int>()?.0,
-                AttributeKey::FirstSeen => attribute.first_seen = map.next_value::<Text>()?.0.filter(|s| !s.is_empty()),
-                AttributeKey::LastSeen => attribute.last_seen = map.next_value::<Text>()?.0.filter(|s| !s.is_empty()),
+                AttributeKey::FirstSeen => {
+                    attribute.first_seen = map.next_value::<Text>()?.0.filter(|s| !s.is_empty())
+                }
+                AttributeKey::LastSeen => {
+                    attribute.last_seen = map.next_value::<Text>()?.0.filter(|s| !s.is_empty())
+                }
                 AttributeKey::Tag => map.next_value_seed(ExtendSeed(&mut attribute.tags))?,
                 AttributeKey::Other => {
                     map.next_value::<IgnoredAny>()?;
@@ -606,14 +620,14 @@ impl<'de> Visitor<'de> for AttributeVisitor {
         if attribute.distribution != 4 {
             attribute.sharing_group_id = None;
         }
-        let ty = AttributeType::from_name(&attribute.type_name);
-        attribute.to_ids = match (to_ids, ty) {
-            (Some(flag), _) => flag,
-            (None, Some(ty)) => ty.default_to_ids(),
-            (None, None) => false,
+        attribute.to_ids = match to_ids {
+            Some(flag) => flag,
+            None => AttributeType::from_name(&attribute.type_name)
+                .is_some_and(AttributeType::default_to_ids),
         };
-        attribute.disable_correlation =
-            disable_correlation.unwrap_or_else(|| attribute.type_name == "attachment" && is_image_name(&attribute.value));
+        attribute.disable_correlation = disable_correlation.unwrap_or_else(|| {
+            attribute.type_name == "attachment" && is_image_name(&attribute.value)
+        });
         Ok(AttributeReader(attribute))
     }
 }
@@ -670,7 +684,9 @@ impl<'de> Visitor<'de> for ObjectVisitor {
                 ObjectKey::Distribution => {
                     distribution = next_distribution(&mut map, MAX_ATTRIBUTE_DISTRIBUTION)?;
                 }
-                ObjectKey::SharingGroupId => object.sharing_group_id = next_sharing_group(&mut map)?,
+                ObjectKey::SharingGroupId => {
+                    object.sharing_group_id = next_sharing_group(&mut map)?
+                }
                 ObjectKey::Deleted => object.deleted = map.next_value::<Flag>()?.0.unwrap_or(false),
                 ObjectKey::Attribute => map.next_value_seed(ExtendSeed(&mut object.attributes))?,
                 ObjectKey::Other => {
@@ -714,7 +730,11 @@ struct EventFields {
 
 impl EventFields {
     /// Reads the value of `key` (an event field) from `map`.
-    fn read_field<'de, A: MapAccess<'de>>(&mut self, key: EventKey, map: &mut A) -> Result<(), A::Error> {
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: EventKey,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match key {
             EventKey::Id => self.id = map.next_value::<Uint>()?.0,
             EventKey::Uuid => self.uuid = uuid_field(map.next_value()?),
@@ -827,7 +847,14 @@ fn content_uuid(event: &Event, index: usize) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// 128-bit FNV-1a: small, stable across platforms and Rust versions.
@@ -898,8 +925,16 @@ pub(crate) struct Emitter<'s> {
 }
 
 impl<'s> Emitter<'s> {
-    pub(crate) fn new(source: &'s Path, sink: &'s mut dyn FnMut(crate::Result<Event>) -> ControlFlow<()>) -> Self {
-        Emitter { source, count: 0, sink, stopped: false }
+    pub(crate) fn new(
+        source: &'s Path,
+        sink: &'s mut dyn FnMut(crate::Result<Event>) -> ControlFlow<()>,
+    ) -> Self {
+        Emitter {
+            source,
+            count: 0,
+            sink,
+            stopped: false,
+        }
     }
 
     /// Whether the sink asked to stop (the parse error that follows is
@@ -999,7 +1034,10 @@ mod tests {
 
     #[test]
     fn content_uuid_is_a_version_8_uuid_and_depends_on_content() {
-        let mut event = Event { info: "x".into(), ..Event::default() };
+        let mut event = Event {
+            info: "x".into(),
+            ..Event::default()
+        };
         let first = content_uuid(&event, 0);
         assert!(is_uuid(&first));
         assert_eq!(&first[14..15], "8");

@@ -11,7 +11,7 @@ use std::thread;
 use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::{IN_MEMORY_LIMIT, de, json_error, stream_file};
+use super::{IN_MEMORY_LIMIT, de, json_error, stream_file_with};
 use crate::{Error, Event, Result};
 
 /// The file that makes a directory a MISP feed.
@@ -28,17 +28,25 @@ const STREAM_QUEUE: usize = 256;
 /// uuid before it builds a file name from it.
 pub fn read_manifest(path: impl AsRef<Path>) -> Result<Vec<String>> {
     let path = path.as_ref();
-    let io_error = |source: io::Error| Error::Io { path: path.to_path_buf(), source };
+    let io_error = |source: io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = fs::File::open(path).map_err(io_error)?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
     let outcome = if size <= IN_MEMORY_LIMIT {
         let bytes = fs::read(path).map_err(io_error)?;
         let bytes = bytes.strip_prefix(super::BOM).unwrap_or(&bytes);
         let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        ManifestKeys.deserialize(&mut deserializer).and_then(|keys| deserializer.end().map(|()| keys))
+        ManifestKeys
+            .deserialize(&mut deserializer)
+            .and_then(|keys| deserializer.end().map(|()| keys))
     } else {
-        let mut deserializer = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 20, file));
-        ManifestKeys.deserialize(&mut deserializer).and_then(|keys| deserializer.end().map(|()| keys))
+        let mut deserializer =
+            serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 20, file));
+        ManifestKeys
+            .deserialize(&mut deserializer)
+            .and_then(|keys| deserializer.end().map(|()| keys))
     };
     outcome.map_err(|e| json_error(path, e))
 }
@@ -87,7 +95,10 @@ where
         match fs::metadata(path) {
             Ok(meta) if meta.is_dir() => discover_dir(path, &mut files),
             Ok(_) => files.push(Ok(path.to_path_buf())),
-            Err(source) => files.push(Err(Error::Io { path: path.to_path_buf(), source })),
+            Err(source) => files.push(Err(Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })),
         }
     }
     files
@@ -111,7 +122,10 @@ fn discover_dir(dir: &Path, files: &mut Vec<Result<PathBuf>>) {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(source) => {
-            files.push(Err(Error::Io { path: dir.to_path_buf(), source }));
+            files.push(Err(Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            }));
             return;
         }
     };
@@ -119,7 +133,10 @@ fn discover_dir(dir: &Path, files: &mut Vec<Result<PathBuf>>) {
     for entry in entries {
         match entry {
             Ok(entry) => children.push(entry),
-            Err(source) => files.push(Err(Error::Io { path: dir.to_path_buf(), source })),
+            Err(source) => files.push(Err(Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            })),
         }
     }
     children.sort_by_key(|entry| entry.file_name());
@@ -158,13 +175,17 @@ fn feed_entry(dir: &Path, manifest: &Path, uuid: &str) -> Result<PathBuf> {
     } else {
         Err(Error::Invalid {
             path,
-            message: format!("event {uuid} is listed in {} but its file is missing", manifest.display()),
+            message: format!(
+                "event {uuid} is listed in {} but its file is missing",
+                manifest.display()
+            ),
         })
     }
 }
 
 fn has_json_extension(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// Every event of `paths` (feed directories, directories of event files,
@@ -199,6 +220,10 @@ where
 pub struct Inputs {
     files: std::vec::IntoIter<Result<PathBuf>>,
     current: Current,
+    /// The bytes of the last small file, kept for the next one.
+    buffer: Vec<u8>,
+    /// Files larger than this are parsed on a helper thread.
+    in_memory_limit: u64,
 }
 
 /// The file [`Inputs`] is reading.
@@ -223,30 +248,49 @@ impl Inputs {
     /// Reads the files of a [`discover`] list (its `Err` entries are
     /// yielded in place).
     pub fn from_files(files: Vec<Result<PathBuf>>) -> Inputs {
-        Inputs { files: files.into_iter(), current: Current::Idle }
+        Inputs {
+            files: files.into_iter(),
+            current: Current::Idle,
+            buffer: Vec::new(),
+            in_memory_limit: IN_MEMORY_LIMIT,
+        }
+    }
+
+    /// Sets the size above which a file is parsed from a buffered reader
+    /// on a helper thread instead of being read whole (default
+    /// [`IN_MEMORY_LIMIT`]). Lower it to bound memory further; 0 streams
+    /// every file.
+    pub fn in_memory_limit(mut self, bytes: u64) -> Inputs {
+        self.in_memory_limit = bytes;
+        self
     }
 
     /// Starts reading `path`.
-    fn open(path: PathBuf) -> Current {
+    fn open(&mut self, path: PathBuf) -> Current {
+        let limit = self.in_memory_limit;
         let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        if size <= IN_MEMORY_LIMIT {
+        if size <= limit {
             let mut items = Vec::new();
-            stream_file(&path, |item| {
+            stream_file_with(&path, &mut self.buffer, limit, |item| {
                 items.push(item);
                 ControlFlow::Continue(())
             });
             return Current::Buffered(items.into_iter());
         }
         let (sender, receiver) = mpsc::sync_channel(STREAM_QUEUE);
-        let spawned = thread::Builder::new().name("misp-json-stream".into()).spawn({
-            let path = path.clone();
-            move || {
-                stream_file(&path, |item| match sender.send(item) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(_) => ControlFlow::Break(()),
-                });
-            }
-        });
+        let spawned = thread::Builder::new()
+            .name("misp-json-stream".into())
+            .spawn({
+                let path = path.clone();
+                move || {
+                    stream_file_with(&path, &mut Vec::new(), limit, |item| {
+                        match sender.send(item) {
+                            Ok(()) => ControlFlow::Continue(()),
+                            Err(_) => ControlFlow::Break(()),
+                        }
+                    });
+                }
+            });
         match spawned {
             Ok(_) => Current::Streaming(receiver),
             Err(source) => Current::Buffered(vec![Err(Error::Io { path, source })].into_iter()),
@@ -272,7 +316,7 @@ impl Iterator for Inputs {
                 },
             }
             match self.files.next()? {
-                Ok(path) => self.current = Inputs::open(path),
+                Ok(path) => self.current = self.open(path),
                 Err(error) => return Some(Err(error)),
             }
         }
@@ -303,10 +347,10 @@ where
 {
     files
         .into_par_iter()
-        .map(|file| match file {
+        .map_init(Vec::new, |buffer, file| match file {
             Ok(path) => {
                 let mut items = Vec::new();
-                stream_file(&path, |item| {
+                stream_file_with(&path, buffer, IN_MEMORY_LIMIT, |item| {
                     items.push(item);
                     ControlFlow::Continue(())
                 });

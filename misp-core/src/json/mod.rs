@@ -71,7 +71,7 @@
 //! feed still load.
 //!
 //! Validating attribute values (unknown type, MISP's per-type checks) is
-//! not the reader's job: values stay raw in [`Attribute::value`] and
+//! not the reader's job: values stay raw in [`Attribute::value`](crate::Attribute::value) and
 //! [`normalize`](crate::normalize) decides. [`LoadSummary`] does both.
 //!
 //! # Feeds and directories
@@ -150,7 +150,9 @@ pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<Event>> {
 
 /// Runs a streaming reader and gathers its events, stopping at the first
 /// error.
-fn collect(run: impl FnOnce(&mut dyn FnMut(Result<Event>) -> ControlFlow<()>)) -> Result<Vec<Event>> {
+fn collect(
+    run: impl FnOnce(&mut dyn FnMut(Result<Event>) -> ControlFlow<()>),
+) -> Result<Vec<Event>> {
     let mut events = Vec::new();
     let mut first_error = None;
     run(&mut |item| match item {
@@ -180,8 +182,21 @@ pub fn stream_slice(
     mut sink: impl FnMut(Result<Event>) -> ControlFlow<()>,
 ) {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    run_document(&mut deserializer, source, &mut sink);
+    // Checking UTF-8 once for the whole document is much cheaper than
+    // serde_json checking each string; invalid UTF-8 goes the slow way,
+    // which reports where the bad bytes are.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => run_document(
+            &mut serde_json::Deserializer::from_str(text),
+            source,
+            &mut sink,
+        ),
+        Err(_) => run_document(
+            &mut serde_json::Deserializer::from_slice(bytes),
+            source,
+            &mut sink,
+        ),
+    }
 }
 
 /// Parses one document from `reader` (buffer it: it is read in small
@@ -199,8 +214,24 @@ pub fn stream_reader<R: Read>(
 /// Parses one file, passing each event to `sink` as [`stream_slice`]
 /// does. Files up to [`IN_MEMORY_LIMIT`] are read whole then parsed;
 /// larger ones are streamed from a buffered reader.
-pub fn stream_file(path: &Path, mut sink: impl FnMut(Result<Event>) -> ControlFlow<()>) {
-    let io_error = |source: io::Error| Error::Io { path: path.to_path_buf(), source };
+pub fn stream_file(path: &Path, sink: impl FnMut(Result<Event>) -> ControlFlow<()>) {
+    stream_file_with(path, &mut Vec::new(), IN_MEMORY_LIMIT, sink);
+}
+
+/// [`stream_file`] with the in-memory limit as a parameter, reading small
+/// files into `buffer`, which the loaders reuse from file to file
+/// (allocating and freeing a buffer per file costs more than one would
+/// think next to a fast parser).
+pub(crate) fn stream_file_with(
+    path: &Path,
+    buffer: &mut Vec<u8>,
+    in_memory_limit: u64,
+    mut sink: impl FnMut(Result<Event>) -> ControlFlow<()>,
+) {
+    let io_error = |source: io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) => {
@@ -209,13 +240,14 @@ pub fn stream_file(path: &Path, mut sink: impl FnMut(Result<Event>) -> ControlFl
         }
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-    if size <= IN_MEMORY_LIMIT {
-        let mut bytes = Vec::with_capacity(size as usize + 1);
-        if let Err(e) = (&file).read_to_end(&mut bytes) {
+    if size <= in_memory_limit {
+        buffer.clear();
+        buffer.reserve(size as usize + 1);
+        if let Err(e) = (&file).read_to_end(buffer) {
             let _ = sink(Err(io_error(e)));
             return;
         }
-        stream_slice(&bytes, path, sink);
+        stream_slice(buffer, path, sink);
     } else {
         let mut reader = BufReader::with_capacity(1 << 20, file);
         match reader.fill_buf() {
@@ -253,12 +285,23 @@ fn run_document<'de, R: serde_json::de::Read<'de>>(
 fn json_error(source: &Path, error: serde_json::Error) -> Error {
     let (line, column) = (error.line(), error.column());
     if error.is_io() {
-        return Error::Io { path: source.to_path_buf(), source: io::Error::from(error) };
+        return Error::Io {
+            path: source.to_path_buf(),
+            source: io::Error::from(error),
+        };
     }
     // serde_json's message ends with " at line L column C": the position
     // has its own fields.
     let message = error.to_string();
     let suffix = format!(" at line {line} column {column}");
-    let message = message.strip_suffix(&suffix).map(str::to_owned).unwrap_or(message);
-    Error::Json { path: source.to_path_buf(), line, column, message }
+    let message = message
+        .strip_suffix(&suffix)
+        .map(str::to_owned)
+        .unwrap_or(message);
+    Error::Json {
+        path: source.to_path_buf(),
+        line,
+        column,
+        message,
+    }
 }

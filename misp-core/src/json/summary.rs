@@ -41,7 +41,7 @@ pub struct RejectedAttribute {
 ///
 /// let events = parse_events(br#"{"Event": {"uuid": "5a4cb19a-f550-437f-bd29-48ed950d210f", "info": "x",
 ///     "Attribute": [{"type": "ip-dst", "value": "192.0.2.1"},
-///                   {"type": "ip-dst", "value": "not an ip"},
+///                   {"type": "ip-dst", "value": " "},
 ///                   {"type": "no-such-type", "value": "x"}]}}"#).unwrap();
 /// let mut summary = LoadSummary::new();
 /// for event in &events {
@@ -129,7 +129,9 @@ impl LoadSummary {
                     "Unknown attribute type {:?} (MISP: \"Options depend on the selected category.\")",
                     attribute.type_name
                 )),
-                Some(ty) => normalize(ty, &attribute.value).err().map(|r| r.reason().to_owned()),
+                Some(ty) => normalize(ty, &attribute.value)
+                    .err()
+                    .map(|r| r.reason().to_owned()),
             };
             if let Some(reason) = reason {
                 self.rejected.push(RejectedAttribute {

@@ -2,13 +2,20 @@
 //!
 //! [`EngineBuilder::add`] only copies the attribute into a chunk buffer
 //! (its value and identity bytes into the chunk's arena) and resolves its
-//! event, object and sharing group, which are few. Every
-//! [`CHUNK`] attributes the chunk goes to the rayon pool, which
-//! normalises the values, computes match keys and interns them into the
-//! sharded interner: each chunk sorts its strings by shard and takes each
-//! shard's lock once. At most two chunks per thread are in flight; the
-//! caller waits beyond that, so memory stays bounded however fast the
-//! input comes.
+//! event, object and sharing group, which are few. Every [`CHUNK`]
+//! attributes the chunk goes to the rayon pool, which normalises the
+//! values, computes their match keys and hashes, and *stages* every
+//! string for interning in one of [`SHARDS`](super::intern) buckets
+//! chosen by its hash (the canonical bytes are copied, so the staged
+//! strings are read sequentially later).
+//!
+//! Every [`BATCH`] chunks (and at the end), the staged strings are
+//! interned shard by shard, one shard per task, in input order: a task
+//! only touches its own shard's table and arena (a few megabytes even for
+//! ten million attributes), which stay in cache, instead of every task
+//! touching every shard. No locks are needed, and the numbering of the
+//! strings is deterministic. The batch's attribute records are then built
+//! and appended, one page per chunk, to the engine's columns.
 //!
 //! [`EngineBuilder::build`] then, in parallel where it pays:
 //! decides every attribute's keys (eligibility, exclusions), fills the
@@ -18,26 +25,33 @@
 //! [`Summary`](super::Summary) — over-correlation decided and the number
 //! of correlations known.
 //!
-//! The result is identical to adding the same attributes one by one to
-//! an [`Engine`] (the property tests check it).
+//! At most two chunks per thread are in flight and at most [`BATCH`] are
+//! staged, so memory stays bounded however fast the input comes. The
+//! result is identical to adding the same attributes one by one to an
+//! [`Engine`] (the property tests check it).
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use ahash::AHashMap;
-use misp_core::{AttributeType, Event, NormalizedValue};
+use misp_core::{AttributeType, Event};
 use rayon::prelude::*;
 
+use super::attr_ids::NumIndex;
 use super::counts::EventCounts;
-use super::engine::{AttrRec, BIG, Config, Engine, Posting, flag, types};
+use super::engine::{AttrRec, BIG, Config, Engine, flag, types};
 use super::exclusion::match_key;
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
-use super::intern::{Canon, Hasher, NONE, SHARDS, Shard, SlotRef, Tag, sid, split};
+use super::intern::{Canon, Hasher, NONE, SHARDS, SlotRef, Tag, sid, split};
 use super::net::{CidrKey, IpKey};
 use crate::{Error, Result};
 
-/// Attributes per chunk handed to the pool.
-pub const CHUNK: usize = 16 * 1024;
+/// Attributes per chunk handed to the pool (one page of the engine's
+/// per-attribute columns).
+pub const CHUNK: usize = super::paged::PAGE;
+
+/// Chunks staged before their strings are interned.
+pub const BATCH: usize = 32;
 
 /// An attribute's identity inside a chunk.
 #[derive(Debug, Clone, Copy)]
@@ -61,24 +75,24 @@ struct RawItem {
 #[derive(Debug, Default)]
 struct RawChunk {
     first_slot: u32,
-    bytes: Vec<u8>,
+    /// The values and string identities, back to back.
+    text: String,
     items: Vec<RawItem>,
 }
 
 impl RawChunk {
     fn text(&self, (start, len): (u32, u32)) -> &str {
-        self.bytes
+        self.text
             .get(start as usize..start as usize + len as usize)
-            .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("")
     }
 
     fn push_str(&mut self, s: &str) -> Result<(u32, u32)> {
-        let start = u32::try_from(self.bytes.len()).ok();
+        let start = u32::try_from(self.text.len()).ok();
         let len = u32::try_from(s.len()).ok();
         match (start, len) {
             (Some(start), Some(len)) if start.checked_add(len).is_some() => {
-                self.bytes.extend_from_slice(s.as_bytes());
+                self.text.push_str(s);
                 Ok((start, len))
             }
             _ => Err(Error::InvalidArgument("attribute value too large".into())),
@@ -97,25 +111,67 @@ struct PendingReject {
     reason: String,
 }
 
+/// Which string of an attribute a staged string is.
+mod which {
+    pub(super) const KEY1: u32 = 0;
+    pub(super) const VALUE1: u32 = 1;
+    pub(super) const KEY2: u32 = 2;
+    pub(super) const VALUE2: u32 = 3;
+    pub(super) const ID: u32 = 4;
+}
+
+/// One string staged for interning, its canonical bytes in its part's
+/// `bytes`.
+#[derive(Debug, Clone, Copy)]
+struct Staged {
+    hash: u64,
+    start: u32,
+    len: u32,
+    /// `item << 3 | which`.
+    item_which: u32,
+    tag: Tag,
+}
+
+/// The strings of one chunk that belong to one shard.
+#[derive(Debug, Default)]
+struct Part {
+    bytes: Vec<u8>,
+    entries: Vec<Staged>,
+    /// The interned string ids, parallel to `entries`.
+    sids: Vec<u32>,
+}
+
+/// Per-item facts `records` needs after staging.
+mod meta {
+    /// Normalised (not rejected).
+    pub(super) const OK: u8 = 1;
+    /// Composite: has a value2 (possibly empty).
+    pub(super) const HAS_V2: u8 = 2;
+}
+
+/// A chunk after normalisation, with its strings staged per shard.
+#[derive(Debug, Default)]
+struct StagedChunk {
+    first_slot: u32,
+    items: Vec<RawItem>,
+    meta: Vec<u8>,
+    rejected: Vec<PendingReject>,
+    parts: Vec<Part>,
+}
+
+/// What a chunk contributes to the engine.
 #[derive(Debug, Default)]
 struct DoneChunk {
-    first_slot: u32,
     recs: Vec<AttrRec>,
-    ext: Vec<u32>,
+    ext: Vec<u64>,
     diffs: Vec<(u32, [u32; 2])>,
-    rejected: Vec<PendingReject>,
-    /// Slots whose identity an earlier slot already has.
-    losers: Vec<u32>,
 }
 
 /// State shared with the pool.
 #[derive(Debug)]
 struct Shared {
     hasher: Hasher,
-    keys: Vec<Mutex<Shard<Posting>>>,
-    ids: Vec<Mutex<Shard<SlotRef>>>,
-    done: Mutex<Vec<DoneChunk>>,
-    error: Mutex<Option<Error>>,
+    staged: Mutex<Vec<StagedChunk>>,
 }
 
 /// Chunks in flight. Separate from [`Shared`] so that a worker drops its
@@ -128,7 +184,7 @@ struct Gate {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A poisoned lock means a panic elsewhere; the data is still usable
-    // (every critical section leaves it consistent between strings).
+    // (every critical section leaves it consistent).
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -169,9 +225,17 @@ pub struct EngineBuilder {
     chunk: RawChunk,
     next_slot: u32,
     max_inflight: usize,
+    /// Chunks dispatched since the last batch was interned.
+    unbatched: usize,
     /// Rejections found on the calling thread (unknown types, repeated
     /// events), with the slot that was next at the time (for ordering).
     rejected: Vec<(u32, Rejected)>,
+    /// Rejections found in the pool.
+    pending: Vec<PendingReject>,
+    /// Slots whose string identity an earlier slot already has.
+    losers: Vec<u32>,
+    /// The event of the previous attribute.
+    last_event: Option<(Ident, u32)>,
 }
 
 impl Default for EngineBuilder {
@@ -192,10 +256,7 @@ impl EngineBuilder {
         let engine = Engine::empty(config, hasher.clone());
         let shared = Shared {
             hasher,
-            keys: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            ids: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            done: Mutex::new(Vec::new()),
-            error: Mutex::new(None),
+            staged: Mutex::new(Vec::new()),
         };
         EngineBuilder {
             engine,
@@ -204,7 +265,11 @@ impl EngineBuilder {
             chunk: RawChunk::default(),
             next_slot: 0,
             max_inflight: 2 * rayon::current_num_threads().max(1),
+            unbatched: 0,
             rejected: Vec::new(),
+            pending: Vec::new(),
+            losers: Vec::new(),
+            last_event: None,
         }
     }
 
@@ -303,15 +368,24 @@ impl EngineBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] if the engine's capacity (2³² − 1
-    /// attributes) is exhausted or a value exceeds 4 GiB.
+    /// [`Error::InvalidArgument`] if the engine's capacity (2³² − 2
+    /// attributes, 4 GiB of distinct strings per shard) is exhausted or a
+    /// value exceeds 4 GiB.
     pub fn add(&mut self, input: &AttributeInput<'_>) -> Result<()> {
-        if self.next_slot == NONE - 1 {
+        if self.next_slot >= NONE - 1 {
             return Err(Error::InvalidArgument(
                 "too many attributes for one engine".into(),
             ));
         }
-        let event = self.engine.event_slot(input.event);
+        // Consecutive attributes usually share their event.
+        let event = match &self.last_event {
+            Some((id, e)) if id.as_id() == input.event => *e,
+            _ => {
+                let e = self.engine.event_slot(input.event);
+                self.last_event = Some((input.event.to_ident(), e));
+                e
+            }
+        };
         let object = match input.object {
             Some(o) => self.engine.object_slot(o),
             None => NONE,
@@ -351,6 +425,9 @@ impl EngineBuilder {
         self.next_slot += 1;
         if self.chunk.items.len() >= CHUNK {
             self.dispatch();
+            if self.unbatched >= BATCH {
+                self.flush()?;
+            }
         }
         Ok(())
     }
@@ -373,18 +450,13 @@ impl EngineBuilder {
             }
             *n += 1;
         }
+        self.unbatched += 1;
         let shared = Arc::clone(&self.shared);
         let gate = Arc::clone(&self.gate);
         rayon::spawn(move || {
-            let done = process(&chunk, &shared);
-            match done {
-                Ok(d) => lock(&shared.done).push(d),
-                Err(e) => {
-                    lock(&shared.error).get_or_insert(e);
-                }
-            }
+            let staged = stage(chunk, &shared.hasher);
+            lock(&shared.staged).push(staged);
             drop(shared);
-            drop(chunk);
             let mut n = lock(&gate.inflight);
             *n -= 1;
             gate.idle.notify_all();
@@ -402,6 +474,28 @@ impl EngineBuilder {
         }
     }
 
+    /// Interns the staged chunks' strings and appends their records.
+    fn flush(&mut self) -> Result<()> {
+        self.wait_idle();
+        self.unbatched = 0;
+        let mut staged = std::mem::take(&mut *lock(&self.shared.staged));
+        if staged.is_empty() {
+            return Ok(());
+        }
+        staged.sort_unstable_by_key(|c| c.first_slot);
+        let engine = &mut self.engine;
+        let losers = intern_batch(engine, &mut staged)?;
+        self.losers.extend(losers);
+        let done: Vec<DoneChunk> = staged.par_iter().map(records).collect();
+        for (chunk, d) in staged.into_iter().zip(done) {
+            engine.attrs.push_page(d.recs);
+            engine.ext.push_page(d.ext);
+            engine.diffs.extend(d.diffs);
+            self.pending.extend(chunk.rejected);
+        }
+        Ok(())
+    }
+
     /// Finishes the engine.
     ///
     /// # Errors
@@ -410,231 +504,217 @@ impl EngineBuilder {
     /// capacity.
     pub fn build(mut self) -> Result<Built> {
         self.dispatch();
-        self.wait_idle();
-        if let Some(e) = lock(&self.shared.error).take() {
-            return Err(e);
-        }
+        self.flush()?;
         self.engine.config.check()?;
-        let shared = Arc::try_unwrap(self.shared)
-            .map_err(|_| Error::InvalidArgument("builder still shared by the pool".into()))?;
         let mut engine = self.engine;
-        engine.keys.shards = shared
-            .keys
-            .into_iter()
-            .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
-            .collect();
-        engine.ids.shards = shared
-            .ids
-            .into_iter()
-            .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
-            .collect();
-        let mut done = shared
-            .done
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        done.sort_unstable_by_key(|d| d.first_slot);
-        let total: usize = done.iter().map(|d| d.recs.len()).sum();
-        engine.attrs.reserve_exact(total);
-        engine.ext.reserve_exact(total);
-        let mut pending = Vec::new();
-        let mut losers = Vec::new();
-        for d in done {
-            engine.attrs.extend_from_slice(&d.recs);
-            engine.ext.extend_from_slice(&d.ext);
-            engine.diffs.extend(d.diffs);
-            pending.extend(d.rejected);
-            losers.extend(d.losers);
-        }
-        let rejected = finish(&mut engine, pending, losers, self.rejected);
+        let rejected = finish(&mut engine, self.pending, self.losers, self.rejected);
         Ok(Built { engine, rejected })
     }
 }
 
-/// A value half: its match key and its normalised value.
-type Half<'a> = (std::borrow::Cow<'a, str>, &'a str);
-
-/// Normalises, keys and interns one chunk.
-fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
+/// Normalises one chunk, computes match keys and hashes, and stages every
+/// string in the part of its shard.
+fn stage(chunk: RawChunk, hasher: &Hasher) -> StagedChunk {
     let n = chunk.items.len();
-    let mut out = DoneChunk {
-        first_slot: chunk.first_slot,
-        ..DoneChunk::default()
-    };
-    // Normalise.
-    let norms: Vec<std::result::Result<NormalizedValue, String>> = chunk
-        .items
-        .iter()
-        .map(|it| {
-            misp_core::normalize(it.ty, chunk.text(it.value)).map_err(|r| r.reason().to_owned())
-        })
-        .collect();
-    // Match keys (borrowing the normalised values when unchanged).
-    let halves: Vec<[Option<Half<'_>>; 2]> = norms
-        .iter()
-        .map(|nv| match nv {
-            Ok(v) => {
-                let v1 = v.value1();
-                let h2 = v
-                    .value2()
-                    .filter(|s| !s.is_empty())
-                    .map(|v2| (match_key(v2), v2));
-                [Some((match_key(v1), v1)), h2]
-            }
-            Err(_) => [None, None],
-        })
-        .collect();
-    // String requests: (shard, item, which). which: 0 k1, 1 v1, 2 k2, 3 v2, 4 id.
-    let mut reqs: Vec<(u64, u32, u8)> = Vec::with_capacity(n * 2);
-    let canon_of = |i: usize, which: u8| -> Option<Canon<'_>> {
-        let it = chunk.items.get(i)?;
-        match which {
-            4 => Some(match it.id {
-                RawId::Num(x) => Canon::num(x),
-                RawId::Str(a, b) => Canon::raw(chunk.text((a, b))),
-            }),
-            w => {
-                let (key, value) = halves.get(i)?.get(usize::from(w / 2))?.as_ref()?;
-                Some(if w % 2 == 0 {
-                    Canon::text(key)
-                } else {
-                    Canon::text(value)
-                })
-            }
-        }
-    };
-    for (i, h) in halves.iter().enumerate() {
-        if h[0].is_none() {
-            continue;
-        }
-        for (half, entry) in h.iter().enumerate() {
-            if let Some((key, value)) = entry {
-                let w = (half * 2) as u8;
-                if let Some(c) = canon_of(i, w) {
-                    reqs.push((shared.hasher.hash(&c), i as u32, w));
-                }
-                if key != value {
-                    if let Some(c) = canon_of(i, w + 1) {
-                        reqs.push((shared.hasher.hash(&c), i as u32, w + 1));
-                    }
-                }
-            }
-        }
-        if let Some(c) = canon_of(i, 4) {
-            reqs.push((shared.hasher.hash(&c), i as u32, 4));
-        }
-    }
-    // Group by shard (stable, so ids stay in input order within a shard).
-    reqs.sort_by_key(|r| Hasher::shard_of(r.0));
-    let mut got: Vec<[u32; 5]> = vec![[NONE; 5]; n];
-    let rehash = |t: Tag, b: &[u8]| shared.hasher.hash_stored(t, b);
-    let mut start = 0;
-    while start < reqs.len() {
-        let shard = Hasher::shard_of(reqs.get(start).map_or(0, |r| r.0));
-        let end = start
-            + reqs.get(start..).map_or(0, |rest| {
-                rest.iter()
-                    .take_while(|r| Hasher::shard_of(r.0) == shard)
-                    .count()
-            });
-        let group = reqs.get(start..end).unwrap_or(&[]);
-        let (Some(key_shard), Some(id_shard)) = (shared.keys.get(shard), shared.ids.get(shard))
-        else {
-            start = end.max(start + 1);
-            continue;
+    let mut parts: Vec<Part> = (0..SHARDS).map(|_| Part::default()).collect();
+    let mut meta = vec![0u8; n];
+    let mut rejected = Vec::new();
+    let mut put = |canon: Canon<'_>, item: usize, which: u32| {
+        let hash = hasher.hash(&canon);
+        let Some(part) = parts.get_mut(Hasher::shard_of(hash)) else {
+            return;
         };
-        let (mut keys, mut ids) = (None, None);
-        for &(hash, i, w) in group {
-            let Some(c) = canon_of(i as usize, w) else {
-                continue;
-            };
-            let slot = chunk.first_slot + i;
-            let id = if w == 4 {
-                let s = ids.get_or_insert_with(|| lock(id_shard));
-                let (local, _) = s.intern(hash, &c, &rehash)?;
-                if let Some(p) = s.payload.get_mut(local as usize) {
-                    if p.0 == NONE {
-                        p.0 = slot;
-                    } else if p.0 < slot {
-                        out.losers.push(slot);
-                    } else {
-                        out.losers.push(p.0);
-                        p.0 = slot;
+        let bytes = canon.bytes();
+        let start = part.bytes.len() as u32;
+        part.bytes.extend_from_slice(bytes);
+        part.entries.push(Staged {
+            hash,
+            start,
+            len: bytes.len() as u32,
+            item_which: (item as u32) << 3 | which,
+            tag: canon.tag(),
+        });
+    };
+    for (i, it) in chunk.items.iter().enumerate() {
+        let slot = chunk.first_slot + i as u32;
+        match misp_core::normalize(it.ty, chunk.text(it.value)) {
+            Ok(nv) => {
+                let v1 = nv.value1();
+                let k1 = match_key(v1);
+                put(Canon::text(&k1), i, which::KEY1);
+                if k1 != v1 {
+                    put(Canon::text(v1), i, which::VALUE1);
+                }
+                if let Some(v2) = nv.value2().filter(|v| !v.is_empty()) {
+                    let k2 = match_key(v2);
+                    put(Canon::text(&k2), i, which::KEY2);
+                    if k2 != v2 {
+                        put(Canon::text(v2), i, which::VALUE2);
                     }
                 }
-                local
-            } else {
-                let s = keys.get_or_insert_with(|| lock(key_shard));
-                s.intern(hash, &c, &rehash)?.0
-            };
-            if let Some(g) = got
-                .get_mut(i as usize)
-                .and_then(|g| g.get_mut(usize::from(w)))
-            {
-                *g = sid(shard, id);
+                if let RawId::Str(a, b) = it.id {
+                    put(Canon::raw(chunk.text((a, b))), i, which::ID);
+                }
+                if let Some(m) = meta.get_mut(i) {
+                    *m = meta::OK
+                        | if nv.value2().is_some() {
+                            meta::HAS_V2
+                        } else {
+                            0
+                        };
+                }
+            }
+            Err(reason) => rejected.push(PendingReject {
+                slot,
+                id: match it.id {
+                    RawId::Num(x) => Ident::Num(x),
+                    RawId::Str(a, b) => Ident::from(chunk.text((a, b))),
+                },
+                event: it.event,
+                ty: it.ty,
+                value: chunk.text(it.value).to_owned(),
+                reason: reason.reason().to_owned(),
+            }),
+        }
+    }
+    StagedChunk {
+        first_slot: chunk.first_slot,
+        items: chunk.items,
+        meta,
+        rejected,
+        parts,
+    }
+}
+
+/// Interns the staged strings of `chunks` (in slot order), one shard per
+/// task. Returns the slots whose string identity an earlier slot has.
+fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u32>> {
+    let mut columns: Vec<Vec<(u32, &mut Part)>> = (0..SHARDS)
+        .map(|_| Vec::with_capacity(chunks.len()))
+        .collect();
+    for c in chunks.iter_mut() {
+        let first = c.first_slot;
+        for (column, part) in columns.iter_mut().zip(c.parts.iter_mut()) {
+            column.push((first, part));
+        }
+    }
+    let hasher = engine.keys.hasher.clone();
+    let rehash = |t: Tag, b: &[u8]| hasher.hash_stored(t, b);
+    let results: Vec<Result<Vec<u32>>> = columns
+        .into_par_iter()
+        .zip(engine.keys.shards.par_iter_mut())
+        .zip(engine.ids.shards.par_iter_mut())
+        .enumerate()
+        .map(|(shard, ((column, keys), ids))| {
+            let mut losers = Vec::new();
+            let (mut new_ids, mut new_keys) = (0, 0);
+            for (_, part) in &column {
+                let ids_here = part
+                    .entries
+                    .iter()
+                    .filter(|e| e.item_which & 7 == which::ID)
+                    .count();
+                new_ids += ids_here;
+                new_keys += part.entries.len() - ids_here;
+            }
+            ids.reserve(new_ids, &rehash);
+            // Keys repeat; assume about half are new.
+            keys.reserve(new_keys / 2, &rehash);
+            for (first, part) in column {
+                part.sids.clear();
+                part.sids.reserve_exact(part.entries.len());
+                for e in &part.entries {
+                    let bytes = part
+                        .bytes
+                        .get(e.start as usize..(e.start + e.len) as usize)
+                        .unwrap_or(&[]);
+                    let local = if e.item_which & 7 == which::ID {
+                        let (local, new) = ids.intern_bytes(e.hash, e.tag, bytes, &rehash)?;
+                        let slot = first + (e.item_which >> 3);
+                        if let Some(p) = ids.payload.get_mut(local as usize) {
+                            if new || p.0 == NONE {
+                                *p = SlotRef(slot);
+                            } else {
+                                losers.push(slot);
+                            }
+                        }
+                        local
+                    } else {
+                        keys.intern_bytes(e.hash, e.tag, bytes, &rehash)?.0
+                    };
+                    part.sids.push(sid(shard, local));
+                }
+            }
+            Ok(losers)
+        })
+        .collect();
+    let mut losers = Vec::new();
+    for r in results {
+        losers.extend(r?);
+    }
+    Ok(losers)
+}
+
+/// The records of one interned chunk.
+fn records(chunk: &StagedChunk) -> DoneChunk {
+    let n = chunk.items.len();
+    let mut got: Vec<[u32; 5]> = vec![[NONE; 5]; n];
+    for part in &chunk.parts {
+        for (e, &sid) in part.entries.iter().zip(&part.sids) {
+            let (item, w) = ((e.item_which >> 3) as usize, (e.item_which & 7) as usize);
+            if let Some(g) = got.get_mut(item).and_then(|g| g.get_mut(w)) {
+                *g = sid;
             }
         }
-        start = end.max(start + 1);
     }
-    // Records.
-    out.recs.reserve_exact(n);
-    out.ext.reserve_exact(n);
+    let mut out = DoneChunk {
+        recs: Vec::with_capacity(n),
+        ext: Vec::with_capacity(n),
+        diffs: Vec::new(),
+    };
     for (i, it) in chunk.items.iter().enumerate() {
         let slot = chunk.first_slot + i as u32;
         let g = got.get(i).copied().unwrap_or([NONE; 5]);
-        match norms.get(i) {
-            Some(Ok(nv)) => {
-                let mut flags = it.flags | flag::LIVE;
-                if g[1] != NONE {
-                    flags |= flag::DIFF1;
-                }
-                if g[3] != NONE {
-                    flags |= flag::DIFF2;
-                }
-                if nv.value2().is_some() {
-                    flags |= flag::HAS_V2;
-                }
-                if g[1] != NONE || g[3] != NONE {
-                    out.diffs.push((slot, [g[1], g[3]]));
-                }
-                out.recs.push(AttrRec {
-                    event: it.event,
-                    object: it.object,
-                    k1: g[0],
-                    k2: g[2],
-                    sg: it.sg,
-                    ty: it.ty,
-                    distribution: it.distribution,
-                    flags,
-                });
-                out.ext.push(g[4]);
-            }
-            other => {
-                let reason = match other {
-                    Some(Err(r)) => r.clone(),
-                    _ => "not normalised".to_owned(),
-                };
-                out.rejected.push(PendingReject {
-                    slot,
-                    id: match it.id {
-                        RawId::Num(x) => Ident::Num(x),
-                        RawId::Str(a, b) => Ident::from(chunk.text((a, b))),
-                    },
-                    event: it.event,
-                    ty: it.ty,
-                    value: chunk.text(it.value).to_owned(),
-                    reason,
-                });
-                out.recs.push(AttrRec {
-                    flags: 0,
-                    k1: NONE,
-                    k2: NONE,
-                    ..dead(it)
-                });
-                out.ext.push(NONE);
-            }
+        let (ext, ext_flag) = match it.id {
+            RawId::Num(x) => (x, 0),
+            RawId::Str(..) => (u64::from(g[4]), flag::EXT_STR),
+        };
+        out.ext.push(ext);
+        let m = chunk.meta.get(i).copied().unwrap_or(0);
+        if m & meta::OK == 0 {
+            // Dead, but keeps the kind of identity (for the numeric
+            // index's ascending check).
+            out.recs.push(AttrRec {
+                flags: ext_flag,
+                ..dead(it)
+            });
+            continue;
         }
+        let mut flags = it.flags | flag::LIVE | ext_flag;
+        if g[1] != NONE {
+            flags |= flag::DIFF1;
+        }
+        if g[3] != NONE {
+            flags |= flag::DIFF2;
+        }
+        if m & meta::HAS_V2 != 0 {
+            flags |= flag::HAS_V2;
+        }
+        if g[1] != NONE || g[3] != NONE {
+            out.diffs.push((slot, [g[1], g[3]]));
+        }
+        out.recs.push(AttrRec {
+            event: it.event,
+            object: it.object,
+            k1: g[0],
+            k2: g[2],
+            sg: it.sg,
+            ty: it.ty,
+            distribution: it.distribution,
+            flags,
+        });
     }
-    Ok(out)
+    out
 }
 
 fn dead(it: &RawItem) -> AttrRec {
@@ -671,6 +751,10 @@ fn finish(
         };
         (p.slot, rej)
     }));
+    // Numeric identities: index, and find the repeated ones.
+    let (nums, repeated) = NumIndex::build(&engine.ext, &engine.attrs);
+    engine.nums = nums;
+    losers.extend(repeated);
     losers.sort_unstable();
     losers.dedup();
     for &s in &losers {
@@ -693,10 +777,7 @@ fn finish(
             },
         ));
         if let Some(rec) = engine.attrs.get_mut(s as usize) {
-            rec.flags = 0;
-        }
-        if let Some(e) = engine.ext.get_mut(s as usize) {
-            *e = NONE;
+            rec.flags &= flag::EXT_STR;
         }
         engine.diffs.remove(&s);
     }
@@ -720,33 +801,37 @@ fn finish(
     engine.live = live;
 
     // Keys.
-    let wanted: Vec<u16> = {
+    let wanted: Vec<Vec<u16>> = {
         let e = &*engine;
-        (0..e.attrs.len() as u32)
-            .into_par_iter()
-            .map(|s| e.wanted(s))
+        e.attrs
+            .par_pages()
+            .map(|(first, page)| {
+                (0..page.len())
+                    .map(|j| e.wanted((first + j) as u32))
+                    .collect()
+            })
             .collect()
     };
     engine
         .attrs
-        .par_iter_mut()
+        .par_pages_mut()
         .zip(wanted.par_iter())
-        .for_each(|(r, &w)| r.flags |= w);
+        .for_each(|((_, page), w)| {
+            for (r, &w) in page.iter_mut().zip(w) {
+                r.flags |= w;
+            }
+        });
     drop(wanted);
 
-    // Postings: partition (key, slot) by shard per slot range, then fill
-    // each shard from the ranges in order.
-    let n = engine.attrs.len();
-    let ranges = (rayon::current_num_threads() * 8).max(1);
-    let step = n.div_ceil(ranges).max(1);
+    // Postings: partition (key, slot) by shard per page, then fill each
+    // shard from the pages in order (so postings come out sorted).
     let buckets: Vec<Vec<Vec<(u32, u32)>>> = engine
         .attrs
-        .par_chunks(step)
-        .enumerate()
-        .map(|(ci, chunk)| {
+        .par_pages()
+        .map(|(first, page)| {
             let mut b: Vec<Vec<(u32, u32)>> = vec![Vec::new(); SHARDS];
-            for (j, r) in chunk.iter().enumerate() {
-                let slot = (ci * step + j) as u32;
+            for (j, r) in page.iter().enumerate() {
+                let slot = (first + j) as u32;
                 for k in r.keys() {
                     let (shard, local) = split(k);
                     if let Some(v) = b.get_mut(shard) {
@@ -767,7 +852,7 @@ fn finish(
             for range in &buckets {
                 for &(local, slot) in range.get(shard).map_or(&[][..], |v| v.as_slice()) {
                     if let Some(p) = s.payload.get_mut(local as usize) {
-                        p.push(slot);
+                        p.insert(slot);
                     }
                 }
             }
@@ -777,6 +862,7 @@ fn finish(
                 .filter(|(_, p)| p.len() > BIG)
                 .map(|(local, p)| {
                     let events = p
+                        .as_slice()
                         .iter()
                         .map(|&x| attrs.get(x as usize).map_or(NONE, |r| r.event));
                     (sid(shard, local as u32), EventCounts::from_events(events))

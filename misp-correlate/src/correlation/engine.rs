@@ -34,6 +34,7 @@ use misp_core::{AttributeType, NormalizedValue};
 use smallvec::SmallVec;
 
 use super::acl::{AclMode, Resolved, Viewer, open_level};
+use super::attr_ids::NumIndex;
 use super::counts::{EventCounts, SetStats};
 use super::exclusion::{Exclusions, match_key};
 use super::fuzzy::FuzzyGraph;
@@ -41,11 +42,11 @@ use super::id::{Id, IdTable, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput};
 use super::intern::{Canon, Hasher, Interner, NONE, SlotRef};
 use super::net::{Addr, CidrIndex, CidrKey, IpKey, Net};
+use super::paged::Paged;
 use super::query::Summary;
 use crate::{Error, Result};
 
-/// A key's posting: the sorted slots of the attributes that have it.
-pub(crate) type Posting = SmallVec<[u32; 4]>;
+pub(crate) use super::posting::Posting;
 
 /// Postings longer than this keep incremental per-event counts.
 pub(crate) const BIG: usize = 64;
@@ -68,6 +69,8 @@ pub(crate) mod flag {
     pub(crate) const DIFF2: u16 = 1 << 6;
     /// The type is composite (a value2 exists, possibly empty).
     pub(crate) const HAS_V2: u16 = 1 << 7;
+    /// The identity is a string (`ext` holds its string id), not a number.
+    pub(crate) const EXT_STR: u16 = 1 << 8;
 }
 
 /// One attribute slot.
@@ -244,9 +247,12 @@ pub struct Engine {
     pub(crate) exclusions: Exclusions,
     pub(crate) keys: Interner<Posting>,
     pub(crate) ids: Interner<SlotRef>,
-    pub(crate) attrs: Vec<AttrRec>,
-    /// Slot → string id (in `ids`) of the attribute's identity.
-    pub(crate) ext: Vec<u32>,
+    pub(crate) attrs: Paged<AttrRec>,
+    /// Slot → the attribute's identity: the number, or the string id in
+    /// `ids` (flag `EXT_STR`).
+    pub(crate) ext: Paged<u64>,
+    /// Numeric identities → slots.
+    pub(crate) nums: NumIndex,
     /// Slot → string ids of value1/value2 when they differ from their keys.
     pub(crate) diffs: AHashMap<u32, [u32; 2]>,
     pub(crate) big: AHashMap<u32, EventCounts>,
@@ -294,8 +300,9 @@ impl Engine {
             exclusions: Exclusions::new(),
             keys: Interner::new(hasher.clone()),
             ids: Interner::new(hasher.clone()),
-            attrs: Vec::new(),
-            ext: Vec::new(),
+            attrs: Paged::default(),
+            ext: Paged::default(),
+            nums: NumIndex::default(),
             diffs: AHashMap::new(),
             big: AHashMap::new(),
             cidr: CidrIndex::default(),
@@ -341,12 +348,20 @@ impl Engine {
 
     /// The slot of attribute `id`.
     pub(crate) fn slot_of(&self, id: Id<'_>) -> Option<u32> {
-        let canon = match id {
-            Id::Num(n) => Canon::num(n),
-            Id::Str(s) => Canon::raw(s),
+        let slot = match id {
+            Id::Num(n) => self.nums.find(n, &self.ext)?,
+            Id::Str(s) => {
+                let sid = self.ids.find(&Canon::raw(s))?;
+                self.ids.payload(sid).map(|p| p.0)?
+            }
         };
-        let sid = self.ids.find(&canon)?;
-        self.ids.payload(sid).map(|p| p.0).filter(|&s| s != NONE)
+        // The slot must still hold an attribute with that identity.
+        let r = self.rec(slot)?;
+        let same = match id {
+            Id::Num(n) => !r.has(flag::EXT_STR) && self.ext.get(slot as usize) == Some(&n),
+            Id::Str(_) => r.has(flag::EXT_STR),
+        };
+        (r.has(flag::LIVE) && same).then_some(slot)
     }
 
     pub(crate) fn event_slot_of(&self, id: Id<'_>) -> Option<u32> {
@@ -392,10 +407,12 @@ impl Engine {
     }
 
     pub(crate) fn ident_of(&self, slot: u32) -> Id<'_> {
-        let sid = self.ext.get(slot as usize).copied().unwrap_or(NONE);
-        match self.ids.get(sid) {
-            super::intern::Stored::Num(n) => Id::Num(n),
-            s => Id::Str(s.as_raw_str().unwrap_or("")),
+        let raw = self.ext.get(slot as usize).copied().unwrap_or(u64::MAX);
+        if self.rec(slot).is_some_and(|r| r.has(flag::EXT_STR)) {
+            let sid = u32::try_from(raw).unwrap_or(NONE);
+            Id::Str(self.ids.get(sid).as_raw_str().unwrap_or(""))
+        } else {
+            Id::Num(raw)
         }
     }
 
@@ -492,7 +509,7 @@ impl Engine {
 
     pub(crate) fn parse_addr(&self, key: u32) -> Option<Addr> {
         match self.keys.get(key) {
-            super::intern::Stored::Text(b, super::intern::Tag::Raw) => {
+            super::intern::Stored(b, super::intern::Tag::Raw) => {
                 std::str::from_utf8(b).ok().and_then(Addr::parse)
             }
             _ => None,
@@ -501,7 +518,7 @@ impl Engine {
 
     pub(crate) fn parse_net(&self, key: u32) -> Option<Net> {
         match self.keys.get(key) {
-            super::intern::Stored::Text(b, super::intern::Tag::Raw) => {
+            super::intern::Stored(b, super::intern::Tag::Raw) => {
                 std::str::from_utf8(b).ok().and_then(Net::parse)
             }
             _ => None,
@@ -546,15 +563,7 @@ impl Engine {
         // Posting.
         let len = match self.keys.payload_mut(key) {
             Some(p) => {
-                match p.last() {
-                    Some(&last) if last > slot => {
-                        if let Err(i) = p.binary_search(&slot) {
-                            p.insert(i, slot);
-                        }
-                    }
-                    Some(&last) if last == slot => {}
-                    _ => p.push(slot),
-                }
+                p.insert(slot);
                 p.len()
             }
             None => return,
@@ -651,14 +660,9 @@ impl Engine {
         }
         let mut drop_big = false;
         if let Some(p) = self.keys.payload_mut(key) {
-            if let Ok(i) = p.binary_search(&slot) {
-                p.remove(i);
-            }
+            p.remove(slot);
             if p.len() < BIG / 2 {
                 drop_big = true;
-            }
-            if p.is_empty() {
-                *p = Posting::new();
             }
         }
         if let Some(b) = self.big.get_mut(&key) {
@@ -747,6 +751,9 @@ impl Engine {
             _ => NONE,
         };
         let mut flags = flag::LIVE;
+        if matches!(input.id, Id::Str(_)) {
+            flags |= flag::EXT_STR;
+        }
         if input.deleted {
             flags |= flag::DELETED;
         }
@@ -1043,9 +1050,12 @@ impl Engine {
     fn drop_slot(&mut self, slot: u32) {
         self.sync_to(slot, 0);
         self.unlink(slot);
-        if let Some(sid) = self.ext.get(slot as usize).copied() {
-            if let Some(p) = self.ids.payload_mut(sid) {
-                *p = SlotRef(NONE);
+        let is_str = self.rec(slot).is_some_and(|r| r.has(flag::EXT_STR));
+        if let (true, Some(&raw)) = (is_str, self.ext.get(slot as usize)) {
+            if let Some(p) = self.ids.payload_mut(u32::try_from(raw).unwrap_or(NONE)) {
+                if p.0 == slot {
+                    *p = SlotRef(NONE);
+                }
             }
         }
         self.diffs.remove(&slot);
@@ -1057,10 +1067,11 @@ impl Engine {
         }
     }
 
-    fn id_sid(&mut self, id: Id<'_>) -> Result<u32> {
+    /// The `ext` value of identity `id` (interning a string identity).
+    fn ext_of(&mut self, id: Id<'_>) -> Result<u64> {
         match id {
-            Id::Num(n) => self.ids.intern(&Canon::num(n)),
-            Id::Str(s) => self.ids.intern(&Canon::raw(s)),
+            Id::Num(n) => Ok(n),
+            Id::Str(s) => self.ids.intern(&Canon::raw(s)).map(u64::from),
         }
     }
 
@@ -1083,15 +1094,20 @@ impl Engine {
             .ok()
             .filter(|&s| s != NONE)
             .ok_or_else(|| Error::InvalidArgument("too many attributes for one engine".into()))?;
-        let sid = self.id_sid(input.id)?;
+        let ext = self.ext_of(input.id)?;
         let (rec, diff) = self.make_record(input, &prepared)?;
         self.attrs.push(rec);
-        self.ext.push(sid);
+        self.ext.push(ext);
         if diff != [NONE, NONE] {
             self.diffs.insert(slot, diff);
         }
-        if let Some(p) = self.ids.payload_mut(sid) {
-            *p = SlotRef(slot);
+        match input.id {
+            Id::Num(n) => self.nums.push(n, slot, &self.ext),
+            Id::Str(_) => {
+                if let Some(p) = self.ids.payload_mut(u32::try_from(ext).unwrap_or(NONE)) {
+                    *p = SlotRef(slot);
+                }
+            }
         }
         self.live += 1;
         self.link(slot);
@@ -1173,15 +1189,18 @@ impl Engine {
     fn resync_all(&mut self) {
         use rayon::prelude::*;
         let this = &*self;
-        let changes: Vec<(u32, u16)> = (0..self.attrs.len() as u32)
-            .into_par_iter()
-            .filter_map(|s| {
-                let r = this.rec(s)?;
-                if !r.has(flag::LIVE) {
-                    return None;
-                }
-                let want = this.wanted(s);
-                (want != r.flags & (flag::IDX1 | flag::IDX2)).then_some((s, want))
+        let changes: Vec<(u32, u16)> = self
+            .attrs
+            .par_pages()
+            .flat_map_iter(|(first, page)| {
+                page.iter().enumerate().filter_map(move |(j, r)| {
+                    let s = (first + j) as u32;
+                    if !r.has(flag::LIVE) {
+                        return None;
+                    }
+                    let want = this.wanted(s);
+                    (want != r.flags & (flag::IDX1 | flag::IDX2)).then_some((s, want))
+                })
             })
             .collect();
         for (s, want) in changes {

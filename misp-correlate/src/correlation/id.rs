@@ -137,7 +137,7 @@ impl IdTable {
         match id {
             Id::Num(n) => self
                 .hasher
-                .hash_stored(super::intern::Tag::Num, &n.to_be_bytes()),
+                .hash_stored(super::intern::Tag::Hex, &n.to_be_bytes()),
             Id::Str(s) => self
                 .hasher
                 .hash_stored(super::intern::Tag::Raw, s.as_bytes()),
@@ -167,7 +167,7 @@ impl IdTable {
         self.table
             .insert_unique(h, i, |&j| match idents.get(j as usize) {
                 Some(Ident::Num(n)) => {
-                    hasher.hash_stored(super::intern::Tag::Num, &n.to_be_bytes())
+                    hasher.hash_stored(super::intern::Tag::Hex, &n.to_be_bytes())
                 }
                 Some(Ident::Str(s)) => hasher.hash_stored(super::intern::Tag::Raw, s.as_bytes()),
                 None => 0,

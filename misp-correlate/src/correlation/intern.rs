@@ -14,7 +14,6 @@
 //! * lower-case hex strings of the lengths of MISP's hash types (md5,
 //!   sha1, sha224, sha256, sha384, sha512: 32 to 128 digits) are stored
 //!   as fixed-size binary (half the bytes);
-//! * numeric identities are stored as their 8 big-endian bytes;
 //! * everything else is stored as its UTF-8 bytes.
 //!
 //! The tag is part of equality, so a hash and a string that happens to
@@ -57,17 +56,11 @@ pub(crate) enum Tag {
     Raw = 0,
     /// Lower-case hex, stored as binary.
     Hex = 1,
-    /// A numeric identity, 8 big-endian bytes.
-    Num = 2,
 }
 
 impl Tag {
     fn from_bits(bits: u32) -> Tag {
-        match bits {
-            1 => Tag::Hex,
-            2 => Tag::Num,
-            _ => Tag::Raw,
-        }
+        if bits == 1 { Tag::Hex } else { Tag::Raw }
     }
 }
 
@@ -110,16 +103,6 @@ impl<'a> Canon<'a> {
         }
     }
 
-    /// The canonical encoding of a numeric identity.
-    pub(crate) fn num(n: u64) -> Canon<'static> {
-        let mut buf = [0u8; 64];
-        buf[..8].copy_from_slice(&n.to_be_bytes());
-        Canon {
-            tag: Tag::Num,
-            bytes: CanonBytes::Packed { buf, len: 8 },
-        }
-    }
-
     /// The canonical encoding of a string identity (never packed).
     pub(crate) fn raw(s: &'a str) -> Canon<'a> {
         Canon {
@@ -128,7 +111,13 @@ impl<'a> Canon<'a> {
         }
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The stored encoding.
+    pub(crate) fn tag(&self) -> Tag {
+        self.tag
+    }
+
+    /// The stored bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
         match &self.bytes {
             CanonBytes::Borrowed(b) => b,
             CanonBytes::Packed { buf, len } => &buf[..usize::from(*len)],
@@ -144,20 +133,15 @@ fn hex_val(c: u8) -> u8 {
     }
 }
 
-/// A stored string, decoded.
+/// A stored string: its bytes and how they encode the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stored<'a> {
-    /// Text (raw or packed hex).
-    Text(&'a [u8], Tag),
-    /// A numeric identity.
-    Num(u64),
-}
+pub(crate) struct Stored<'a>(pub(crate) &'a [u8], pub(crate) Tag);
 
 impl<'a> Stored<'a> {
-    /// The text form (hex expanded). Numeric identities print in decimal.
+    /// The text form (hex expanded).
     pub(crate) fn to_text(self) -> Cow<'a, str> {
         match self {
-            Stored::Text(b, Tag::Hex) => {
+            Stored(b, Tag::Hex) => {
                 const DIGITS: &[u8; 16] = b"0123456789abcdef";
                 let mut s = String::with_capacity(b.len() * 2);
                 for &x in b {
@@ -166,16 +150,15 @@ impl<'a> Stored<'a> {
                 }
                 Cow::Owned(s)
             }
-            Stored::Text(b, _) => String::from_utf8_lossy(b),
-            Stored::Num(n) => Cow::Owned(n.to_string()),
+            Stored(b, Tag::Raw) => String::from_utf8_lossy(b),
         }
     }
 
-    /// The raw text, when it is stored as text (not packed, not numeric).
+    /// The text, when it is stored as is (not packed).
     pub(crate) fn as_raw_str(self) -> Option<&'a str> {
         match self {
-            Stored::Text(b, Tag::Raw) => std::str::from_utf8(b).ok(),
-            _ => None,
+            Stored(b, Tag::Raw) => std::str::from_utf8(b).ok(),
+            Stored(_, Tag::Hex) => None,
         }
     }
 }
@@ -196,11 +179,60 @@ impl Span {
     }
 }
 
+/// Bytes per arena page. Strings never straddle pages, so growing the
+/// arena never moves (copies) what is already stored.
+const PAGE: usize = 1 << 20;
+
+/// String bytes in pages of [`PAGE`] bytes, addressed by a `u32` offset
+/// (`page * PAGE + position`). A string longer than a page gets pages of
+/// its own (the first holds it all, the others stay empty).
+#[derive(Debug, Default)]
+struct Arena {
+    pages: Vec<Vec<u8>>,
+}
+
+impl Arena {
+    /// Stores `bytes`; returns their offset, or `None` past 4 GiB.
+    fn push(&mut self, bytes: &[u8]) -> Option<u32> {
+        let fits = self
+            .pages
+            .last()
+            .is_some_and(|p| p.capacity() - p.len() >= bytes.len());
+        if !fits {
+            let pages = bytes.len().div_ceil(PAGE).max(1);
+            if (self.pages.len() + pages) * PAGE > u32::MAX as usize {
+                return None;
+            }
+            self.pages.push(Vec::with_capacity(PAGE.max(bytes.len())));
+            for _ in 1..pages {
+                self.pages.push(Vec::new());
+            }
+            if pages > 1 {
+                // Write into the first page of the run.
+                let first = self.pages.len() - pages;
+                let page = self.pages.get_mut(first)?;
+                page.extend_from_slice(bytes);
+                return u32::try_from(first * PAGE).ok();
+            }
+        }
+        let index = self.pages.len() - 1;
+        let page = self.pages.last_mut()?;
+        let offset = index * PAGE + page.len();
+        page.extend_from_slice(bytes);
+        u32::try_from(offset).ok()
+    }
+
+    fn get(&self, offset: u32, len: usize) -> Option<&[u8]> {
+        let (page, at) = (offset as usize / PAGE, offset as usize % PAGE);
+        self.pages.get(page)?.get(at..at + len)
+    }
+}
+
 /// One shard: an arena of string bytes, the spans of its strings, a
 /// payload per string and a hash table of local ids.
 #[derive(Debug, Default)]
 pub(crate) struct Shard<T> {
-    arena: Vec<u8>,
+    arena: Arena,
     spans: Vec<Span>,
     /// Per-string payload, indexed by local id.
     pub(crate) payload: Vec<T>,
@@ -208,23 +240,19 @@ pub(crate) struct Shard<T> {
 }
 
 impl<T: Default> Shard<T> {
-    fn eq_at(arena: &[u8], spans: &[Span], local: u32, canon: &Canon<'_>) -> bool {
-        match spans.get(local as usize) {
-            Some(sp) => {
-                sp.tag() == canon.tag
-                    && arena
-                        .get(sp.offset as usize..sp.offset as usize + sp.len())
-                        .is_some_and(|b| b == canon.bytes())
-            }
-            None => false,
-        }
+    fn bytes_at<'a>(arena: &'a Arena, spans: &[Span], local: u32) -> Option<(Tag, &'a [u8])> {
+        let sp = spans.get(local as usize)?;
+        Some((sp.tag(), arena.get(sp.offset, sp.len())?))
     }
 
     /// The local id of `canon`, if interned.
     pub(crate) fn find(&self, hash: u64, canon: &Canon<'_>) -> Option<u32> {
         let (arena, spans) = (&self.arena, &self.spans);
+        let want = canon.bytes();
         self.table
-            .find(hash, |&l| Self::eq_at(arena, spans, l, canon))
+            .find(hash, |&l| {
+                Self::bytes_at(arena, spans, l).is_some_and(|(t, b)| t == canon.tag && b == want)
+            })
             .copied()
     }
 
@@ -237,61 +265,66 @@ impl<T: Default> Shard<T> {
         canon: &Canon<'_>,
         rehash: &impl Fn(Tag, &[u8]) -> u64,
     ) -> Result<(u32, bool)> {
-        if let Some(l) = self.find(hash, canon) {
+        self.intern_bytes(hash, canon.tag, canon.bytes(), rehash)
+    }
+
+    /// [`Shard::intern`] for a string already in its canonical encoding.
+    pub(crate) fn intern_bytes(
+        &mut self,
+        hash: u64,
+        tag: Tag,
+        bytes: &[u8],
+        rehash: &impl Fn(Tag, &[u8]) -> u64,
+    ) -> Result<(u32, bool)> {
+        let (arena, spans) = (&self.arena, &self.spans);
+        let found = self.table.find(hash, |&l| {
+            Self::bytes_at(arena, spans, l).is_some_and(|(t, b)| t == tag && b == bytes)
+        });
+        if let Some(&l) = found {
             return Ok((l, false));
         }
-        let bytes = canon.bytes();
         let local = self.spans.len();
-        if local > MAX_LOCAL as usize {
+        if local > MAX_LOCAL as usize || bytes.len() > MAX_LEN {
             return Err(Error::InvalidArgument(
-                "too many distinct strings for one engine".into(),
+                "too many or too long distinct strings for one engine".into(),
             ));
         }
-        let offset = u32::try_from(self.arena.len())
-            .ok()
-            .filter(|o| o.checked_add(bytes.len() as u32).is_some() && bytes.len() <= MAX_LEN)
-            .ok_or_else(|| {
-                Error::InvalidArgument("string storage of one shard exceeds 4 GiB".into())
-            })?;
-        self.arena.extend_from_slice(bytes);
+        let offset = self.arena.push(bytes).ok_or_else(|| {
+            Error::InvalidArgument("string storage of one shard exceeds 4 GiB".into())
+        })?;
         self.spans.push(Span {
             offset,
-            len_tag: bytes.len() as u32 | ((canon.tag as u32) << 30),
+            len_tag: bytes.len() as u32 | ((tag as u32) << 30),
         });
         self.payload.push(T::default());
         let local = local as u32;
         let (arena, spans) = (&self.arena, &self.spans);
         self.table
-            .insert_unique(hash, local, |&l| match spans.get(l as usize) {
-                Some(sp) => rehash(
-                    sp.tag(),
-                    arena
-                        .get(sp.offset as usize..sp.offset as usize + sp.len())
-                        .unwrap_or(&[]),
-                ),
+            .insert_unique(hash, local, |&l| match Self::bytes_at(arena, spans, l) {
+                Some((t, b)) => rehash(t, b),
                 None => 0,
             });
         Ok((local, true))
     }
 
+    /// Makes room for `additional` more strings (at most), so that a
+    /// batch of insertions grows the table once.
+    pub(crate) fn reserve(&mut self, additional: usize, rehash: &impl Fn(Tag, &[u8]) -> u64) {
+        let (arena, spans) = (&self.arena, &self.spans);
+        self.table
+            .reserve(additional, |&l| match Self::bytes_at(arena, spans, l) {
+                Some((t, b)) => rehash(t, b),
+                None => 0,
+            });
+        self.spans.reserve(additional);
+        self.payload.reserve(additional);
+    }
+
     /// The stored string with local id `local`.
     pub(crate) fn get(&self, local: u32) -> Stored<'_> {
-        let Some(sp) = self.spans.get(local as usize) else {
-            return Stored::Text(&[], Tag::Raw);
-        };
-        let b = self
-            .arena
-            .get(sp.offset as usize..sp.offset as usize + sp.len())
-            .unwrap_or(&[]);
-        match sp.tag() {
-            Tag::Num => {
-                let mut n = [0u8; 8];
-                if b.len() == 8 {
-                    n.copy_from_slice(b);
-                }
-                Stored::Num(u64::from_be_bytes(n))
-            }
-            t => Stored::Text(b, t),
+        match Self::bytes_at(&self.arena, &self.spans, local) {
+            Some((t, b)) => Stored(b, t),
+            None => Stored(&[], Tag::Raw),
         }
     }
 }
@@ -375,7 +408,7 @@ impl<T: Default> Interner<T> {
         let (shard, local) = split(id);
         match self.shards.get(shard) {
             Some(s) => s.get(local),
-            None => Stored::Text(&[], Tag::Raw),
+            None => Stored(&[], Tag::Raw),
         }
     }
 
@@ -402,13 +435,11 @@ mod tests {
         let md5 = "d41d8cd98f00b204e9800998ecf8427e";
         let a = i.intern(&Canon::text("hello")).unwrap();
         let b = i.intern(&Canon::text(md5)).unwrap();
-        let c = i.intern(&Canon::num(42)).unwrap();
         assert_eq!(i.intern(&Canon::text("hello")).unwrap(), a);
         assert_eq!(i.find(&Canon::text(md5)), Some(b));
         assert_eq!(i.get(a).to_text(), "hello");
         assert_eq!(i.get(b).to_text(), md5);
-        assert!(matches!(i.get(b), Stored::Text(bytes, Tag::Hex) if bytes.len() == 16));
-        assert_eq!(i.get(c), Stored::Num(42));
+        assert!(matches!(i.get(b), Stored(bytes, Tag::Hex) if bytes.len() == 16));
         assert_eq!(i.find(&Canon::text("nope")), None);
     }
 
@@ -425,9 +456,19 @@ mod tests {
         let packed_bytes = String::from_utf8_lossy(&[0xd4u8, 0x1d][..]).into_owned();
         let c = i.intern(&Canon::raw(&packed_bytes)).unwrap();
         assert_ne!(c, b);
-        let n = i.intern(&Canon::num(7)).unwrap();
-        let s = i.intern(&Canon::raw("7")).unwrap();
-        assert_ne!(n, s);
+    }
+
+    #[test]
+    fn long_strings_get_their_own_pages() {
+        let mut i: Interner<()> = Interner::new(Hasher::new());
+        let long = "x".repeat(PAGE * 2 + 5);
+        let a = i.intern(&Canon::text("before")).unwrap();
+        let b = i.intern(&Canon::text(&long)).unwrap();
+        let c = i.intern(&Canon::text("after")).unwrap();
+        assert_eq!(i.get(a).to_text(), "before");
+        assert_eq!(i.get(b).to_text(), long);
+        assert_eq!(i.get(c).to_text(), "after");
+        assert_eq!(i.find(&Canon::text(&long)), Some(b));
     }
 
     #[test]

@@ -151,6 +151,7 @@
 //! `benches/benches/correlation.rs` for measured figures.
 
 mod acl;
+mod attr_ids;
 mod builder;
 mod counts;
 mod engine;
@@ -160,6 +161,8 @@ mod id;
 mod input;
 mod intern;
 mod net;
+mod paged;
+mod posting;
 mod query;
 
 pub use acl::{AclMode, Viewer};

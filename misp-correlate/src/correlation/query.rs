@@ -624,7 +624,17 @@ impl Engine {
         if self.posting(k).len() < 2 || self.key_over(k, scratch) {
             return 0;
         }
-        self.plain_stats(k, scratch).pairs()
+        self.exact_pairs_unchecked(k, scratch)
+    }
+
+    /// Exact correlations on key `k`, assuming it is not
+    /// over-correlating.
+    fn exact_pairs_unchecked(&self, k: u32, scratch: &mut Vec<u32>) -> u64 {
+        match self.posting(k) {
+            [] | [_] => 0,
+            [a, b] => u64::from(self.event_of(*a) != self.event_of(*b)),
+            _ => self.plain_stats(k, scratch).pairs(),
+        }
     }
 
     /// CIDR correlations whose network is CIDR key `c`.
@@ -666,13 +676,11 @@ impl Engine {
                 let pairs = if over {
                     0
                 } else {
-                    self.exact_pairs(k, scratch)
+                    self.exact_pairs_unchecked(k, scratch)
                 };
                 (1u64, pairs, u64::from(over))
             })
             .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-        // Advanced: IP keys carried only by... every IP/CIDR key carries an
-        // attribute, so `live_keys` already visited them.
         let cidr = if self.config.advanced {
             let nets: Vec<u32> = self.cidr.cidr_keys.keys().copied().collect();
             nets.par_iter()
@@ -697,9 +705,13 @@ impl Engine {
         };
         let eligible = self
             .attrs
-            .par_iter()
-            .filter(|r| r.has(flag::LIVE) && self.eligible(r))
-            .count() as u64;
+            .par_pages()
+            .map(|(_, page)| {
+                page.iter()
+                    .filter(|r| r.has(flag::LIVE) && self.eligible(r))
+                    .count()
+            })
+            .sum::<usize>() as u64;
         Summary {
             attributes: self.live as u64,
             eligible,
@@ -810,7 +822,7 @@ mod tests {
         }
         e.add_attribute(&AttributeInput::new("a1", "e1", ty("domain"), "x.com"))
             .unwrap();
-        e.add_attribute(&AttributeInput::new("a2", "e2", ty("hostname"), "X.com"))
+        e.add_attribute(&AttributeInput::new("a2", "e2", ty("text"), "X.com"))
             .unwrap();
         e.add_attribute(&AttributeInput::new("a3", "e3", ty("text"), "x.com"))
             .unwrap();
