@@ -18,3 +18,12 @@ if ((${#need[@]})); then
 fi
 
 cargo test --workspace
+
+# The C test under valgrind is part of `cargo test`; insist on valgrind.
+MISP_FFI_REQUIRE_VALGRIND=1 cargo test -p misp-ffi --test c_abi
+
+# Python package over the C ABI (a venv under target/, pytest).
+MISP_CORRELATE_PROFILE=dev misp-ffi/python/run-tests.sh
+
+# PHP FFI example (exits non-zero on any mismatch).
+misp-ffi/php/run.sh
