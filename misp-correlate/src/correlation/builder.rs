@@ -38,12 +38,11 @@ use rayon::prelude::*;
 
 use super::attr_ids::NumIndex;
 use super::counts::EventCounts;
-use super::engine::{AttrRec, BIG, Config, Engine, flag, types};
+use super::engine::{AttrRec, BIG, Config, Engine, flag};
 use super::exclusion::match_key;
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
 use super::intern::{Canon, Hasher, NONE, SHARDS, SlotRef, Tag, sid, split};
-use super::net::{CidrKey, IpKey};
 use crate::{Error, Result};
 
 /// Attributes per chunk handed to the pool (one page of the engine's
@@ -874,64 +873,12 @@ fn finish(
     engine.big = bigs.into_iter().flatten().collect::<AHashMap<_, _>>();
 
     // Containment index.
-    build_cidr(engine);
+    engine.rebuild_cidr();
     // ssdeep graph.
     engine.rebuild_fuzzy();
     // Over-correlation and the number of correlations.
     let _ = engine.summary();
     rejected
-}
-
-/// Builds the containment index of a bulk-built engine.
-fn build_cidr(engine: &mut Engine) {
-    let t = types();
-    for s in 0..engine.attrs.len() as u32 {
-        let Some(&r) = engine.rec(s) else { continue };
-        if !t.is_ip_family(r.ty) || r.flags & (flag::IDX1 | flag::IDX2) == 0 {
-            continue;
-        }
-        if let Some(k) = engine.ip_candidate(&r).filter(|&k| r.has_key(k)) {
-            if let Some(ip) = engine.cidr.ip_keys.get_mut(&k) {
-                ip.attrs += 1;
-            } else if let Some(addr) = engine.parse_addr(k) {
-                engine.cidr.insert_addr(k, addr);
-                engine.cidr.ip_keys.insert(k, IpKey { addr, attrs: 1 });
-            }
-        }
-        if t.may_be_cidr(r.ty) && r.has(flag::IDX1) {
-            let c = r.k1;
-            if let Some(ck) = engine.cidr.cidr_keys.get_mut(&c) {
-                ck.attrs += 1;
-            } else if let Some(net) = engine.parse_net(c) {
-                engine.cidr.insert_net(c, net);
-                engine.cidr.cidr_keys.insert(
-                    c,
-                    CidrKey {
-                        net,
-                        attrs: 1,
-                        ext: EventCounts::default(),
-                    },
-                );
-            }
-        }
-    }
-    let nets: Vec<(u32, super::net::Net)> = engine
-        .cidr
-        .cidr_keys
-        .iter()
-        .map(|(&c, k)| (c, k.net))
-        .collect();
-    let exts: Vec<(u32, EventCounts)> = {
-        let e = &*engine;
-        nets.par_iter()
-            .map(|&(c, net)| (c, e.cidr_ext_from_scratch(c, net)))
-            .collect()
-    };
-    for (c, ext) in exts {
-        if let Some(k) = engine.cidr.cidr_keys.get_mut(&c) {
-            k.ext = ext;
-        }
-    }
 }
 
 impl Engine {
