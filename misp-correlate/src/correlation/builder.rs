@@ -171,6 +171,18 @@ struct DoneChunk {
 struct Shared {
     hasher: Hasher,
     staged: Mutex<Vec<StagedChunk>>,
+    /// Buffers of finished chunks, cleared, for the next ones: reusing
+    /// them saves growing fresh buffers (and faulting in fresh pages) for
+    /// every chunk.
+    spare: Mutex<Spare>,
+}
+
+/// Reusable chunk buffers.
+#[derive(Debug, Default)]
+struct Spare {
+    texts: Vec<String>,
+    items: Vec<Vec<RawItem>>,
+    parts: Vec<Vec<Part>>,
 }
 
 /// Chunks in flight. Separate from [`Shared`] so that a worker drops its
@@ -256,6 +268,7 @@ impl EngineBuilder {
         let shared = Shared {
             hasher,
             staged: Mutex::new(Vec::new()),
+            spare: Mutex::new(Spare::default()),
         };
         EngineBuilder {
             engine,
@@ -434,10 +447,21 @@ impl EngineBuilder {
     /// Hands the current chunk to the pool, waiting while too many are in
     /// flight.
     fn dispatch(&mut self) {
-        let chunk = std::mem::take(&mut self.chunk);
-        if chunk.items.is_empty() {
+        if self.chunk.items.is_empty() {
             return;
         }
+        let fresh = {
+            let mut spare = lock(&self.shared.spare);
+            RawChunk {
+                first_slot: 0,
+                text: spare.texts.pop().unwrap_or_default(),
+                items: spare
+                    .items
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(CHUNK)),
+            }
+        };
+        let chunk = std::mem::replace(&mut self.chunk, fresh);
         {
             let mut n = lock(&self.gate.inflight);
             while *n >= self.max_inflight {
@@ -453,7 +477,10 @@ impl EngineBuilder {
         let shared = Arc::clone(&self.shared);
         let gate = Arc::clone(&self.gate);
         rayon::spawn(move || {
-            let staged = stage(chunk, &shared.hasher);
+            let parts = lock(&shared.spare).parts.pop();
+            let (staged, mut text) = stage(chunk, parts, &shared.hasher);
+            text.clear();
+            lock(&shared.spare).texts.push(text);
             lock(&shared.staged).push(staged);
             drop(shared);
             let mut n = lock(&gate.inflight);
@@ -486,11 +513,20 @@ impl EngineBuilder {
         let losers = intern_batch(engine, &mut staged)?;
         self.losers.extend(losers);
         let done: Vec<DoneChunk> = staged.par_iter().map(records).collect();
-        for (chunk, d) in staged.into_iter().zip(done) {
+        let mut spare = lock(&self.shared.spare);
+        for (mut chunk, d) in staged.into_iter().zip(done) {
             engine.attrs.push_page(d.recs);
             engine.ext.push_page(d.ext);
             engine.diffs.extend(d.diffs);
-            self.pending.extend(chunk.rejected);
+            self.pending.append(&mut chunk.rejected);
+            chunk.items.clear();
+            spare.items.push(chunk.items);
+            for p in &mut chunk.parts {
+                p.bytes.clear();
+                p.entries.clear();
+                p.sids.clear();
+            }
+            spare.parts.push(chunk.parts);
         }
         Ok(())
     }
@@ -504,6 +540,8 @@ impl EngineBuilder {
     pub fn build(mut self) -> Result<Built> {
         self.dispatch();
         self.flush()?;
+        // The chunk buffers are not needed any more.
+        *lock(&self.shared.spare) = Spare::default();
         self.engine.config.check()?;
         let mut engine = self.engine;
         let rejected = finish(&mut engine, self.pending, self.losers, self.rejected);
@@ -513,9 +551,20 @@ impl EngineBuilder {
 
 /// Normalises one chunk, computes match keys and hashes, and stages every
 /// string in the part of its shard.
-fn stage(chunk: RawChunk, hasher: &Hasher) -> StagedChunk {
+fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedChunk, String) {
     let n = chunk.items.len();
-    let mut parts: Vec<Part> = (0..SHARDS).map(|_| Part::default()).collect();
+    let mut parts: Vec<Part> = parts.unwrap_or_else(|| {
+        // About 2.3 strings per attribute, spread over the shards.
+        let entries = n * 5 / 2 / SHARDS + 16;
+        let bytes = chunk.text.len() * 3 / 2 / SHARDS + 64;
+        (0..SHARDS)
+            .map(|_| Part {
+                bytes: Vec::with_capacity(bytes),
+                entries: Vec::with_capacity(entries),
+                sids: Vec::with_capacity(entries),
+            })
+            .collect()
+    });
     let mut meta = vec![0u8; n];
     let mut rejected = Vec::new();
     let mut put = |canon: Canon<'_>, item: usize, which: u32| {
@@ -576,13 +625,14 @@ fn stage(chunk: RawChunk, hasher: &Hasher) -> StagedChunk {
             }),
         }
     }
-    StagedChunk {
+    let staged = StagedChunk {
         first_slot: chunk.first_slot,
         items: chunk.items,
         meta,
         rejected,
         parts,
-    }
+    };
+    (staged, chunk.text)
 }
 
 /// Interns the staged strings of `chunks` (in slot order), one shard per
