@@ -38,12 +38,11 @@ use rayon::prelude::*;
 
 use super::attr_ids::NumIndex;
 use super::counts::EventCounts;
-use super::engine::{AttrRec, BIG, Config, Engine, flag, types};
+use super::engine::{AttrRec, BIG, Config, Engine, flag};
 use super::exclusion::match_key;
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
 use super::intern::{Canon, Hasher, NONE, SHARDS, SlotRef, Tag, sid, split};
-use super::net::{CidrKey, IpKey};
 use crate::{Error, Result};
 
 /// Attributes per chunk handed to the pool (one page of the engine's
@@ -172,6 +171,18 @@ struct DoneChunk {
 struct Shared {
     hasher: Hasher,
     staged: Mutex<Vec<StagedChunk>>,
+    /// Buffers of finished chunks, cleared, for the next ones: reusing
+    /// them saves growing fresh buffers (and faulting in fresh pages) for
+    /// every chunk.
+    spare: Mutex<Spare>,
+}
+
+/// Reusable chunk buffers.
+#[derive(Debug, Default)]
+struct Spare {
+    texts: Vec<String>,
+    items: Vec<Vec<RawItem>>,
+    parts: Vec<Vec<Part>>,
 }
 
 /// Chunks in flight. Separate from [`Shared`] so that a worker drops its
@@ -257,6 +268,7 @@ impl EngineBuilder {
         let shared = Shared {
             hasher,
             staged: Mutex::new(Vec::new()),
+            spare: Mutex::new(Spare::default()),
         };
         EngineBuilder {
             engine,
@@ -435,10 +447,21 @@ impl EngineBuilder {
     /// Hands the current chunk to the pool, waiting while too many are in
     /// flight.
     fn dispatch(&mut self) {
-        let chunk = std::mem::take(&mut self.chunk);
-        if chunk.items.is_empty() {
+        if self.chunk.items.is_empty() {
             return;
         }
+        let fresh = {
+            let mut spare = lock(&self.shared.spare);
+            RawChunk {
+                first_slot: 0,
+                text: spare.texts.pop().unwrap_or_default(),
+                items: spare
+                    .items
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(CHUNK)),
+            }
+        };
+        let chunk = std::mem::replace(&mut self.chunk, fresh);
         {
             let mut n = lock(&self.gate.inflight);
             while *n >= self.max_inflight {
@@ -454,7 +477,10 @@ impl EngineBuilder {
         let shared = Arc::clone(&self.shared);
         let gate = Arc::clone(&self.gate);
         rayon::spawn(move || {
-            let staged = stage(chunk, &shared.hasher);
+            let parts = lock(&shared.spare).parts.pop();
+            let (staged, mut text) = stage(chunk, parts, &shared.hasher);
+            text.clear();
+            lock(&shared.spare).texts.push(text);
             lock(&shared.staged).push(staged);
             drop(shared);
             let mut n = lock(&gate.inflight);
@@ -487,11 +513,20 @@ impl EngineBuilder {
         let losers = intern_batch(engine, &mut staged)?;
         self.losers.extend(losers);
         let done: Vec<DoneChunk> = staged.par_iter().map(records).collect();
-        for (chunk, d) in staged.into_iter().zip(done) {
+        let mut spare = lock(&self.shared.spare);
+        for (mut chunk, d) in staged.into_iter().zip(done) {
             engine.attrs.push_page(d.recs);
             engine.ext.push_page(d.ext);
             engine.diffs.extend(d.diffs);
-            self.pending.extend(chunk.rejected);
+            self.pending.append(&mut chunk.rejected);
+            chunk.items.clear();
+            spare.items.push(chunk.items);
+            for p in &mut chunk.parts {
+                p.bytes.clear();
+                p.entries.clear();
+                p.sids.clear();
+            }
+            spare.parts.push(chunk.parts);
         }
         Ok(())
     }
@@ -505,6 +540,8 @@ impl EngineBuilder {
     pub fn build(mut self) -> Result<Built> {
         self.dispatch();
         self.flush()?;
+        // The chunk buffers are not needed any more.
+        *lock(&self.shared.spare) = Spare::default();
         self.engine.config.check()?;
         let mut engine = self.engine;
         let rejected = finish(&mut engine, self.pending, self.losers, self.rejected);
@@ -514,9 +551,20 @@ impl EngineBuilder {
 
 /// Normalises one chunk, computes match keys and hashes, and stages every
 /// string in the part of its shard.
-fn stage(chunk: RawChunk, hasher: &Hasher) -> StagedChunk {
+fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedChunk, String) {
     let n = chunk.items.len();
-    let mut parts: Vec<Part> = (0..SHARDS).map(|_| Part::default()).collect();
+    let mut parts: Vec<Part> = parts.unwrap_or_else(|| {
+        // About 2.3 strings per attribute, spread over the shards.
+        let entries = n * 5 / 2 / SHARDS + 16;
+        let bytes = chunk.text.len() * 3 / 2 / SHARDS + 64;
+        (0..SHARDS)
+            .map(|_| Part {
+                bytes: Vec::with_capacity(bytes),
+                entries: Vec::with_capacity(entries),
+                sids: Vec::with_capacity(entries),
+            })
+            .collect()
+    });
     let mut meta = vec![0u8; n];
     let mut rejected = Vec::new();
     let mut put = |canon: Canon<'_>, item: usize, which: u32| {
@@ -577,13 +625,14 @@ fn stage(chunk: RawChunk, hasher: &Hasher) -> StagedChunk {
             }),
         }
     }
-    StagedChunk {
+    let staged = StagedChunk {
         first_slot: chunk.first_slot,
         items: chunk.items,
         meta,
         rejected,
         parts,
-    }
+    };
+    (staged, chunk.text)
 }
 
 /// Interns the staged strings of `chunks` (in slot order), one shard per
@@ -874,64 +923,12 @@ fn finish(
     engine.big = bigs.into_iter().flatten().collect::<AHashMap<_, _>>();
 
     // Containment index.
-    build_cidr(engine);
+    engine.rebuild_cidr();
     // ssdeep graph.
     engine.rebuild_fuzzy();
     // Over-correlation and the number of correlations.
     let _ = engine.summary();
     rejected
-}
-
-/// Builds the containment index of a bulk-built engine.
-fn build_cidr(engine: &mut Engine) {
-    let t = types();
-    for s in 0..engine.attrs.len() as u32 {
-        let Some(&r) = engine.rec(s) else { continue };
-        if !t.is_ip_family(r.ty) || r.flags & (flag::IDX1 | flag::IDX2) == 0 {
-            continue;
-        }
-        if let Some(k) = engine.ip_candidate(&r).filter(|&k| r.has_key(k)) {
-            if let Some(ip) = engine.cidr.ip_keys.get_mut(&k) {
-                ip.attrs += 1;
-            } else if let Some(addr) = engine.parse_addr(k) {
-                engine.cidr.insert_addr(k, addr);
-                engine.cidr.ip_keys.insert(k, IpKey { addr, attrs: 1 });
-            }
-        }
-        if t.may_be_cidr(r.ty) && r.has(flag::IDX1) {
-            let c = r.k1;
-            if let Some(ck) = engine.cidr.cidr_keys.get_mut(&c) {
-                ck.attrs += 1;
-            } else if let Some(net) = engine.parse_net(c) {
-                engine.cidr.insert_net(c, net);
-                engine.cidr.cidr_keys.insert(
-                    c,
-                    CidrKey {
-                        net,
-                        attrs: 1,
-                        ext: EventCounts::default(),
-                    },
-                );
-            }
-        }
-    }
-    let nets: Vec<(u32, super::net::Net)> = engine
-        .cidr
-        .cidr_keys
-        .iter()
-        .map(|(&c, k)| (c, k.net))
-        .collect();
-    let exts: Vec<(u32, EventCounts)> = {
-        let e = &*engine;
-        nets.par_iter()
-            .map(|&(c, net)| (c, e.cidr_ext_from_scratch(c, net)))
-            .collect()
-    };
-    for (c, ext) in exts {
-        if let Some(k) = engine.cidr.cidr_keys.get_mut(&c) {
-            k.ext = ext;
-        }
-    }
 }
 
 impl Engine {

@@ -1,14 +1,14 @@
 //! Sharded string interning.
 //!
 //! Every distinct string the engine sees (normalised values, match keys,
-//! attribute identities) is stored once, in the arena of one of
-//! [`SHARDS`] shards chosen by the string's hash, and named by a `u32`
-//! *string id* (`local << SHARD_BITS | shard`). Each shard owns its arena,
-//! its spans, a per-string payload (`T`: the key's posting list, or the
-//! slot of the attribute with that identity) and a `hashbrown` table of
-//! local ids. Shards are independent, so the bulk builder interns in
-//! parallel (one lock per shard, taken once per chunk) and later walks
-//! the shards in parallel without locks.
+//! string identities) is stored once, in the arena of one of [`SHARDS`]
+//! shards chosen by the string's hash, and named by a `u32` *string id*
+//! (`local << SHARD_BITS | shard`). Each shard owns its arena (in pages:
+//! growing never copies), its spans, a per-string payload (`T`: the key's
+//! posting list, or the slot of the attribute with that identity) and a
+//! `hashbrown` table of local ids. Shards are independent, so the bulk
+//! builder interns one shard per task without locks, and queries walk the
+//! shards in parallel.
 //!
 //! Strings have a *canonical encoding*:
 //! * lower-case hex strings of the lengths of MISP's hash types (md5,
