@@ -164,7 +164,10 @@ impl Segment {
     /// touched before any is looked up, so their cache misses overlap.
     pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
         let uses = ctx.uses;
-        let string_hash = (uses & USES_STRINGS != 0 && !self.strings.is_empty()).then(|| {
+        let string_hash = (uses & USES_STRINGS != 0
+            && !self.strings.is_empty()
+            && !self.strings.cannot_contain(part.as_bytes()))
+        .then(|| {
             let hash = self.strings.hash(part.as_bytes());
             self.strings.touch(hash);
             hash
@@ -473,16 +476,17 @@ pub(crate) fn compile(
     })
 }
 
-fn entries_of(lists: &[(ListId, &Warninglist)], ty: ListType) -> usize {
+/// Number of entries and their total bytes in the lists of type `ty`.
+fn entries_of(lists: &[(ListId, &Warninglist)], ty: ListType) -> (usize, usize) {
     lists
         .iter()
         .filter(|(_, l)| l.list_type() == ty)
-        .map(|(_, l)| l.len())
-        .sum()
+        .fold((0, 0), |(n, b), (_, l)| (n + l.len(), b + l.entry_bytes()))
 }
 
 fn build_strings(lists: &[(ListId, &Warninglist)]) -> Result<KeyTableBuilder> {
-    let mut table = KeyTableBuilder::with_capacity(entries_of(lists, ListType::String));
+    let (keys, bytes) = entries_of(lists, ListType::String);
+    let mut table = KeyTableBuilder::with_capacity(keys, bytes);
     for (id, list) in lists
         .iter()
         .filter(|(_, l)| l.list_type() == ListType::String)
@@ -498,7 +502,8 @@ fn build_hosts(
     lists: &[(ListId, &Warninglist)],
     improvements: &Improvements,
 ) -> Result<(KeyTableBuilder, Vec<Unusable>)> {
-    let mut table = KeyTableBuilder::with_capacity(entries_of(lists, ListType::Hostname));
+    let (keys, bytes) = entries_of(lists, ListType::Hostname);
+    let mut table = KeyTableBuilder::with_capacity(keys, bytes);
     let mut unusable = Vec::new();
     for (id, list) in lists {
         match list.list_type() {
