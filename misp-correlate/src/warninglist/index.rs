@@ -88,7 +88,21 @@ pub(crate) struct Compiled {
     pub(crate) uses: Vec<u8>,
 }
 
+/// A value part with its hash-table probes computed and touched
+/// ([`Segment::plan`]), waiting to be looked up ([`Segment::execute`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartPlan<'a> {
+    part: &'a str,
+    string_hash: Option<u64>,
+    host: Option<&'a str>,
+    suffixes: [(&'a str, u64); MAX_TOUCHED_SUFFIXES],
+    touched: usize,
+    /// The host has more suffixes than were planned.
+    overflow: bool,
+}
+
 /// What one check may report: the lists that apply and their metadata.
+#[derive(Clone, Copy)]
 pub(crate) struct Ctx<'m> {
     /// Bit set of the lists that apply (enabled and type-gated).
     pub(crate) allowed: &'m [u64],
@@ -162,54 +176,80 @@ enum MaskRule {
 
 impl Segment {
     /// Checks one value part, appending hits for lists that apply and have
-    /// not hit yet.
-    ///
-    /// The hash-table probes of the part (the string key and up to
-    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) are hashed and their buckets
-    /// touched before any is looked up, so their cache misses overlap.
+    /// not hit yet: [`plan`](Self::plan) then [`execute`](Self::execute).
     pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
+        let plan = self.plan(part, ctx);
+        self.execute(&plan, ctx, hits);
+    }
+
+    /// Hashes the hash-table probes of `part` (the string key and up to
+    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) and touches their buckets, so
+    /// that their cache misses are under way, overlapping, before any is
+    /// looked up.
+    pub(crate) fn plan<'a>(&self, part: &'a str, ctx: &Ctx<'_>) -> PartPlan<'a> {
         let uses = ctx.uses;
-        let string_hash = (uses & USES_STRINGS != 0 && !self.strings.is_empty()).then(|| {
+        let string_hash = (uses & USES_STRINGS != 0
+            && !self.strings.is_empty()
+            && !self.strings.cannot_contain(part.as_bytes()))
+        .then(|| {
             let hash = self.strings.hash(part.as_bytes());
             self.strings.touch(hash);
             hash
         });
-        // Hash every host suffix and touch its bucket first, then look them
-        // up in order (shortest first).
-        let mut suffixes: [(&'a str, u64); MAX_TOUCHED_SUFFIXES] = [("", 0); MAX_TOUCHED_SUFFIXES];
-        let mut touched = 0;
-        let mut overflow = false;
-        let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
-            host_of(part, ctx)
-        } else {
-            None
+        let mut plan = PartPlan {
+            part,
+            string_hash,
+            host: None,
+            suffixes: [("", 0); MAX_TOUCHED_SUFFIXES],
+            touched: 0,
+            overflow: false,
         };
-        let zero_quirk = !ctx.improvements.no_zero_label_quirk;
-        if let Some(host) = host {
-            host::for_each_suffix(host, zero_quirk, |suffix| match suffixes.get_mut(touched) {
-                Some(cell) => {
-                    let hash = self.hosts.hash(suffix.as_bytes());
-                    self.hosts.touch(hash);
-                    *cell = (suffix, hash);
-                    touched += 1;
-                    false
-                }
-                None => {
-                    overflow = true;
-                    true
+        if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
+            plan.host = host_of(part, ctx);
+        }
+        if let Some(host) = plan.host {
+            let PartPlan {
+                suffixes,
+                touched,
+                overflow,
+                ..
+            } = &mut plan;
+            host::for_each_suffix(host, !ctx.improvements.no_zero_label_quirk, |suffix| {
+                match suffixes.get_mut(*touched) {
+                    Some(cell) => {
+                        let hash = self.hosts.hash(suffix.as_bytes());
+                        self.hosts.touch(hash);
+                        *cell = (suffix, hash);
+                        *touched += 1;
+                        false
+                    }
+                    None => {
+                        *overflow = true;
+                        true
+                    }
                 }
             });
         }
+        plan
+    }
 
-        if let Some(hash) = string_hash {
+    /// Looks up a planned part in every structure that applies.
+    pub(crate) fn execute<'a>(
+        &'a self,
+        plan: &PartPlan<'a>,
+        ctx: &Ctx<'a>,
+        hits: &mut Vec<Hit<'a>>,
+    ) {
+        let (part, uses) = (plan.part, ctx.uses);
+        if let Some(hash) = plan.string_hash {
             self.check_strings(part, hash, ctx, hits);
         }
-        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
+        for &(suffix, hash) in plan.suffixes.get(..plan.touched).unwrap_or(&[]) {
             self.check_suffix(suffix, hash, part, ctx, hits);
         }
-        if let (true, Some(host)) = (overflow, host) {
-            let mut skip = touched;
-            host::for_each_suffix(host, zero_quirk, |suffix| {
+        if let (true, Some(host)) = (plan.overflow, plan.host) {
+            let mut skip = plan.touched;
+            host::for_each_suffix(host, !ctx.improvements.no_zero_label_quirk, |suffix| {
                 if skip > 0 {
                     skip -= 1;
                 } else {
@@ -478,16 +518,17 @@ pub(crate) fn compile(
     })
 }
 
-fn entries_of(lists: &[(ListId, &Warninglist)], ty: ListType) -> usize {
+/// Number of entries and their total bytes in the lists of type `ty`.
+fn entries_of(lists: &[(ListId, &Warninglist)], ty: ListType) -> (usize, usize) {
     lists
         .iter()
         .filter(|(_, l)| l.list_type() == ty)
-        .map(|(_, l)| l.len())
-        .sum()
+        .fold((0, 0), |(n, b), (_, l)| (n + l.len(), b + l.entry_bytes()))
 }
 
 fn build_strings(lists: &[(ListId, &Warninglist)]) -> Result<KeyTableBuilder> {
-    let mut table = KeyTableBuilder::with_capacity(entries_of(lists, ListType::String));
+    let (keys, bytes) = entries_of(lists, ListType::String);
+    let mut table = KeyTableBuilder::with_capacity(keys, bytes);
     for (id, list) in lists
         .iter()
         .filter(|(_, l)| l.list_type() == ListType::String)
@@ -503,7 +544,8 @@ fn build_hosts(
     lists: &[(ListId, &Warninglist)],
     improvements: &Improvements,
 ) -> Result<(KeyTableBuilder, Vec<Unusable>)> {
-    let mut table = KeyTableBuilder::with_capacity(entries_of(lists, ListType::Hostname));
+    let (keys, bytes) = entries_of(lists, ListType::Hostname);
+    let mut table = KeyTableBuilder::with_capacity(keys, bytes);
     let mut unusable = Vec::new();
     for (id, list) in lists {
         match list.list_type() {
