@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use misp_correlate::correlation::{Config, Correlation, Engine, EngineBuilder, Id};
+use misp_correlate::warninglist::{self, EventWarnings, Improvements, Matcher, ToIdsGate};
 use serde::Serialize;
 
 /// How many keys the report and the summary rank.
@@ -52,6 +53,11 @@ pub struct Args {
     /// over-correlating and top keys, related events.
     #[arg(long, value_name = "OUT.json")]
     report: Option<PathBuf>,
+    /// Check every attribute (its stored value, `to_ids` gate off) against
+    /// the warninglists under DIR and add the hits per attribute and per
+    /// event to the report and the summary.
+    #[arg(long, value_name = "DIR")]
+    warninglists: Option<PathBuf>,
 }
 
 /// One side of a correlation in `--pairs`.
@@ -112,6 +118,9 @@ struct Report<'a> {
     over_correlating: Vec<KeyCount<'a>>,
     top_keys: Vec<KeyCorrelations<'a>>,
     related_events: BTreeMap<String, Vec<String>>,
+    /// Present with `--warninglists`: event uuid → hits of its attributes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warninglists: Option<&'a BTreeMap<String, EventWarnings>>,
 }
 
 impl serde::Serialize for IdJson<'_> {
@@ -173,6 +182,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
     }
 
+    let matcher = match &args.warninglists {
+        Some(dir) => Some(load_warninglists(dir)?),
+        None => None,
+    };
+    let mut warnings: BTreeMap<String, EventWarnings> = BTreeMap::new();
+
     // Load.
     let mut errors: Vec<ErrorEntry> = Vec::new();
     let mut event_ids: Vec<String> = Vec::new();
@@ -192,6 +207,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             Ok(event) => {
                 attributes += event.attribute_count();
                 event_ids.push(event.uuid.clone());
+                if let Some(matcher) = &matcher {
+                    let found = matcher.check_event(&event, ToIdsGate::Off);
+                    if !found.is_empty() {
+                        warnings.insert(event.uuid.clone(), found);
+                    }
+                }
                 match builder.add_misp_event(&event) {
                     Ok(()) => ControlFlow::Continue(()),
                     Err(e) => {
@@ -262,6 +283,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 })
                 .collect(),
             related_events: related_events(&engine, &event_ids),
+            warninglists: matcher.as_ref().map(|_| &warnings),
         };
         write_json(path, &report)?;
     }
@@ -302,6 +324,23 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         for t in &top {
             writeln!(out, "  {:>8}  {}", t.correlations, t.key)?;
         }
+        if matcher.is_some() {
+            let flagged: usize = warnings.values().map(|w| w.attributes.len()).sum();
+            let mut per_list: BTreeMap<&str, usize> = BTreeMap::new();
+            for w in warnings.values() {
+                for (list, n) in &w.lists {
+                    *per_list.entry(list).or_insert(0) += n;
+                }
+            }
+            writeln!(
+                out,
+                "warninglists:  {flagged} attributes in {} events hit a list",
+                warnings.len()
+            )?;
+            for (list, n) in per_list {
+                writeln!(out, "  {n:>8}  {list}")?;
+            }
+        }
         out.flush()
     })();
     written.map_err(|e| format!("correlate: cannot write the summary: {e}"))?;
@@ -310,6 +349,24 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the warninglists in MISP-compatible mode; unusable files and
+/// entries are warnings on stderr, never fatal.
+fn load_warninglists(dir: &Path) -> Result<Matcher, String> {
+    let loaded = warninglist::load(dir, Improvements::MISP)
+        .map_err(|e| format!("correlate: warninglists: {e}"))?;
+    for e in &loaded.errors {
+        eprintln!("misp-correlate: warning: {e}");
+    }
+    if !loaded.problems.is_empty() {
+        eprintln!(
+            "misp-correlate: warning: {} warninglist entries can never match \
+             (run `check` to list them)",
+            loaded.problems.len()
+        );
+    }
+    Ok(loaded.matcher)
 }
 
 fn error_entry(e: &misp_core::Error, fallback: Option<&Path>) -> ErrorEntry {

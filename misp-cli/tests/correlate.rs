@@ -305,3 +305,50 @@ fn usage_errors() {
     assert_eq!(out.status.code(), Some(1), "no event read");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn warninglist_hits_per_attribute_and_event() {
+    let dir = scratch("warninglists");
+    let report_path = dir.join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_misp-correlate"))
+        .arg("correlate")
+        .arg("--warninglists")
+        .arg(testdata("warninglists"))
+        .arg("--report")
+        .arg(&report_path)
+        .args(samples())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("warninglists:"), "{stdout}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    // e3-scan.json's ip-dst 10.9.9.9 lies in RFC 1918's 10.0.0.0/8.
+    let event = &report["warninglists"]["33333333-3333-4333-8333-333333333333"];
+    let flagged = event["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["attribute"] == "c3000000-0000-4000-8000-000000000003")
+        .unwrap_or_else(|| panic!("10.9.9.9 not flagged: {event}"));
+    assert_eq!(flagged["type"], "ip-dst");
+    assert_eq!(flagged["value"], "10.9.9.9");
+    let hits = flagged["hits"].as_array().unwrap();
+    let rfc1918 = hits
+        .iter()
+        .find(|h| h["list"] == "List of RFC 1918 CIDR blocks")
+        .unwrap();
+    assert_eq!(rfc1918["list_type"], "cidr");
+    assert_eq!(rfc1918["match"], "10.0.0.0/8");
+    assert!(
+        event["lists"]["List of RFC 1918 CIDR blocks"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    // Without the option the report has no warninglist section.
+    let plain = run("no-warninglists", &[], &samples());
+    assert!(plain.report.get("warninglists").is_none());
+}

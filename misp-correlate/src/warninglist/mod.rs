@@ -21,6 +21,8 @@
 //!   disabling lists and adding custom lists, and is `Send + Sync`.
 //! * [`Query`] → [`Hit`]: checking an attribute (type, value, `to_ids`) gives
 //!   at most one [`Hit`] per list, sorted by list name.
+//! * [`Matcher::check_event`] → [`EventWarnings`]: the hits of every
+//!   attribute of a MISP event, per attribute and per list.
 //! * [`EntryProblem`]: an entry that can never match (a CIDR that does not
 //!   parse, a regex that does not compile, …), reported with its file, list
 //!   and entry. Problems never stop a load.
@@ -126,6 +128,7 @@
 //! [misp-warninglists]: https://github.com/MISP/misp-warninglists
 
 mod cidr;
+mod event;
 mod hash;
 mod host;
 mod index;
@@ -142,6 +145,7 @@ use std::fmt;
 
 use misp_core::AttributeType;
 
+pub use event::{AttributeWarnings, EventWarnings, OwnedHit};
 pub use list::{EntryProblem, ListStats, ProblemKind, Warninglist};
 pub use load::{Loaded, LoadedLists, load, load_lists};
 pub use matcher::{BatchHits, ListInfo, ListSummary, Matcher, MatcherBuilder};
