@@ -6,3 +6,4 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod corpus;
+pub mod correlation_input;

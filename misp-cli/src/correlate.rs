@@ -1,12 +1,334 @@
-//! `misp-correlate correlate`.
+//! `misp-correlate correlate`: load MISP events or feeds, correlate them,
+//! print a summary, and optionally write every correlation (JSON lines)
+//! and a report (JSON).
+//!
+//! The work is [`misp_correlate::correlation`]; this module reads files,
+//! feeds the engine builder and formats what the engine answers.
 
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use indicatif::{ProgressBar, ProgressStyle};
+use misp_correlate::correlation::{Config, Correlation, Engine, EngineBuilder, Id};
+use serde::Serialize;
+
+/// How many keys the report and the summary rank.
+const TOP_KEYS: usize = 20;
+
 /// Arguments of `misp-correlate correlate`.
+///
+/// Exits with 0 when at least one event was read (even with rejected
+/// attributes or unreadable files), 1 when no event could be read at all,
+/// 2 on a usage or output error.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// MISP feed directories (with manifest.json), directories of event
+    /// files (read recursively), or MISP JSON event files.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// The over-correlation limit: a key whose attributes see more than N
+    /// attributes of other events does not correlate [default: 20].
+    #[arg(long, value_name = "N", conflicts_with = "no_limit")]
+    limit: Option<u32>,
+    /// No over-correlation limit.
+    #[arg(long)]
+    no_limit: bool,
+    /// Advanced correlation: IP addresses inside CIDR networks, similar
+    /// ssdeep hashes (MISP's enable_advanced_correlations).
+    #[arg(long)]
+    advanced: bool,
+    /// Correlation exclusions, one pattern per line (`%x%` contains, `%x`
+    /// ends with, `x%` starts with, otherwise equal; case-sensitive).
+    #[arg(long, value_name = "FILE")]
+    exclusions: Option<PathBuf>,
+    /// Write every correlation as one JSON object per line.
+    #[arg(long, value_name = "OUT.jsonl")]
+    pairs: Option<PathBuf>,
+    /// Write a JSON report: counts, rejected attributes, unreadable files,
+    /// over-correlating and top keys, related events.
+    #[arg(long, value_name = "OUT.json")]
+    report: Option<PathBuf>,
+}
+
+/// One side of a correlation in `--pairs`.
+#[derive(Serialize)]
+struct Side<'a> {
+    event: IdJson<'a>,
+    attribute: IdJson<'a>,
+}
+
+/// One line of `--pairs`.
+#[derive(Serialize)]
+struct PairLine<'a> {
+    kind: &'static str,
+    key: std::borrow::Cow<'a, str>,
+    a: Side<'a>,
+    b: Side<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct RejectedEntry {
+    event: String,
+    attribute: String,
+    #[serde(rename = "type")]
+    ty: String,
+    value: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct ErrorEntry {
+    file: String,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct KeyCount<'a> {
+    key: &'a str,
+    count: u64,
+}
+
+#[derive(Serialize)]
+struct KeyCorrelations<'a> {
+    key: &'a str,
+    correlations: u64,
+}
+
+/// The `--report` document.
+#[derive(Serialize)]
+struct Report<'a> {
+    events: usize,
+    attributes: usize,
+    eligible: u64,
+    rejected: Vec<RejectedEntry>,
+    errors: &'a [ErrorEntry],
+    correlations: u64,
+    over_correlating: Vec<KeyCount<'a>>,
+    top_keys: Vec<KeyCorrelations<'a>>,
+    related_events: BTreeMap<String, Vec<String>>,
+}
+
+impl serde::Serialize for IdJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Id::Num(n) => s.serialize_u64(n),
+            Id::Str(x) => s.serialize_str(x),
+        }
+    }
+}
+
+/// An identity as JSON: a number stays a number.
+struct IdJson<'a>(Id<'a>);
+
+/// Reads the exclusion file: one pattern per line, taken as written
+/// (only the line ending is removed); empty lines are skipped.
+fn read_exclusions(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("correlate: cannot read the exclusions {}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+fn progress(files: usize) -> Option<ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(files as u64);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} files {msg}") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
 
 /// Runs the subcommand.
-pub fn run(_args: Args) -> Result<ExitCode, String> {
-    Err("correlate: not implemented yet".into())
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let limit = if args.no_limit { None } else { Some(args.limit.unwrap_or(20)) };
+    let config = Config { limit, advanced: args.advanced, ..Config::default() };
+    let mut builder = EngineBuilder::with_config(config);
+    if let Some(path) = &args.exclusions {
+        for pattern in read_exclusions(path)? {
+            builder.exclusion(&pattern);
+        }
+    }
+
+    // Load.
+    let mut errors: Vec<ErrorEntry> = Vec::new();
+    let mut event_ids: Vec<String> = Vec::new();
+    let mut attributes = 0usize;
+    let files = misp_core::json::discover(&args.inputs);
+    let bar = progress(files.len());
+    let mut fatal = None;
+    for file in files {
+        let path = match file {
+            Ok(path) => path,
+            Err(e) => {
+                errors.push(error_entry(&e, None));
+                continue;
+            }
+        };
+        misp_core::json::stream_file(&path, |item| match item {
+            Ok(event) => {
+                attributes += event.attribute_count();
+                event_ids.push(event.uuid.clone());
+                match builder.add_misp_event(&event) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(e) => {
+                        fatal = Some(e.to_string());
+                        ControlFlow::Break(())
+                    }
+                }
+            }
+            Err(e) => {
+                errors.push(error_entry(&e, Some(&path)));
+                ControlFlow::Continue(())
+            }
+        });
+        if let Some(e) = fatal.take() {
+            return Err(format!("correlate: {e}"));
+        }
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = &bar {
+        bar.set_message("correlating");
+    }
+    let built = builder.build().map_err(|e| format!("correlate: {e}"))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let engine = built.engine;
+    event_ids.sort();
+    event_ids.dedup();
+
+    if let Some(path) = &args.pairs {
+        write_pairs(path, &engine)?;
+    }
+    let over = engine.over_correlating();
+    let top = engine.top_keys(TOP_KEYS);
+    let summary = engine.summary();
+    if let Some(path) = &args.report {
+        let report = Report {
+            events: event_ids.len(),
+            attributes,
+            eligible: summary.eligible,
+            rejected: built
+                .rejected
+                .iter()
+                .map(|r| RejectedEntry {
+                    event: r.event.to_string(),
+                    attribute: r.attribute.to_string(),
+                    ty: r.ty.clone(),
+                    value: r.value.clone(),
+                    reason: r.reason.clone(),
+                })
+                .collect(),
+            errors: &errors,
+            correlations: summary.correlations(),
+            over_correlating: over.iter().map(|o| KeyCount { key: &o.key, count: o.count }).collect(),
+            top_keys: top.iter().map(|t| KeyCorrelations { key: &t.key, correlations: t.correlations }).collect(),
+            related_events: related_events(&engine, &event_ids),
+        };
+        write_json(path, &report)?;
+    }
+
+    // Summary on stdout.
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = (|| -> io::Result<()> {
+        writeln!(out, "events:        {}", event_ids.len())?;
+        writeln!(out, "attributes:    {attributes}")?;
+        writeln!(out, "eligible:      {}", summary.eligible)?;
+        writeln!(out, "rejected:      {}", built.rejected.len())?;
+        for r in &built.rejected {
+            writeln!(out, "  event {} attribute {} {} {:?}: {}", r.event, r.attribute, r.ty, r.value, r.reason)?;
+        }
+        writeln!(out, "errors:        {}", errors.len())?;
+        for e in &errors {
+            writeln!(out, "  {}: {}", e.file, e.message)?;
+        }
+        writeln!(
+            out,
+            "correlations:  {} (exact {}, cidr {}, ssdeep {})",
+            summary.correlations(),
+            summary.exact,
+            summary.cidr,
+            summary.ssdeep
+        )?;
+        writeln!(out, "keys:          {}", summary.keys)?;
+        writeln!(out, "over-correlating keys: {}", over.len())?;
+        for o in over.iter().take(TOP_KEYS) {
+            writeln!(out, "  {:>8}  {}", o.count, o.key)?;
+        }
+        writeln!(out, "top keys:")?;
+        for t in &top {
+            writeln!(out, "  {:>8}  {}", t.correlations, t.key)?;
+        }
+        out.flush()
+    })();
+    written.map_err(|e| format!("correlate: cannot write the summary: {e}"))?;
+    if event_ids.is_empty() {
+        eprintln!("misp-correlate correlate: no event could be read");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn error_entry(e: &misp_core::Error, fallback: Option<&Path>) -> ErrorEntry {
+    let file = e.path().or(fallback).map(|p| p.display().to_string()).unwrap_or_default();
+    ErrorEntry { file, message: e.to_string() }
+}
+
+/// Related events of every event, by uuid; events with none are left out.
+fn related_events(engine: &Engine, events: &[String]) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for uuid in events {
+        let Ok(related) = engine.related_events(Id::Str(uuid), None) else { continue };
+        if !related.is_empty() {
+            out.insert(uuid.clone(), related.iter().map(|r| r.event.to_string()).collect());
+        }
+    }
+    out
+}
+
+/// The line of one correlation, sides ordered by attribute identity
+/// (byte order of the printed identity).
+fn pair_line(c: Correlation<'_>) -> PairLine<'_> {
+    let c = if c.a().id().to_string() > c.b().id().to_string() { c.swapped() } else { c };
+    PairLine {
+        kind: c.kind().as_str(),
+        key: c.key(),
+        a: Side { event: IdJson(c.a().event()), attribute: IdJson(c.a().id()) },
+        b: Side { event: IdJson(c.b().event()), attribute: IdJson(c.b().id()) },
+        score: c.score(),
+    }
+}
+
+fn write_pairs(path: &Path, engine: &Engine) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("correlate: cannot write {}: {e}", path.display());
+    let file = File::create(path).map_err(|e| fail(&e))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    for c in engine.correlations() {
+        serde_json::to_writer(&mut out, &pair_line(c)).map_err(|e| fail(&e))?;
+        out.write_all(b"\n").map_err(|e| fail(&e))?;
+    }
+    out.flush().map_err(|e| fail(&e))
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("correlate: cannot write {}: {e}", path.display());
+    let file = File::create(path).map_err(|e| fail(&e))?;
+    let mut out = BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| fail(&e))?;
+    out.write_all(b"\n").and_then(|()| out.flush()).map_err(|e| fail(&e))
 }

@@ -38,6 +38,10 @@ pub enum Error {
     /// An argument is out of range or names something that does not exist.
     #[error("{0}")]
     InvalidArgument(String),
+    /// An attribute MISP would refuse to save (unknown type, a value that
+    /// fails validation): it was not stored.
+    #[error("rejected {0}")]
+    Rejected(Box<crate::correlation::Rejected>),
 }
 
 /// Shorthand for results whose error is [`Error`].

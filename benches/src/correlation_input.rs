@@ -1,0 +1,113 @@
+//! A seeded stream of string-valued attributes for the correlation
+//! benchmarks.
+//!
+//! Until the workspace's shared corpus generator is available this module
+//! generates its own input: `n` attributes in events of 100, each a
+//! `text`, `domain`, `hostname` or `filename` value. About half of the
+//! values are unique; the other half are drawn from a pool of `n / 5`
+//! shared values with a cubic skew, so that most shared values occur a
+//! handful of times and a few occur thousands of times (and are
+//! over-correlating under the default limit of 20). Values are written
+//! into one reused buffer: the stream allocates nothing per attribute.
+
+use misp_core::AttributeType;
+
+/// Attributes per event.
+pub const EVENT_SIZE: u64 = 100;
+
+/// The stream's parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct StringCorpus {
+    seed: u64,
+    n: u64,
+}
+
+/// One generated attribute, borrowed from the generator's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Generated<'a> {
+    /// Position in the stream (a unique numeric identity).
+    pub index: u64,
+    /// The event: `index / EVENT_SIZE`.
+    pub event: u64,
+    /// The type.
+    pub ty: AttributeType,
+    /// The raw value.
+    pub value: &'a str,
+}
+
+/// splitmix64: a fast, well-mixed, seedable sequence.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl StringCorpus {
+    /// `n` attributes from `seed`.
+    pub fn new(seed: u64, n: u64) -> StringCorpus {
+        StringCorpus { seed, n }
+    }
+
+    /// Number of attributes.
+    pub fn len(&self) -> u64 {
+        self.n
+    }
+
+    /// Whether the corpus is empty.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Number of events.
+    pub fn events(&self) -> u64 {
+        self.n.div_ceil(EVENT_SIZE)
+    }
+
+    /// Calls `f` with attributes `range`, in order.
+    pub fn for_each_in(&self, range: std::ops::Range<u64>, mut f: impl FnMut(Generated<'_>)) {
+        use std::fmt::Write;
+        let types = [
+            AttributeType::from_name("text"),
+            AttributeType::from_name("domain"),
+            AttributeType::from_name("hostname"),
+            AttributeType::from_name("filename"),
+        ];
+        let Some(text) = types[0] else { return };
+        let pool = (self.n / 5).max(1);
+        let mut buf = String::with_capacity(64);
+        for index in range {
+            let r = mix(self.seed ^ mix(index));
+            buf.clear();
+            let ty = if r & 1 == 0 {
+                let t = (r >> 4) % 4;
+                if t == 1 || t == 2 {
+                    let _ = write!(buf, "u{:x}-{index}.example.net", r >> 8);
+                } else {
+                    let _ = write!(buf, "unique-{:016x}-{index}", r >> 8);
+                }
+                types[t as usize].unwrap_or(text)
+            } else {
+                // Cubic skew toward the pool's head.
+                let u = ((r >> 11) as f64) / ((1u64 << 53) as f64);
+                let k = ((u * u * u) * pool as f64) as u64;
+                let _ = write!(buf, "shared{k}.example.com");
+                types[((r >> 4) % 3) as usize].unwrap_or(text)
+            };
+            f(Generated { index, event: index / EVENT_SIZE, ty, value: &buf });
+        }
+    }
+
+    /// Calls `f` with every attribute, in order.
+    pub fn for_each(&self, f: impl FnMut(Generated<'_>)) {
+        self.for_each_in(0..self.n, f);
+    }
+}
+
+/// The process's peak resident set size (`VmHWM`), in bytes, on Linux.
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -1,0 +1,170 @@
+//! Attribute identities ↔ slots.
+//!
+//! Every slot's identity is one `u64` in the `ext` column: the number
+//! itself for a numeric identity, or the string id of a string identity
+//! (flag [`EXT_STR`](super::engine::flag::EXT_STR) of the record says
+//! which). The reverse maps:
+//!
+//! * string identities (uuids) are interned; a string's payload is its
+//!   slot;
+//! * numeric identities need no second copy in the common case where they
+//!   ascend with the slots (MISP's database ids, generated corpora): the
+//!   column itself is binary-searched. Otherwise a permutation of the
+//!   slots sorted by number is kept (4 bytes per attribute), and numbers
+//!   added out of order later go to a small overlay map.
+
+use ahash::AHashMap;
+use rayon::prelude::*;
+
+use super::engine::{AttrRec, flag};
+use super::intern::NONE;
+use super::paged::Paged;
+
+/// Index from numeric identities to slots.
+#[derive(Debug, Default)]
+pub(crate) struct NumIndex {
+    /// Slots `0..covered` are found through the base index.
+    covered: u32,
+    /// `None`: the numeric identities of slots `0..covered` strictly
+    /// ascend with the slot (and no slot there has a string identity).
+    /// `Some(order)`: the numeric slots of `0..covered`, sorted by
+    /// (identity, slot).
+    order: Option<Vec<u32>>,
+    /// Identities added later that do not extend the ascending column.
+    overlay: AHashMap<u64, u32>,
+}
+
+impl NumIndex {
+    /// Builds the index over the identities of the slots in `ext`,
+    /// reading from `attrs` which slots are numeric and live. Returns the
+    /// live slots whose identity an earlier live slot already has.
+    pub(crate) fn build(ext: &Paged<u64>, attrs: &Paged<AttrRec>) -> (NumIndex, Vec<u32>) {
+        let n = ext.len();
+        let is_num = |s: usize| attrs.get(s).is_some_and(|r| !r.has(flag::EXT_STR));
+        let live = |s: usize| attrs.get(s).is_some_and(|r| r.has(flag::LIVE));
+        let id = |s: usize| ext.get(s).copied().unwrap_or(u64::MAX);
+        let ascending = ext.par_pages().all(|(first, page)| {
+            page.iter().enumerate().all(|(j, &v)| {
+                let s = first + j;
+                is_num(s) && (s == 0 || id(s - 1) < v)
+            })
+        });
+        let covered = u32::try_from(n).unwrap_or(NONE);
+        if ascending {
+            return (NumIndex { covered, order: None, overlay: AHashMap::new() }, Vec::new());
+        }
+        let mut order: Vec<u32> = (0..n as u32)
+            .into_par_iter()
+            .filter(|&s| is_num(s as usize) && live(s as usize))
+            .collect();
+        order.par_sort_unstable_by_key(|&s| (id(s as usize), s));
+        let mut losers = Vec::new();
+        let mut kept = Vec::with_capacity(order.len());
+        let mut last: Option<u64> = None;
+        for s in order {
+            let v = id(s as usize);
+            if last == Some(v) {
+                losers.push(s);
+            } else {
+                kept.push(s);
+                last = Some(v);
+            }
+        }
+        (NumIndex { covered, order: Some(kept), overlay: AHashMap::new() }, losers)
+    }
+
+    /// The slot last given identity `id`, if any (the caller checks that
+    /// it is still live).
+    pub(crate) fn find(&self, id: u64, ext: &Paged<u64>) -> Option<u32> {
+        if let Some(&s) = self.overlay.get(&id) {
+            return Some(s);
+        }
+        let value = |s: u32| ext.get(s as usize).copied().unwrap_or(u64::MAX);
+        match &self.order {
+            None => {
+                let at = ext.partition_point(self.covered as usize, |&v| v < id);
+                (at < self.covered as usize && value(at as u32) == id).then_some(at as u32)
+            }
+            Some(order) => {
+                let at = order.partition_point(|&s| value(s) < id);
+                order.get(at).copied().filter(|&s| value(s) == id)
+            }
+        }
+    }
+
+    /// Records that `slot` (the newest, `== ext.len() - 1`) has `id`.
+    pub(crate) fn push(&mut self, id: u64, slot: u32, ext: &Paged<u64>) {
+        let extends = self.order.is_none()
+            && slot == self.covered
+            && self.overlay.is_empty()
+            && (slot == 0 || ext.get(slot as usize - 1).is_some_and(|&prev| prev < id));
+        if extends {
+            self.covered += 1;
+        } else {
+            self.overlay.insert(id, slot);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use misp_core::AttributeType;
+
+    fn columns(ids: &[u64]) -> (Paged<u64>, Paged<AttrRec>) {
+        let mut ext = Paged::default();
+        let mut attrs = Paged::default();
+        let ty = AttributeType::from_name("text").unwrap();
+        for &i in ids {
+            ext.push(i);
+            attrs.push(AttrRec {
+                event: 0,
+                object: NONE,
+                k1: NONE,
+                k2: NONE,
+                sg: NONE,
+                ty,
+                distribution: 5,
+                flags: flag::LIVE,
+            });
+        }
+        (ext, attrs)
+    }
+
+    #[test]
+    fn ascending_column_needs_no_copy() {
+        let (ext, attrs) = columns(&[3, 5, 9]);
+        let (ix, losers) = NumIndex::build(&ext, &attrs);
+        assert!(losers.is_empty() && ix.order.is_none());
+        assert_eq!(ix.find(5, &ext), Some(1));
+        assert_eq!(ix.find(4, &ext), None);
+        assert_eq!(ix.find(10, &ext), None);
+    }
+
+    #[test]
+    fn unordered_and_duplicates() {
+        let (ext, attrs) = columns(&[9, 3, 9, 5]);
+        let (ix, losers) = NumIndex::build(&ext, &attrs);
+        assert_eq!(losers, vec![2]);
+        assert_eq!(ix.find(9, &ext), Some(0));
+        assert_eq!(ix.find(5, &ext), Some(3));
+        assert_eq!(ix.find(1, &ext), None);
+    }
+
+    #[test]
+    fn pushes_extend_or_overlay() {
+        let (mut ext, attrs) = columns(&[1, 2]);
+        let (mut ix, _) = NumIndex::build(&ext, &attrs);
+        ext.push(10);
+        ix.push(10, 2, &ext);
+        assert!(ix.overlay.is_empty());
+        ext.push(4);
+        ix.push(4, 3, &ext);
+        assert_eq!(ix.find(4, &ext), Some(3));
+        assert_eq!(ix.find(10, &ext), Some(2));
+        // Re-adding an identity later: the newest slot wins.
+        ext.push(1);
+        ix.push(1, 4, &ext);
+        assert_eq!(ix.find(1, &ext), Some(4));
+    }
+}

@@ -1,0 +1,289 @@
+//! Match keys and correlation exclusions (contract §4, §5).
+//!
+//! A *match key* is what correlation compares: the normalised value with
+//! trailing spaces removed and Unicode lower-casing applied (MISP compares
+//! in MySQL's case-insensitive, PAD SPACE collation; §9.8: accents are
+//! *not* folded).
+//!
+//! An *exclusion* is a pattern tested against a normalised value, case
+//! sensitively, as MISP's save-time check does: `%x%` contains, `%x`
+//! suffix, `x%` prefix, otherwise equality; `%` elsewhere is literal; a
+//! pattern that strips to nothing (`%`, `%%`) excludes everything; the
+//! empty pattern excludes nothing (MISP skips empty exclusions).
+
+use std::borrow::Cow;
+
+use aho_corasick::AhoCorasick;
+
+/// The match key of a normalised value.
+///
+/// # Examples
+///
+/// ```
+/// use misp_correlate::correlation::match_key;
+/// assert_eq!(match_key("Invoice.EXE  "), "invoice.exe");
+/// assert_eq!(match_key("ÉTÉ"), "été");
+/// assert_eq!(match_key("already"), "already");
+/// ```
+pub fn match_key(value: &str) -> Cow<'_, str> {
+    let t = value.trim_end_matches(' ');
+    if t.is_ascii() {
+        if t.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(t.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(t)
+        }
+    } else {
+        let lower = t.to_lowercase();
+        if lower == t {
+            Cow::Borrowed(t)
+        } else {
+            Cow::Owned(lower)
+        }
+    }
+}
+
+/// One parsed exclusion pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pattern {
+    All,
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+}
+
+impl Pattern {
+    fn parse(p: &str) -> Option<Pattern> {
+        if p.is_empty() {
+            return None;
+        }
+        let starts = p.starts_with('%');
+        let ends = p.ends_with('%');
+        Some(if starts && ends {
+            // "%" alone is both; it strips to "".
+            let inner = if p.len() >= 2 { &p[1..p.len() - 1] } else { "" };
+            if inner.is_empty() {
+                Pattern::All
+            } else {
+                Pattern::Contains(inner.to_owned())
+            }
+        } else if starts {
+            Pattern::Suffix(p[1..].to_owned())
+        } else if ends {
+            Pattern::Prefix(p[..p.len() - 1].to_owned())
+        } else {
+            Pattern::Exact(p.to_owned())
+        })
+    }
+}
+
+/// A set of exclusion patterns, compiled for matching.
+///
+/// Exact patterns are a hash set; prefix, suffix and contains patterns
+/// share one Aho-Corasick automaton, so matching costs one pass over the
+/// value whatever the number of patterns.
+#[derive(Debug, Clone, Default)]
+pub struct Exclusions {
+    patterns: Vec<String>,
+    all: bool,
+    exact: ahash::AHashSet<String>,
+    needles: Vec<Pattern>,
+    automaton: Option<AhoCorasick>,
+}
+
+impl Exclusions {
+    /// An empty set.
+    pub fn new() -> Exclusions {
+        Exclusions::default()
+    }
+
+    /// The patterns, in the order they were added.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// Whether no pattern is set.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Adds `pattern`; returns false if it was already present.
+    pub fn insert(&mut self, pattern: &str) -> bool {
+        if self.patterns.iter().any(|p| p == pattern) {
+            return false;
+        }
+        self.patterns.push(pattern.to_owned());
+        self.compile();
+        true
+    }
+
+    /// Removes `pattern`; returns false if it was not present.
+    pub fn remove(&mut self, pattern: &str) -> bool {
+        let before = self.patterns.len();
+        self.patterns.retain(|p| p != pattern);
+        if self.patterns.len() == before {
+            return false;
+        }
+        self.compile();
+        true
+    }
+
+    fn compile(&mut self) {
+        self.all = false;
+        self.exact.clear();
+        self.needles.clear();
+        for p in &self.patterns {
+            match Pattern::parse(p) {
+                None => {}
+                Some(Pattern::All) => self.all = true,
+                Some(Pattern::Exact(s)) => {
+                    self.exact.insert(s);
+                }
+                Some(other) => self.needles.push(other),
+            }
+        }
+        let texts: Vec<&str> = self
+            .needles
+            .iter()
+            .map(|p| match p {
+                Pattern::Prefix(s) | Pattern::Suffix(s) | Pattern::Contains(s) => s.as_str(),
+                Pattern::All | Pattern::Exact(_) => "",
+            })
+            .collect();
+        // Building can only fail on enormous pattern sets; matching then
+        // falls back to a linear scan.
+        self.automaton = if texts.is_empty() {
+            None
+        } else {
+            AhoCorasick::new(&texts).ok()
+        };
+    }
+
+    /// Whether `value` (a normalised value) is excluded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use misp_correlate::correlation::Exclusions;
+    /// let mut ex = Exclusions::new();
+    /// ex.insert("%.google.com");
+    /// ex.insert("1.2.3.%");
+    /// ex.insert("%tor%");
+    /// assert!(ex.is_excluded("www.google.com"));
+    /// assert!(!ex.is_excluded("www.google.com.evil"));
+    /// assert!(ex.is_excluded("1.2.3.4"));
+    /// assert!(ex.is_excluded("history"));
+    /// ```
+    pub fn is_excluded(&self, value: &str) -> bool {
+        if self.all {
+            return true;
+        }
+        if !self.exact.is_empty() && self.exact.contains(value) {
+            return true;
+        }
+        if self.needles.is_empty() {
+            return false;
+        }
+        match &self.automaton {
+            Some(ac) => ac.find_overlapping_iter(value).any(|m| {
+                match self.needles.get(m.pattern().as_usize()) {
+                    Some(Pattern::Contains(_)) => true,
+                    Some(Pattern::Prefix(_)) => m.start() == 0,
+                    Some(Pattern::Suffix(_)) => m.end() == value.len(),
+                    _ => false,
+                }
+            }),
+            None => self.needles.iter().any(|p| match p {
+                Pattern::Contains(s) => value.contains(s.as_str()),
+                Pattern::Prefix(s) => value.starts_with(s.as_str()),
+                Pattern::Suffix(s) => value.ends_with(s.as_str()),
+                _ => false,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(patterns: &[&str]) -> Exclusions {
+        let mut e = Exclusions::new();
+        for p in patterns {
+            e.insert(p);
+        }
+        e
+    }
+
+    #[test]
+    fn reference_vectors() {
+        // misp-correlation-reference §15 "Exclusions".
+        let e = ex(&["%.google.com", "1.2.3.%", "%tor%", "foo"]);
+        assert!(e.is_excluded("www.google.com"));
+        assert!(!e.is_excluded("www.google.com.evil"));
+        assert!(e.is_excluded("1.2.3.4"));
+        assert!(e.is_excluded("history"));
+        assert!(e.is_excluded("foo"));
+        assert!(
+            !e.is_excluded("Foo"),
+            "write-time matching is case-sensitive"
+        );
+        assert!(!e.is_excluded("food"));
+    }
+
+    #[test]
+    fn percent_alone_excludes_everything_and_empty_nothing() {
+        assert!(ex(&["%"]).is_excluded("anything"));
+        assert!(ex(&["%%"]).is_excluded(""));
+        assert!(!ex(&[""]).is_excluded(""));
+        assert!(!ex(&[]).is_excluded("x"));
+    }
+
+    #[test]
+    fn percent_in_the_middle_is_literal() {
+        let e = ex(&["a%b", "x%y%", "%_z"]);
+        assert!(e.is_excluded("a%b"));
+        assert!(!e.is_excluded("axxb"));
+        assert!(e.is_excluded("x%yzzz"));
+        assert!(!e.is_excluded("xayzzz"));
+        assert!(e.is_excluded("aa_z"));
+        assert!(!e.is_excluded("aabz"));
+    }
+
+    #[test]
+    fn overlapping_needles_anchor_correctly() {
+        // The prefix needle "ab" occurs at 2, the suffix needle "ab" at the end.
+        let e = ex(&["ab%"]);
+        assert!(!e.is_excluded("xxab"));
+        assert!(e.is_excluded("abxx"));
+        let e = ex(&["%ab"]);
+        assert!(e.is_excluded("abab"));
+        assert!(!e.is_excluded("abx"));
+        let e = ex(&["a%", "%a"]);
+        assert!(e.is_excluded("aXa"));
+        assert!(e.is_excluded("Xa"));
+        assert!(!e.is_excluded("XaX"));
+    }
+
+    #[test]
+    fn insert_and_remove() {
+        let mut e = ex(&["x"]);
+        assert!(!e.insert("x"));
+        assert!(e.remove("x"));
+        assert!(!e.remove("x"));
+        assert!(!e.is_excluded("x"));
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn match_keys() {
+        assert_eq!(match_key("ABC"), "abc");
+        assert_eq!(match_key("abc  "), "abc");
+        assert_eq!(match_key(" abc"), " abc", "only trailing spaces go");
+        assert_eq!(match_key("abc\t"), "abc\t");
+        assert_eq!(match_key("ÀÉ"), "àé");
+        assert_ne!(match_key("é"), match_key("e"), "§9.8: no accent folding");
+        assert_eq!(match_key("0"), "0");
+    }
+}
