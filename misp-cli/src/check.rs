@@ -1,12 +1,200 @@
-//! `misp-correlate check`.
+//! `misp-correlate check`: check `type<TAB>value` lines against
+//! warninglists.
+//!
+//! Each input line is `type<TAB>value` (the value is everything after the
+//! first TAB); only the line ending (`\n` or `\r\n`) is removed, nothing is
+//! trimmed. For each line, in order, one JSON object is written to standard
+//! output (warninglist contract §4):
+//!
+//! ```text
+//! {"type":T,"value":V,"hits":[{"list":NAME,"list_type":TYPE,"match":M,"value":PART},…]}
+//! ```
+//!
+//! with hits sorted by list name. The `to_ids` gate is off. Type names are
+//! gated as MISP does (exact string comparison with `matching_attributes`),
+//! so a type MISP does not know sees only lists that apply to every type.
+//!
+//! Lines without a TAB, or that are not UTF-8, still get an object (with the
+//! text decoded lossily, no hits and an `"error"` field) and a warning on
+//! standard error; the exit status is then 1. Problems in the lists are
+//! warnings on standard error and do not change the exit status.
 
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use misp_correlate::warninglist::{self, Hit, Improvements, Query, ToIdsGate};
+use serde::Serialize;
 
 /// Arguments of `misp-correlate check`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// A misp-warninglists directory (every `list.json` below it is a list)
+    /// or a single list file.
+    #[arg(long, value_name = "DIR")]
+    warninglists: PathBuf,
+    /// Apply every improvement over MISP's matching (lower-cased hosts, URL
+    /// parsing, `g` regexes, CIDR overlap, …) instead of MISP's behaviour.
+    #[arg(long)]
+    improved: bool,
+    /// Input file of `type<TAB>value` lines (default: standard input).
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+}
+
+/// Lines checked together (in parallel) before their output is written.
+const BLOCK: usize = 16_384;
 
 /// Runs the subcommand.
-pub fn run(_args: Args) -> Result<ExitCode, String> {
-    Err("check: not implemented yet".into())
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let improvements = if args.improved {
+        Improvements::all()
+    } else {
+        Improvements::MISP
+    };
+    let loaded = warninglist::load(&args.warninglists, improvements)
+        .map_err(|e| format!("cannot load warninglists: {e}"))?;
+    for error in &loaded.errors {
+        eprintln!("misp-correlate: warning: {error}");
+    }
+    for problem in &loaded.problems {
+        eprintln!("misp-correlate: warning: {problem}");
+    }
+    let matcher = loaded.matcher;
+
+    let (mut input, input_name): (Box<dyn BufRead>, String) = match &args.file {
+        Some(path) => {
+            let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            (Box::new(BufReader::new(file)), path.display().to_string())
+        }
+        None => (Box::new(io::stdin().lock()), "<stdin>".to_owned()),
+    };
+    let stdout = io::stdout();
+    let mut output = BufWriter::new(stdout.lock());
+    let write_error = |e: io::Error| format!("cannot write output: {e}");
+
+    let mut line_number = 0usize;
+    let mut malformed = 0usize;
+    let mut block: Vec<Line> = Vec::with_capacity(BLOCK);
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        let read = input
+            .read_until(b'\n', &mut buffer)
+            .map_err(|e| format!("{input_name}: {e}"))?;
+        if read > 0 {
+            line_number += 1;
+            let line = Line::parse(&buffer);
+            if let Some(error) = &line.error {
+                malformed += 1;
+                eprintln!("misp-correlate: warning: {input_name}:{line_number}: {error}");
+            }
+            block.push(line);
+        }
+        if block.len() == BLOCK || (read == 0 && !block.is_empty()) {
+            write_block(&matcher, &block, &mut output).map_err(write_error)?;
+            block.clear();
+        }
+        if read == 0 {
+            break;
+        }
+    }
+    output.flush().map_err(write_error)?;
+    Ok(if malformed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One input line.
+struct Line {
+    ty: String,
+    value: String,
+    error: Option<String>,
+}
+
+impl Line {
+    fn parse(raw: &[u8]) -> Line {
+        let raw = raw
+            .strip_suffix(b"\n")
+            .map_or(raw, |r| r.strip_suffix(b"\r").unwrap_or(r));
+        let text = String::from_utf8_lossy(raw);
+        let not_utf8 = matches!(text, std::borrow::Cow::Owned(_));
+        match text.split_once('\t') {
+            Some((ty, value)) => Line {
+                ty: ty.to_owned(),
+                value: value.to_owned(),
+                error: not_utf8.then(|| "not UTF-8".to_owned()),
+            },
+            None => Line {
+                ty: String::new(),
+                value: text.into_owned(),
+                error: Some("no TAB between type and value".to_owned()),
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    #[serde(rename = "type")]
+    ty: &'a str,
+    value: &'a str,
+    hits: Vec<OutputHit<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct OutputHit<'a> {
+    list: &'a str,
+    list_type: &'static str,
+    #[serde(rename = "match")]
+    matched: String,
+    value: &'a str,
+}
+
+impl<'a> From<&Hit<'a>> for OutputHit<'a> {
+    fn from(hit: &Hit<'a>) -> Self {
+        OutputHit {
+            list: hit.list_name,
+            list_type: hit.list_type.as_str(),
+            matched: hit.matched.to_string(),
+            value: hit.value,
+        }
+    }
+}
+
+fn write_block(
+    matcher: &warninglist::Matcher,
+    block: &[Line],
+    output: &mut impl Write,
+) -> io::Result<()> {
+    // Malformed lines are not checked: they get no hits.
+    let queries: Vec<Query<'_>> = block
+        .iter()
+        .map(|line| match line.error {
+            None => Query::new(line.ty.as_str(), &line.value),
+            Some(_) => Query::new("", ""),
+        })
+        .collect();
+    let hits = matcher.check_batch(&queries, ToIdsGate::Off);
+    for (line, hits) in block.iter().zip(hits.iter()) {
+        let hits = if line.error.is_some() {
+            Vec::new()
+        } else {
+            hits.iter().map(OutputHit::from).collect()
+        };
+        let object = Output {
+            ty: &line.ty,
+            value: &line.value,
+            hits,
+            error: line.error.as_deref(),
+        };
+        serde_json::to_writer(&mut *output, &object)?;
+        output.write_all(b"\n")?;
+    }
+    Ok(())
 }

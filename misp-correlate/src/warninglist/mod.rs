@@ -1,1 +1,404 @@
 //! The warninglist matcher.
+//!
+//! MISP's warninglists are lists of known-benign or well-known values (top
+//! domains, public DNS resolvers, RFC 1918 ranges, hashes of empty files, …)
+//! that MISP flags when an attribute matches one. This module reads the
+//! [misp-warninglists] format, compiles every list into one immutable
+//! [`Matcher`], and checks attributes against it the way MISP's
+//! `Warninglist::checkValue` does, or, on request, the way MISP meant to.
+//!
+//! # Overview of types
+//!
+//! * [`Warninglist`]: one parsed list (name, [`ListType`], matching
+//!   attribute types, entries), from JSON ([`Warninglist::from_json`]) or
+//!   built by hand ([`Warninglist::new`]).
+//! * [`load`] / [`load_lists`]: read a directory tree of `list.json` files
+//!   (or single list files) in parallel. A file that is unusable as a whole is
+//!   an [`Error`](crate::Error) naming it; the other files still load.
+//! * [`MatcherBuilder`] → [`Matcher`]: the builder takes lists and
+//!   [`Improvements`]; `build` compiles them once into hash tables, interval
+//!   tables and automata. A [`Matcher`] is immutable apart from enabling or
+//!   disabling lists and adding custom lists, and is `Send + Sync`.
+//! * [`Query`] → [`Hit`]: checking an attribute (type, value, `to_ids`) gives
+//!   at most one [`Hit`] per list, sorted by list name.
+//! * [`EntryProblem`]: an entry that can never match (a CIDR that does not
+//!   parse, a regex that does not compile, …), reported with its file, list
+//!   and entry. Problems never stop a load.
+//!
+//! # Example
+//!
+//! ```
+//! use misp_core::AttributeType;
+//! use misp_correlate::warninglist::{ListType, MatcherBuilder, Warninglist};
+//!
+//! let mut private = Warninglist::new("RFC 1918", ListType::Cidr);
+//! private.push_entry("10.0.0.0/8");
+//! private.push_entry("192.168.0.0/16");
+//!
+//! let mut builder = MatcherBuilder::new();
+//! builder.add(private)?;
+//! let (matcher, problems) = builder.build()?;
+//! assert!(problems.is_empty());
+//!
+//! let ip_dst = AttributeType::from_name("ip-dst").unwrap();
+//! let hits = matcher.check(ip_dst, "10.1.2.3");
+//! assert_eq!(hits.len(), 1);
+//! assert_eq!(hits[0].list_name, "RFC 1918");
+//! assert_eq!(hits[0].matched.to_string(), "10.0.0.0/8");
+//! # Ok::<(), misp_correlate::Error>(())
+//! ```
+//!
+//! # Semantics
+//!
+//! The default is MISP-compatible (`warninglist-contract.md` §2): lists
+//! apply to the types in their `matching_attributes` (all types when it is
+//! missing or empty); composite values (`malware-sample` and every type
+//! containing `|`) are split on the first `|` and each half is tried in
+//! order; the per-type rules are
+//!
+//! * **string**: exact, case-sensitive equality; `match` is the value.
+//! * **substring**: some entry occurs in the value (case-sensitive); `match`
+//!   is one such entry.
+//! * **hostname**: entries are ASCII-lower-cased and stripped of dots at both
+//!   ends; the host is the third `/`-field of a value containing `//`, else
+//!   the text before the first `/`, with trailing dots removed and case kept;
+//!   the shortest suffix on a label boundary that is an entry matches.
+//! * **cidr**: the value's address (before the first `/`) must lie in an
+//!   entry; a value with a mask must lie inside the entry; `match` is the
+//!   entry with the shortest prefix, as `net/prefix`.
+//! * **regex**: PCRE-style `/pattern/modifiers`, unanchored.
+//!
+//! Each fix MISP users ask for is a separate switch in [`Improvements`].
+//!
+//! ## Decisions where the contract is silent
+//!
+//! * **Type names.** [`Query`] accepts a known [`AttributeType`] or any type
+//!   name ([`QueryType::Name`]). Like MISP, a list applies to a type name when
+//!   its `matching_attributes` contain that exact (case-sensitive) string or
+//!   when it applies to all types. A name MISP does not know therefore sees
+//!   only the all-types lists plus any list that names it verbatim (such
+//!   names are reported at load as [`ProblemKind::UnknownAttributeType`]).
+//!   Whether the value is split is decided from the name as MISP does.
+//! * **IPv6 and nested entries.** MISP reports the *last* matching IPv6
+//!   prefix group (so results depend on Redis order); this engine reports the
+//!   shortest prefix for both families, as the contract says.
+//! * **PCRE `$`.** Without the `m` modifier, PCRE's `$` also matches before
+//!   a final newline; Rust's `$` does not, so a pattern behaves as if `D` were
+//!   set. Values with a trailing newline are the only difference.
+//! * **Non-string JSON entries.** Numbers are kept as their JSON text (`443`
+//!   becomes `"443"`, `0` is dropped like `"0"`); `true`, `false`, `null`,
+//!   arrays and objects are reported as unusable entries.
+//! * **Hostname entries that are only dots** normalise to the empty string;
+//!   they are reported as unusable rather than matching empty hosts.
+//!
+//! # Performance
+//!
+//! Every list is compiled once. All string lists share one hash table
+//! (value → small set of list ids), all hostname lists one table of
+//! normalised entries probed with each suffix of the host (hashed in place,
+//! no string is built), all CIDR lists one table of elementary address
+//! intervals per family (each interval knows, per list, the shortest-prefix
+//! entry covering it), substring lists one Aho-Corasick automaton per group
+//! of lists with the same type gate, and each regex list one `RegexSet`.
+//! A check is therefore a handful of hash probes, one binary search or one
+//! automaton pass, and allocates nothing unless something matches. Which
+//! lists apply to a type is a precomputed bit set per type.
+//!
+//! [misp-warninglists]: https://github.com/MISP/misp-warninglists
+
+mod cidr;
+mod hash;
+mod host;
+mod index;
+mod list;
+mod load;
+mod matcher;
+mod pcre;
+mod table;
+
+use std::fmt;
+
+use misp_core::AttributeType;
+
+pub use list::{EntryProblem, ListStats, ProblemKind, Warninglist};
+pub use load::{Loaded, LoadedLists, load, load_lists};
+pub use matcher::{BatchHits, ListInfo, ListSummary, Matcher, MatcherBuilder};
+
+/// How a list matches, the `type` field of a warninglist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ListType {
+    /// Exact, case-sensitive equality (MISP's default type).
+    String,
+    /// An entry occurs somewhere in the value.
+    Substring,
+    /// The value's host is an entry or a sub-domain of one.
+    Hostname,
+    /// The value's address lies in an entry's network.
+    Cidr,
+    /// A PCRE-style `/pattern/modifiers` matches somewhere in the value.
+    Regex,
+}
+
+impl ListType {
+    /// Every list type, in a fixed order.
+    pub const ALL: [ListType; 5] = [
+        ListType::String,
+        ListType::Substring,
+        ListType::Hostname,
+        ListType::Cidr,
+        ListType::Regex,
+    ];
+
+    /// Parses the `type` field (`string`, `substring`, `hostname`, `cidr`,
+    /// `regex`; exact spelling).
+    pub fn from_name(name: &str) -> Option<ListType> {
+        ListType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// The name used in list files and in `check` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListType::String => "string",
+            ListType::Substring => "substring",
+            ListType::Hostname => "hostname",
+            ListType::Cidr => "cidr",
+            ListType::Regex => "regex",
+        }
+    }
+}
+
+impl fmt::Display for ListType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The id of a list inside one [`Matcher`].
+///
+/// Ids are dense (`0..Matcher::list_count()`) and never reused; a list keeps
+/// its id when it is disabled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListId(u16);
+
+impl ListId {
+    /// The most lists one matcher can hold.
+    pub const LIMIT: usize = u16::MAX as usize + 1;
+
+    /// The dense index of the list.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    pub(crate) fn from_index(index: usize) -> Option<ListId> {
+        u16::try_from(index).ok().map(ListId)
+    }
+}
+
+/// Departures from MISP's behaviour, each a separate switch
+/// (`warninglist-contract.md` §3). All `false` (the [`Default`]) is
+/// MISP-compatible; [`Improvements::all`] turns every fix on.
+///
+/// Improvements are fixed when a [`Matcher`] is built, because some of them
+/// change how entries are compiled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Improvements {
+    /// Compare hosts with hostname entries ASCII-case-insensitively. MISP
+    /// lower-cases entries but not the value, so `http://WWW.EXAMPLE.com/`
+    /// escapes every hostname list.
+    pub lowercase_hosts: bool,
+    /// Take the host from a URL properly: a scheme is `[A-Za-z][A-Za-z0-9+.-]*:`
+    /// followed by `//`; userinfo, port, IPv6 brackets, `?query` and
+    /// `#fragment` are removed. MISP takes the third `/`-field whenever the
+    /// value contains `//` anywhere, and keeps ports.
+    pub parse_urls: bool,
+    /// Accept (and ignore) the JavaScript `g` modifier in regex entries; the
+    /// 33 `phone_numbers` patterns then work. MISP rejects them.
+    pub regex_global_modifier: bool,
+    /// For a CIDR value (`addr/mask`), also report a list when one of its
+    /// entries lies inside the value's range (overlap instead of
+    /// containment). The reported entry is then the containing entry if
+    /// there is one, else the lowest-addressed entry inside the range.
+    pub cidr_overlap: bool,
+    /// A CIDR value's mask must be a decimal prefix length in range; MISP
+    /// skips the containment test for `/0` and for non-numeric masks, so
+    /// `10.0.0.0/0` or `1.2.3.4/abc` match as if the mask were absent.
+    pub strict_cidr_masks: bool,
+    /// Treat entries of string lists that start with a dot (`.google.ad`) as
+    /// hostname entries too; as exact strings they never match a stored
+    /// domain.
+    pub dotted_strings_as_hostnames: bool,
+    /// Compare string lists ASCII-case-insensitively for domain-like types
+    /// (`domain`, `hostname`, `domain|ip`, `hostname|port`); the IANA `tlds`
+    /// list is upper-case and never fires in MISP.
+    pub case_insensitive_domain_strings: bool,
+    /// Do not drop a trailing `0` label from the host (`example.com.0`
+    /// matches `example.com` in MISP because PHP's `empty("0")` is true).
+    pub no_zero_label_quirk: bool,
+}
+
+impl Improvements {
+    /// MISP-compatible behaviour: every switch off.
+    pub const MISP: Improvements = Improvements {
+        lowercase_hosts: false,
+        parse_urls: false,
+        regex_global_modifier: false,
+        cidr_overlap: false,
+        strict_cidr_masks: false,
+        dotted_strings_as_hostnames: false,
+        case_insensitive_domain_strings: false,
+        no_zero_label_quirk: false,
+    };
+
+    /// Every improvement on.
+    pub const fn all() -> Improvements {
+        Improvements {
+            lowercase_hosts: true,
+            parse_urls: true,
+            regex_global_modifier: true,
+            cidr_overlap: true,
+            strict_cidr_masks: true,
+            dotted_strings_as_hostnames: true,
+            case_insensitive_domain_strings: true,
+            no_zero_label_quirk: true,
+        }
+    }
+}
+
+/// Whether a check honours the attribute's `to_ids` flag.
+///
+/// MISP's event view only looks at attributes with `to_ids` set (unless
+/// `MISP.warning_for_all` is on); its enforce and filter paths and the
+/// `check` command look at every attribute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ToIdsGate {
+    /// Check every attribute.
+    #[default]
+    Off,
+    /// Check only attributes whose `to_ids` flag is set; others get no hits.
+    On,
+}
+
+/// The type of a [`Query`]: a known MISP type or any type name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QueryType<'a> {
+    /// One of MISP's types.
+    Known(AttributeType),
+    /// A type name as written (for example read from a file). Gated by exact
+    /// string comparison, as MISP does; see the module documentation.
+    Name(&'a str),
+}
+
+impl QueryType<'_> {
+    /// The type's name.
+    pub fn name(&self) -> &str {
+        match self {
+            QueryType::Known(ty) => ty.name(),
+            QueryType::Name(name) => name,
+        }
+    }
+}
+
+impl From<AttributeType> for QueryType<'_> {
+    fn from(ty: AttributeType) -> Self {
+        QueryType::Known(ty)
+    }
+}
+
+impl<'a> From<&'a str> for QueryType<'a> {
+    fn from(name: &'a str) -> Self {
+        QueryType::Name(name)
+    }
+}
+
+/// One attribute to check: type, value (as stored, i.e. already normalised
+/// when it comes from a stored attribute) and `to_ids` flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Query<'a> {
+    /// The attribute type.
+    pub ty: QueryType<'a>,
+    /// The value.
+    pub value: &'a str,
+    /// The attribute's `to_ids` flag (used only with [`ToIdsGate::On`]).
+    pub to_ids: bool,
+}
+
+impl<'a> Query<'a> {
+    /// A query with `to_ids` unset.
+    pub fn new(ty: impl Into<QueryType<'a>>, value: &'a str) -> Query<'a> {
+        Query {
+            ty: ty.into(),
+            value,
+            to_ids: false,
+        }
+    }
+
+    /// The same query with the `to_ids` flag set to `to_ids`.
+    pub fn with_to_ids(self, to_ids: bool) -> Query<'a> {
+        Query { to_ids, ..self }
+    }
+}
+
+/// What matched: the `match` field of a hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Matched<'a> {
+    /// Text: the value part (string lists), the entry (substring and regex
+    /// lists) or the normalised entry (hostname lists).
+    Text(&'a str),
+    /// The matching CIDR entry, written `net/prefix`.
+    Network(ipnet::IpNet),
+}
+
+impl fmt::Display for Matched<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Matched::Text(text) => f.write_str(text),
+            Matched::Network(net) => fmt::Display::fmt(net, f),
+        }
+    }
+}
+
+/// One list that matched an attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Hit<'a> {
+    /// The list's id.
+    pub list: ListId,
+    /// The list's `name` field.
+    pub list_name: &'a str,
+    /// The list's type.
+    pub list_type: ListType,
+    /// The entry (or value) that matched.
+    pub matched: Matched<'a>,
+    /// The part of the value that matched: the whole value, or one half of
+    /// a composite value.
+    pub value: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_type_names_round_trip() {
+        for ty in ListType::ALL {
+            assert_eq!(ListType::from_name(ty.as_str()), Some(ty));
+        }
+        assert_eq!(ListType::from_name("String"), None);
+        assert_eq!(ListType::from_name("regexp"), None);
+    }
+
+    #[test]
+    fn improvements_default_is_misp() {
+        assert_eq!(Improvements::default(), Improvements::MISP);
+        assert_ne!(Improvements::all(), Improvements::MISP);
+    }
+
+    #[test]
+    fn public_types_are_thread_safe() {
+        fn assert_all<T: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+        assert_all::<Matcher>();
+        assert_all::<MatcherBuilder>();
+        assert_all::<Warninglist>();
+        assert_all::<Hit<'static>>();
+        assert_all::<EntryProblem>();
+    }
+}

@@ -1,0 +1,150 @@
+//! Warninglist matcher benchmarks over real data.
+//!
+//! * `warninglist/build`: read and compile the full misp-warninglists set
+//!   (119 lists, 2,510,044 entries) from JSON.
+//! * `warninglist/check`: check the 718,796 TweetFeed values one by one on
+//!   one core (MISP-compatible and improved mode).
+//! * `warninglist/check_batch`: the same values through
+//!   [`Matcher::check_batch`] on rayon pools of 1 and 2 threads.
+//!
+//! Data: `$MISP_WARNINGLISTS` (a misp-warninglists directory) and
+//! `$MISP_VALUES` (`type<TAB>value` lines), defaulting to
+//! `../shared/data/{misp-warninglists,values/tweetfeed-typed-values.tsv}`
+//! relative to the workspace root (or an ancestor of it). Without the data
+//! the benchmarks are skipped with a message. Obtain the lists from PyPI
+//! (`pymispwarninglists`) or GitHub (MISP/misp-warninglists), and TweetFeed
+//! from GitHub (0xDanielLopez/TweetFeed).
+//!
+//! Before the benchmarks run, the resident memory of a built matcher is
+//! printed: RSS after building minus RSS after dropping it (its large tables
+//! are separate mappings the allocator returns on drop), and the bytes the
+//! matcher counts itself.
+
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use misp_core::AttributeType;
+use misp_correlate::warninglist::{self, Improvements, Matcher, Query, ToIdsGate};
+
+fn data_path(variable: &str, relative: &str) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(variable) {
+        return Some(PathBuf::from(path));
+    }
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest.parent()?.to_path_buf();
+    root.ancestors().skip(1).map(|dir| dir.join("shared/data").join(relative)).find(|p| p.exists())
+}
+
+fn warninglists() -> Option<PathBuf> {
+    let path = data_path("MISP_WARNINGLISTS", "misp-warninglists");
+    if path.is_none() {
+        eprintln!("warninglist benches skipped: set MISP_WARNINGLISTS or put the data in ../shared/data");
+    }
+    path
+}
+
+fn values() -> Option<Vec<(AttributeType, String)>> {
+    let Some(path) = data_path("MISP_VALUES", "values/tweetfeed-typed-values.tsv") else {
+        eprintln!("warninglist check benches skipped: set MISP_VALUES or put the data in ../shared/data");
+        return None;
+    };
+    let text = std::fs::read_to_string(&path).ok()?;
+    let values: Vec<(AttributeType, String)> = text
+        .lines()
+        .filter_map(|line| {
+            let (ty, value) = line.split_once('\t')?;
+            Some((AttributeType::from_name(ty)?, value.to_owned()))
+        })
+        .collect();
+    Some(values)
+}
+
+fn load(path: &Path, improvements: Improvements) -> Matcher {
+    match warninglist::load(path, improvements) {
+        Ok(loaded) => loaded.matcher,
+        Err(error) => panic!("cannot load {}: {error}", path.display()),
+    }
+}
+
+/// Resident set size in bytes (Linux; 0 elsewhere).
+fn rss() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+fn report_memory(path: &Path) {
+    let started = Instant::now();
+    let matcher = load(path, Improvements::MISP);
+    let elapsed = started.elapsed();
+    let built = rss();
+    let counted = matcher.memory_usage();
+    let (strings, hosts) = matcher.distinct_keys();
+    drop(matcher);
+    let dropped = rss();
+    eprintln!(
+        "warninglist matcher: first build {:.3} s; resident {:.1} MiB (RSS {:.1} MiB built, {:.1} MiB after drop); \
+         counted {:.1} MiB; {strings} distinct string keys, {hosts} distinct hostname keys",
+        elapsed.as_secs_f64(),
+        built.saturating_sub(dropped) as f64 / 1048576.0,
+        built as f64 / 1048576.0,
+        dropped as f64 / 1048576.0,
+        counted as f64 / 1048576.0,
+    );
+}
+
+fn bench_build(c: &mut Criterion) {
+    let Some(path) = warninglists() else { return };
+    report_memory(&path);
+    let mut group = c.benchmark_group("warninglist/build");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(2_510_044));
+    group.bench_function("misp-warninglists", |b| b.iter(|| black_box(load(&path, Improvements::MISP))));
+    group.finish();
+}
+
+fn bench_check(c: &mut Criterion) {
+    let (Some(path), Some(values)) = (warninglists(), values()) else { return };
+    let queries: Vec<Query<'_>> = values.iter().map(|(ty, value)| Query::new(*ty, value)).collect();
+    let mut group = c.benchmark_group("warninglist/check");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(queries.len() as u64));
+    for (mode, improvements) in [("misp", Improvements::MISP), ("improved", Improvements::all())] {
+        let matcher = load(&path, improvements);
+        group.bench_function(BenchmarkId::new("one-core", mode), |b| {
+            let mut hits = Vec::new();
+            b.iter(|| {
+                let mut total = 0;
+                for query in &queries {
+                    hits.clear();
+                    matcher.check_into(*query, ToIdsGate::Off, &mut hits);
+                    total += hits.len();
+                }
+                black_box(total)
+            });
+        });
+    }
+    group.finish();
+
+    let matcher = load(&path, Improvements::MISP);
+    let mut group = c.benchmark_group("warninglist/check_batch");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(queries.len() as u64));
+    for threads in [1, 2] {
+        let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() else {
+            continue;
+        };
+        group.bench_function(BenchmarkId::new("misp", format!("{threads}-threads")), |b| {
+            b.iter(|| pool.install(|| black_box(matcher.check_batch(&queries, ToIdsGate::Off).hit_count())));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_build, bench_check);
+criterion_main!(benches);

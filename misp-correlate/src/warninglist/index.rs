@@ -1,0 +1,736 @@
+//! The compiled structures of a group of lists, and matching one value part
+//! against them.
+//!
+//! A [`Segment`] holds every list of a build merged by kind: one string
+//! table, one hostname table, one interval index per address family, one
+//! Aho-Corasick automaton per group of substring lists with the same type
+//! gate, and one `RegexSet` per regex list. Hits are offered per list; the
+//! caller's [`Ctx`] says which lists apply and which already hit.
+
+use aho_corasick::{AhoCorasick, MatchKind, packed};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use super::cidr::{self, Address, Bits, CidrIndex, Network};
+use super::host;
+use super::list::ProblemKind;
+use super::pcre;
+use super::table::{KeyTable, KeyTableBuilder, ListSetPool, ListSetRef};
+use super::{Hit, Improvements, ListId, ListType, Matched, Warninglist};
+use crate::{Error, Result};
+
+/// Host suffixes whose buckets are touched ahead of the look-ups; longer
+/// hosts are looked up without it.
+const MAX_TOUCHED_SUFFIXES: usize = 8;
+
+/// The host of a value part, as MISP or (improved) a URL parser finds it.
+#[inline]
+fn host_of<'a>(part: &'a str, ctx: &Ctx<'_>) -> Option<&'a str> {
+    if ctx.improvements.parse_urls {
+        Some(host::parsed_host(part))
+    } else {
+        host::misp_host(part)
+    }
+}
+
+/// Structure bits: which parts of a segment a list has entries in.
+pub(crate) const USES_STRINGS: u8 = 1;
+pub(crate) const USES_HOSTS: u8 = 2;
+pub(crate) const USES_CIDR: u8 = 4;
+pub(crate) const USES_SUBSTRINGS: u8 = 8;
+pub(crate) const USES_REGEX: u8 = 16;
+
+/// Compiled form of a group of lists.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pool: ListSetPool,
+    strings: KeyTable,
+    hosts: KeyTable,
+    v4: CidrIndex<u32>,
+    v6: CidrIndex<u128>,
+    substrings: Vec<SubstringGroup>,
+    regexes: Vec<RegexList>,
+}
+
+#[derive(Debug)]
+struct SubstringGroup {
+    lists: Vec<ListId>,
+    automaton: AhoCorasick,
+    /// For a group of one list with few patterns: aho-corasick's SIMD
+    /// (Teddy) searcher on its own, which skips the automaton layer.
+    packed: Option<packed::Searcher>,
+    /// Per pattern id: the pattern and the lists that contain it.
+    patterns: Vec<(Box<str>, ListSetRef)>,
+}
+
+#[derive(Debug)]
+struct RegexList {
+    list: ListId,
+    /// All usable patterns of the list, for a one-pass miss.
+    set: Option<RegexSet>,
+    /// The usable patterns in list order, with their entries.
+    regexes: Vec<(Regex, Box<str>)>,
+}
+
+/// An entry that cannot be used, found while compiling.
+#[derive(Debug)]
+pub(crate) struct Unusable {
+    pub(crate) list: ListId,
+    pub(crate) index: usize,
+    pub(crate) entry: String,
+    pub(crate) kind: ProblemKind,
+}
+
+/// The result of compiling a group of lists.
+pub(crate) struct Compiled {
+    pub(crate) segment: Segment,
+    pub(crate) unusable: Vec<Unusable>,
+    /// Per input list (same order): structure bits.
+    pub(crate) uses: Vec<u8>,
+}
+
+/// What one check may report: the lists that apply and their metadata.
+pub(crate) struct Ctx<'m> {
+    /// Bit set of the lists that apply (enabled and type-gated).
+    pub(crate) allowed: &'m [u64],
+    /// Name and type of each list, by id.
+    pub(crate) names: &'m [(Box<str>, ListType)],
+    /// Structure bits of the lists that apply.
+    pub(crate) uses: u8,
+    /// Compare string lists ignoring ASCII case.
+    pub(crate) fold_strings: bool,
+    pub(crate) improvements: Improvements,
+    /// Where this query's hits start in the hit vector (a batch shares it).
+    pub(crate) first_hit: usize,
+}
+
+impl<'m> Ctx<'m> {
+    #[inline]
+    fn allows(&self, list: ListId) -> bool {
+        let i = list.index();
+        self.allowed
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    /// Whether `list` already hit for this query.
+    #[inline]
+    fn has_hit(&self, hits: &[Hit<'_>], list: ListId) -> bool {
+        hits.get(self.first_hit..)
+            .is_some_and(|own| own.iter().any(|h| h.list == list))
+    }
+
+    /// Whether `list` applies and has not hit yet.
+    #[inline]
+    fn is_open(&self, hits: &[Hit<'_>], list: ListId) -> bool {
+        self.allows(list) && !self.has_hit(hits, list)
+    }
+
+    /// Records a hit for `list` unless it does not apply or already hit.
+    #[inline]
+    fn offer<'a>(&self, hits: &mut Vec<Hit<'a>>, list: ListId, matched: Matched<'a>, part: &'a str)
+    where
+        'm: 'a,
+    {
+        if !self.is_open(hits, list) {
+            return;
+        }
+        if let Some((name, list_type)) = self.names.get(list.index()) {
+            hits.push(Hit {
+                list,
+                list_name: name,
+                list_type: *list_type,
+                matched,
+                value: part,
+            });
+        }
+    }
+}
+
+/// How a CIDR value's mask restricts matches.
+#[derive(Clone, Copy)]
+enum MaskRule {
+    /// No mask, or a mask MISP ignores (`""`, `"0"`, not numeric).
+    Any,
+    /// The entry's prefix must not exceed this value.
+    AtMost(f64),
+}
+
+impl Segment {
+    /// Checks one value part, appending hits for lists that apply and have
+    /// not hit yet.
+    ///
+    /// The hash-table probes of the part (the string key and up to
+    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) are hashed and their buckets
+    /// touched before any is looked up, so their cache misses overlap.
+    pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
+        let uses = ctx.uses;
+        let string_hash = (uses & USES_STRINGS != 0 && !self.strings.is_empty()).then(|| {
+            let hash = self.strings.hash(part.as_bytes());
+            self.strings.touch(hash);
+            hash
+        });
+        // Hash every host suffix and touch its bucket first, then look them
+        // up in order (shortest first).
+        let mut suffixes: [(&'a str, u64); MAX_TOUCHED_SUFFIXES] = [("", 0); MAX_TOUCHED_SUFFIXES];
+        let mut touched = 0;
+        let mut overflow = false;
+        let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
+            host_of(part, ctx)
+        } else {
+            None
+        };
+        let zero_quirk = !ctx.improvements.no_zero_label_quirk;
+        if let Some(host) = host {
+            host::for_each_suffix(host, zero_quirk, |suffix| match suffixes.get_mut(touched) {
+                Some(cell) => {
+                    let hash = self.hosts.hash(suffix.as_bytes());
+                    self.hosts.touch(hash);
+                    *cell = (suffix, hash);
+                    touched += 1;
+                    false
+                }
+                None => {
+                    overflow = true;
+                    true
+                }
+            });
+        }
+
+        if let Some(hash) = string_hash {
+            self.check_strings(part, hash, ctx, hits);
+        }
+        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
+            self.check_suffix(suffix, hash, part, ctx, hits);
+        }
+        if let (true, Some(host)) = (overflow, host) {
+            let mut skip = touched;
+            host::for_each_suffix(host, zero_quirk, |suffix| {
+                if skip > 0 {
+                    skip -= 1;
+                } else {
+                    self.check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), part, ctx, hits);
+                }
+                false
+            });
+        }
+        if uses & USES_CIDR != 0 && !(self.v4.is_empty() && self.v6.is_empty()) {
+            self.check_cidr(part, ctx, hits);
+        }
+        if uses & USES_SUBSTRINGS != 0 {
+            self.check_substrings(part, ctx, hits);
+        }
+        if uses & USES_REGEX != 0 {
+            self.check_regexes(part, ctx, hits);
+        }
+    }
+
+    fn check_strings<'a>(
+        &'a self,
+        part: &'a str,
+        hash: u64,
+        ctx: &Ctx<'a>,
+        hits: &mut Vec<Hit<'a>>,
+    ) {
+        if ctx.fold_strings {
+            self.strings
+                .for_each_ignore_case(part.as_bytes(), hash, |_, set| {
+                    for list in self.pool.lists(set) {
+                        ctx.offer(hits, list, Matched::Text(part), part);
+                    }
+                });
+        } else if let Some((_, set)) = self.strings.get(part.as_bytes(), hash) {
+            for list in self.pool.lists(set) {
+                ctx.offer(hits, list, Matched::Text(part), part);
+            }
+        }
+    }
+
+    #[inline]
+    fn check_suffix<'a>(
+        &'a self,
+        suffix: &str,
+        hash: u64,
+        part: &'a str,
+        ctx: &Ctx<'a>,
+        hits: &mut Vec<Hit<'a>>,
+    ) {
+        let mut offer_key = |key: &'a str, set: ListSetRef| {
+            for list in self.pool.lists(set) {
+                ctx.offer(hits, list, Matched::Text(key), part);
+            }
+        };
+        if ctx.improvements.lowercase_hosts {
+            self.hosts
+                .for_each_ignore_case(suffix.as_bytes(), hash, &mut offer_key);
+        } else if let Some((key, set)) = self.hosts.get(suffix.as_bytes(), hash) {
+            offer_key(key, set);
+        }
+    }
+
+    fn check_cidr<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
+        let Some((address, mask)) = cidr::parse_value(part) else {
+            return;
+        };
+        match address {
+            Address::V4(addr) => cidr_hits(&self.v4, addr, mask, part, ctx, hits),
+            Address::V6(addr) => cidr_hits(&self.v6, addr, mask, part, ctx, hits),
+        }
+    }
+
+    fn check_substrings<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
+        for group in &self.substrings {
+            let open = group
+                .lists
+                .iter()
+                .filter(|&&l| ctx.is_open(hits, l))
+                .count();
+            if open == 0 {
+                continue;
+            }
+            if let [list] = group.lists[..] {
+                let found = match &group.packed {
+                    Some(packed) => packed.find(part).map(|m| m.pattern().as_usize()),
+                    None => group.automaton.find(part).map(|m| m.pattern().as_usize()),
+                };
+                if let Some((pattern, _)) = found.and_then(|i| group.patterns.get(i)) {
+                    ctx.offer(hits, list, Matched::Text(pattern), part);
+                }
+                continue;
+            }
+            let before = hits.len();
+            for m in group.automaton.find_overlapping_iter(part) {
+                if let Some((pattern, set)) = group.patterns.get(m.pattern().as_usize()) {
+                    for list in self.pool.lists(*set) {
+                        ctx.offer(hits, list, Matched::Text(pattern), part);
+                    }
+                }
+                if hits.len() - before == open {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn check_regexes<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
+        let haystack = part.as_bytes();
+        for regexes in &self.regexes {
+            if !ctx.is_open(hits, regexes.list) {
+                continue;
+            }
+            if regexes
+                .set
+                .as_ref()
+                .is_some_and(|set| !set.is_match(haystack))
+            {
+                continue;
+            }
+            if let Some((_, entry)) = regexes.regexes.iter().find(|(re, _)| re.is_match(haystack)) {
+                ctx.offer(hits, regexes.list, Matched::Text(entry), part);
+            }
+        }
+    }
+
+    /// Bytes of heap memory held (regexes are not counted: the `regex`
+    /// crate does not report its size).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.pool.heap_bytes()
+            + self.strings.heap_bytes()
+            + self.hosts.heap_bytes()
+            + self.v4.heap_bytes()
+            + self.v6.heap_bytes()
+            + self
+                .substrings
+                .iter()
+                .map(|g| {
+                    g.automaton.memory_usage()
+                        + g.packed.as_ref().map_or(0, packed::Searcher::memory_usage)
+                        + g.patterns.iter().map(|(p, _)| p.len() + 24).sum::<usize>()
+                        + g.lists.capacity() * 2
+                })
+                .sum::<usize>()
+            + self
+                .regexes
+                .iter()
+                .map(|r| r.regexes.iter().map(|(_, e)| e.len() + 32).sum::<usize>())
+                .sum::<usize>()
+    }
+
+    /// Number of distinct keys in the string and hostname tables.
+    pub(crate) fn key_counts(&self) -> (usize, usize) {
+        (self.strings.len(), self.hosts.len())
+    }
+}
+
+fn cidr_hits<'a, A: Bits>(
+    index: &'a CidrIndex<A>,
+    addr: A,
+    mask: Option<&str>,
+    part: &'a str,
+    ctx: &Ctx<'a>,
+    hits: &mut Vec<Hit<'a>>,
+) {
+    let improvements = &ctx.improvements;
+    let strict_prefix = mask.map(|text| cidr::parse_prefix(text, A::WIDTH));
+    let rule = match mask {
+        None => MaskRule::Any,
+        Some(_) if improvements.strict_cidr_masks => match strict_prefix.flatten() {
+            Some(prefix) => MaskRule::AtMost(f64::from(prefix)),
+            None => return,
+        },
+        // PHP: `if ($match && $valueMask)`: "" and "0" are falsy; a
+        // non-numeric mask never compares as smaller than the entry's.
+        Some("" | "0") => MaskRule::Any,
+        Some(text) => cidr::php_numeric(text).map_or(MaskRule::Any, MaskRule::AtMost),
+    };
+    for net in index.covering(addr) {
+        if let MaskRule::AtMost(value_mask) = rule {
+            if value_mask < f64::from(net.prefix) {
+                continue;
+            }
+        }
+        if let Some(ipnet) = net.to_ipnet() {
+            ctx.offer(hits, net.list, Matched::Network(ipnet), part);
+        }
+    }
+    if let (true, MaskRule::AtMost(_), Some(Some(prefix))) =
+        (improvements.cidr_overlap, rule, strict_prefix)
+    {
+        let first = addr.and(A::mask(prefix));
+        let last = A::last_in(first, prefix);
+        for (k, list) in index.lists().enumerate() {
+            if !ctx.is_open(hits, list) {
+                continue;
+            }
+            if let Some(ipnet) = index
+                .first_inside(k, first, last)
+                .and_then(|n| n.to_ipnet())
+            {
+                ctx.offer(hits, list, Matched::Network(ipnet), part);
+            }
+        }
+    }
+}
+
+/// Compiles `lists` into one segment.
+pub(crate) fn compile(
+    lists: &[(ListId, &Warninglist)],
+    improvements: &Improvements,
+) -> Result<Compiled> {
+    let ((strings, hosts), (cidr, (substrings, regexes))) = rayon::join(
+        || rayon::join(|| build_strings(lists), || build_hosts(lists, improvements)),
+        || {
+            rayon::join(
+                || build_cidr(lists, improvements),
+                || {
+                    rayon::join(
+                        || build_substrings(lists),
+                        || build_regexes(lists, improvements),
+                    )
+                },
+            )
+        },
+    );
+    let (strings, hosts) = (strings?, hosts?);
+    let ((v4, v6), mut unusable) = cidr;
+    let (regexes, regex_unusable) = regexes;
+    let (hosts, host_unusable) = hosts;
+    unusable.extend(host_unusable);
+    unusable.extend(regex_unusable);
+
+    let mut pool = ListSetPool::default();
+    let strings = strings.finish(&mut pool)?;
+    let hosts = hosts.finish(&mut pool)?;
+    let substrings = finish_substrings(substrings?, &mut pool)?;
+    pool.seal();
+
+    let uses = lists
+        .iter()
+        .map(|(_, list)| match list.list_type() {
+            ListType::String => {
+                let dotted = improvements.dotted_strings_as_hostnames
+                    && list.entries().any(|e| e.starts_with('.'));
+                USES_STRINGS | if dotted { USES_HOSTS } else { 0 }
+            }
+            ListType::Hostname => USES_HOSTS,
+            ListType::Cidr => USES_CIDR,
+            ListType::Substring => USES_SUBSTRINGS,
+            ListType::Regex => USES_REGEX,
+        })
+        .collect();
+    unusable.sort_by_key(|u| (u.list, u.index));
+    Ok(Compiled {
+        segment: Segment {
+            pool,
+            strings,
+            hosts,
+            v4,
+            v6,
+            substrings,
+            regexes,
+        },
+        unusable,
+        uses,
+    })
+}
+
+fn entries_of(lists: &[(ListId, &Warninglist)], ty: ListType) -> usize {
+    lists
+        .iter()
+        .filter(|(_, l)| l.list_type() == ty)
+        .map(|(_, l)| l.len())
+        .sum()
+}
+
+fn build_strings(lists: &[(ListId, &Warninglist)]) -> Result<KeyTableBuilder> {
+    let mut table = KeyTableBuilder::with_capacity(entries_of(lists, ListType::String));
+    for (id, list) in lists
+        .iter()
+        .filter(|(_, l)| l.list_type() == ListType::String)
+    {
+        for entry in list.entries() {
+            table.insert(entry.as_bytes(), *id)?;
+        }
+    }
+    Ok(table)
+}
+
+fn build_hosts(
+    lists: &[(ListId, &Warninglist)],
+    improvements: &Improvements,
+) -> Result<(KeyTableBuilder, Vec<Unusable>)> {
+    let mut table = KeyTableBuilder::with_capacity(entries_of(lists, ListType::Hostname));
+    let mut unusable = Vec::new();
+    for (id, list) in lists {
+        match list.list_type() {
+            ListType::Hostname => {
+                for (index, entry) in list.entries().enumerate() {
+                    let trimmed = host::trim_entry(entry);
+                    if trimmed.is_empty() {
+                        unusable.push(Unusable {
+                            list: *id,
+                            index,
+                            entry: entry.to_owned(),
+                            kind: ProblemKind::EmptyHostname,
+                        });
+                    } else {
+                        table.insert_lowercase(trimmed.as_bytes(), *id)?;
+                    }
+                }
+            }
+            ListType::String if improvements.dotted_strings_as_hostnames => {
+                for entry in list.entries().filter(|e| e.starts_with('.')) {
+                    let trimmed = host::trim_entry(entry);
+                    if !trimmed.is_empty() {
+                        table.insert_lowercase(trimmed.as_bytes(), *id)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((table, unusable))
+}
+
+type CidrLists<A> = Vec<(ListId, Vec<(A, u8)>)>;
+
+fn build_cidr(
+    lists: &[(ListId, &Warninglist)],
+    improvements: &Improvements,
+) -> ((CidrIndex<u32>, CidrIndex<u128>), Vec<Unusable>) {
+    let mut v4: CidrLists<u32> = Vec::new();
+    let mut v6: CidrLists<u128> = Vec::new();
+    let mut unusable = Vec::new();
+    for (id, list) in lists
+        .iter()
+        .filter(|(_, l)| l.list_type() == ListType::Cidr)
+    {
+        let (mut four, mut six) = (Vec::new(), Vec::new());
+        for (index, entry) in list.entries().enumerate() {
+            match cidr::parse_entry(entry) {
+                Ok(Network::V4 { net, prefix }) => four.push((net, prefix)),
+                Ok(Network::V6 { net, prefix }) => six.push((net, prefix)),
+                Err(why) => unusable.push(Unusable {
+                    list: *id,
+                    index,
+                    entry: entry.to_owned(),
+                    kind: ProblemKind::InvalidCidr(why),
+                }),
+            }
+        }
+        v4.push((*id, four));
+        v6.push((*id, six));
+    }
+    let overlap = improvements.cidr_overlap;
+    let indexes = rayon::join(
+        || CidrIndex::build(v4, overlap),
+        || CidrIndex::build(v6, overlap),
+    );
+    (indexes, unusable)
+}
+
+/// Substring lists grouped by type gate, with deduplicated patterns.
+struct SubstringDraft {
+    lists: Vec<ListId>,
+    patterns: Vec<(Box<str>, Vec<ListId>)>,
+    automaton: AhoCorasick,
+    packed: Option<packed::Searcher>,
+}
+
+fn build_substrings(lists: &[(ListId, &Warninglist)]) -> Result<Vec<SubstringDraft>> {
+    let mut groups: Vec<(Vec<String>, Vec<(ListId, &Warninglist)>)> = Vec::new();
+    for (id, list) in lists
+        .iter()
+        .filter(|(_, l)| l.list_type() == ListType::Substring)
+    {
+        let mut gate: Vec<String> = list.matching_attributes().to_vec();
+        gate.sort();
+        gate.dedup();
+        if gate.iter().any(|t| t == "ALL") {
+            gate.clear();
+        }
+        match groups.iter_mut().find(|(g, _)| *g == gate) {
+            Some((_, members)) => members.push((*id, *list)),
+            None => groups.push((gate, vec![(*id, *list)])),
+        }
+    }
+    let mut drafts = Vec::with_capacity(groups.len());
+    for (_, members) in groups {
+        let mut index: ahash::HashMap<&str, usize> = ahash::HashMap::default();
+        let mut patterns: Vec<(Box<str>, Vec<ListId>)> = Vec::new();
+        for (id, list) in &members {
+            for entry in list.entries() {
+                match index.get(entry) {
+                    Some(&i) => {
+                        if let Some((_, ids)) = patterns.get_mut(i) {
+                            if ids.last() != Some(id) {
+                                ids.push(*id);
+                            }
+                        }
+                    }
+                    None => {
+                        index.insert(entry, patterns.len());
+                        patterns.push((entry.into(), vec![*id]));
+                    }
+                }
+            }
+        }
+        // One list needs any match: leftmost-first allows aho-corasick's
+        // SIMD searcher for small pattern sets. Several lists need every
+        // match: standard semantics with overlapping search.
+        let match_kind = if members.len() == 1 {
+            MatchKind::LeftmostFirst
+        } else {
+            MatchKind::Standard
+        };
+        let automaton = AhoCorasick::builder()
+            .match_kind(match_kind)
+            .build(patterns.iter().map(|(p, _)| p.as_bytes()))
+            .map_err(|e| {
+                Error::InvalidArgument(format!("warninglists: substring automaton: {e}"))
+            })?;
+        let packed = (members.len() == 1 && patterns.len() <= 64)
+            .then(|| {
+                let mut config = packed::Config::new();
+                config.match_kind(packed::MatchKind::LeftmostFirst);
+                config
+                    .builder()
+                    .extend(patterns.iter().map(|(p, _)| p.as_bytes()))
+                    .build()
+            })
+            .flatten();
+        drafts.push(SubstringDraft {
+            lists: members.iter().map(|(id, _)| *id).collect(),
+            patterns,
+            automaton,
+            packed,
+        });
+    }
+    Ok(drafts)
+}
+
+fn finish_substrings(
+    drafts: Vec<SubstringDraft>,
+    pool: &mut ListSetPool,
+) -> Result<Vec<SubstringGroup>> {
+    drafts
+        .into_iter()
+        .map(|draft| {
+            let patterns = draft
+                .patterns
+                .into_iter()
+                .map(|(pattern, mut ids)| {
+                    ids.sort_unstable();
+                    ids.dedup();
+                    Ok((pattern, pool.intern(&ids)?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(SubstringGroup {
+                lists: draft.lists,
+                automaton: draft.automaton,
+                packed: draft.packed,
+                patterns,
+            })
+        })
+        .collect()
+}
+
+fn build_regexes(
+    lists: &[(ListId, &Warninglist)],
+    improvements: &Improvements,
+) -> (Vec<RegexList>, Vec<Unusable>) {
+    let mut out = Vec::new();
+    let mut unusable = Vec::new();
+    for (id, list) in lists
+        .iter()
+        .filter(|(_, l)| l.list_type() == ListType::Regex)
+    {
+        let mut regexes = Vec::new();
+        let mut sources = Vec::new();
+        for (index, entry) in list.entries().enumerate() {
+            let compiled = pcre::translate(entry, improvements.regex_global_modifier)
+                .map_err(|e| e.to_string())
+                .and_then(|pattern| {
+                    RegexBuilder::new(&pattern)
+                        .build()
+                        .map(|re| (re, pattern))
+                        .map_err(|e| flatten_regex_error(&e.to_string()))
+                });
+            match compiled {
+                Ok((re, pattern)) => {
+                    regexes.push((re, Box::from(entry)));
+                    sources.push(pattern);
+                }
+                Err(why) => unusable.push(Unusable {
+                    list: *id,
+                    index,
+                    entry: entry.to_owned(),
+                    kind: ProblemKind::InvalidRegex(why),
+                }),
+            }
+        }
+        // The set is only a fast path for misses; if it cannot be built the
+        // patterns are tried one by one.
+        let set = (regexes.len() > 1)
+            .then(|| RegexSetBuilder::new(&sources).build().ok())
+            .flatten();
+        out.push(RegexList {
+            list: *id,
+            set,
+            regexes,
+        });
+    }
+    (out, unusable)
+}
+
+/// The `regex` crate's multi-line error as one line.
+fn flatten_regex_error(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.iter().rev().find(|l| l.starts_with("error:")) {
+        Some(error) => format!("regex crate: {}", error.trim_start_matches("error:").trim()),
+        None => format!("regex crate: {}", lines.join(" ")),
+    }
+}

@@ -1,0 +1,662 @@
+//! [`MatcherBuilder`] and the compiled [`Matcher`].
+//!
+//! The builder takes [`Warninglist`]s and [`Improvements`] and compiles
+//! everything once. The matcher keeps the compiled lists in two segments:
+//! the lists given to the builder, and the custom lists added later with
+//! [`Matcher::add_list`] (recompiled together on each addition, as custom
+//! lists are small). Which lists apply to which attribute type is a bit set
+//! per type, recomputed whenever a list is enabled, disabled or added.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use misp_core::AttributeType;
+use rayon::prelude::*;
+
+use super::index::{self, Ctx, Segment};
+use super::list::{EntryProblem, ListStats, ProblemKind, Warninglist};
+use super::{Hit, Improvements, ListId, ListType, Query, QueryType, ToIdsGate};
+use crate::{Error, Result};
+
+/// Collects lists and compiles them into a [`Matcher`].
+#[derive(Debug, Default)]
+pub struct MatcherBuilder {
+    improvements: Improvements,
+    lists: Vec<Warninglist>,
+    names: ahash::HashSet<String>,
+}
+
+impl MatcherBuilder {
+    /// An empty, MISP-compatible builder.
+    pub fn new() -> MatcherBuilder {
+        MatcherBuilder::default()
+    }
+
+    /// Sets the improvements the matcher will apply.
+    pub fn improvements(&mut self, improvements: Improvements) -> &mut Self {
+        self.improvements = improvements;
+        self
+    }
+
+    /// Adds a list.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Warninglist`] (naming the list's file) or
+    /// [`Error::InvalidArgument`] when a list with the same name was added
+    /// before: MISP's list names are unique.
+    pub fn add(&mut self, list: Warninglist) -> Result<&mut Self> {
+        if self.names.contains(list.name()) {
+            return Err(duplicate_name(&list));
+        }
+        if self.lists.len() >= ListId::LIMIT {
+            return Err(Error::InvalidArgument(format!(
+                "more than {} warninglists",
+                ListId::LIMIT
+            )));
+        }
+        self.names.insert(list.name().to_owned());
+        self.lists.push(list);
+        Ok(self)
+    }
+
+    /// Compiles the lists. Returns the matcher and the entries that can
+    /// never match (plus unknown `matching_attributes` names), ordered by
+    /// list name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] only when the lists exceed the matcher's
+    /// internal limits (4 GiB of entry text).
+    pub fn build(self) -> Result<(Matcher, Vec<EntryProblem>)> {
+        let MatcherBuilder {
+            improvements,
+            mut lists,
+            ..
+        } = self;
+        lists.sort_by(|a, b| a.name().cmp(b.name()));
+        let mut matcher = Matcher {
+            improvements,
+            lists: Vec::with_capacity(lists.len()),
+            names: Vec::with_capacity(lists.len()),
+            by_name: ahash::HashMap::default(),
+            rank: Vec::new(),
+            in_name_order: Vec::new(),
+            segments: Vec::new(),
+            custom: Vec::new(),
+            gates: Gates::default(),
+        };
+        let ids: Vec<(ListId, &Warninglist)> = lists
+            .iter()
+            .enumerate()
+            .map(|(i, list)| ListId::from_index(i).map(|id| (id, list)))
+            .collect::<Option<_>>()
+            .ok_or_else(|| Error::InvalidArgument("too many warninglists".into()))?;
+        let compiled = index::compile(&ids, &improvements)?;
+        let problems = matcher.register(&ids, &compiled.unusable, &compiled.uses);
+        matcher.segments.push(compiled.segment);
+        matcher.refresh();
+        Ok((matcher, problems))
+    }
+}
+
+fn duplicate_name(list: &Warninglist) -> Error {
+    let message = format!("a warninglist named {:?} is already loaded", list.name());
+    match list.source() {
+        Some(path) => Error::Warninglist {
+            path: path.to_path_buf(),
+            message,
+        },
+        None => Error::InvalidArgument(message),
+    }
+}
+
+/// A list's metadata and state inside a [`Matcher`].
+#[derive(Clone, Debug)]
+pub struct ListInfo {
+    id: ListId,
+    name: String,
+    description: String,
+    version: u64,
+    list_type: ListType,
+    matching_attributes: Vec<String>,
+    source: Option<PathBuf>,
+    enabled: bool,
+    stats: ListStats,
+    uses: u8,
+}
+
+impl ListInfo {
+    /// The list's id.
+    pub fn id(&self) -> ListId {
+        self.id
+    }
+    /// The list's `name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The list's `description`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    /// The list's `version`.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+    /// The list's type.
+    pub fn list_type(&self) -> ListType {
+        self.list_type
+    }
+    /// The list's `matching_attributes` as written (empty: all types).
+    pub fn matching_attributes(&self) -> &[String] {
+        &self.matching_attributes
+    }
+    /// The file the list came from, if any.
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
+    /// Whether the list is consulted.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+    /// How the list's entries were accounted for.
+    pub fn stats(&self) -> ListStats {
+        self.stats
+    }
+}
+
+/// Which lists apply to which type, as bit sets over list ids.
+#[derive(Debug, Default)]
+struct Gates {
+    /// Words per bit set.
+    words: usize,
+    /// Slot of every known type name and every extra name.
+    slots: ahash::HashMap<Box<str>, u32>,
+    /// Names in `matching_attributes` that are not MISP types; slot
+    /// `UNKNOWN_SLOT + 1 + i`.
+    extra: Vec<String>,
+    /// `slots × words` bits: enabled lists that apply to the slot.
+    allowed: Vec<u64>,
+    /// Per slot: structure bits of the lists that apply.
+    uses: Vec<u8>,
+}
+
+/// The slot of type names no list mentions (only all-type lists apply).
+const UNKNOWN_SLOT: usize = AttributeType::COUNT;
+
+/// Types whose values are domain names (for
+/// [`Improvements::case_insensitive_domain_strings`]).
+const DOMAIN_LIKE: [&str; 4] = ["domain", "hostname", "domain|ip", "hostname|port"];
+
+/// Compiled warninglists, ready to check attributes.
+///
+/// Build one with [`MatcherBuilder`] or [`load`](super::load). Checking
+/// takes `&self` and the matcher is `Send + Sync`, so one matcher serves
+/// any number of threads.
+#[derive(Debug)]
+pub struct Matcher {
+    improvements: Improvements,
+    lists: Vec<ListInfo>,
+    names: Vec<(Box<str>, ListType)>,
+    by_name: ahash::HashMap<String, ListId>,
+    /// Position of each list in name order, by id.
+    rank: Vec<u16>,
+    in_name_order: Vec<ListId>,
+    /// `[lists given to the builder, custom lists]`.
+    segments: Vec<Segment>,
+    /// Custom lists added at run time, kept to recompile their segment.
+    custom: Vec<(ListId, Warninglist)>,
+    gates: Gates,
+}
+
+/// Hits of a batch of queries, in query order.
+#[derive(Clone, Debug, Default)]
+pub struct BatchHits<'a> {
+    ends: Vec<usize>,
+    hits: Vec<Hit<'a>>,
+}
+
+impl<'a> BatchHits<'a> {
+    /// Number of queries.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the batch had no query.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The hits of query `index` (empty when out of range).
+    pub fn get(&self, index: usize) -> &[Hit<'a>] {
+        let start = match index.checked_sub(1) {
+            Some(previous) => self.ends.get(previous).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = self.ends.get(index).copied().unwrap_or(start);
+        self.hits.get(start..end).unwrap_or(&[])
+    }
+
+    /// The hits of each query, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[Hit<'a>]> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+
+    /// Total number of hits.
+    pub fn hit_count(&self) -> usize {
+        self.hits.len()
+    }
+}
+
+/// The hits of one list over a set of attributes (MISP's event-level
+/// `warnings`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListSummary<'a> {
+    /// The list's id.
+    pub list: ListId,
+    /// The list's name.
+    pub name: &'a str,
+    /// The list's type.
+    pub list_type: ListType,
+    /// `(index of the attribute in the input, hit)`, in input order.
+    pub hits: Vec<(usize, Hit<'a>)>,
+}
+
+impl Matcher {
+    /// Checks a value of a known type, ignoring `to_ids`. Hits are sorted by
+    /// list name, at most one per list.
+    pub fn check<'a>(&'a self, ty: AttributeType, value: &'a str) -> Vec<Hit<'a>> {
+        self.check_query(Query::new(ty, value), ToIdsGate::Off)
+    }
+
+    /// Checks one attribute.
+    pub fn check_query<'a>(&'a self, query: Query<'a>, gate: ToIdsGate) -> Vec<Hit<'a>> {
+        let mut hits = Vec::new();
+        self.check_into(query, gate, &mut hits);
+        hits
+    }
+
+    /// Checks one attribute and appends its hits (sorted by list name) to
+    /// `hits`; reusing `hits` avoids all allocation.
+    pub fn check_into<'a>(&'a self, query: Query<'a>, gate: ToIdsGate, hits: &mut Vec<Hit<'a>>) {
+        let Some(prepared) = self.prepare(query, gate, hits.len()) else {
+            return;
+        };
+        let (first, second, ctx) = prepared;
+        for segment in &self.segments {
+            segment.check_part(first, &ctx, hits);
+        }
+        if let Some(second) = second {
+            for segment in &self.segments {
+                segment.check_part(second, &ctx, hits);
+            }
+        }
+        if let Some(new) = hits.get_mut(ctx.first_hit..) {
+            if new.len() > 1 {
+                new.sort_unstable_by_key(|h| self.rank.get(h.list.index()).copied());
+            }
+        }
+    }
+
+    /// The value parts and check context of `query`, or `None` when no list
+    /// can apply.
+    #[inline]
+    fn prepare<'a>(
+        &'a self,
+        query: Query<'a>,
+        gate: ToIdsGate,
+        first_hit: usize,
+    ) -> Option<(&'a str, Option<&'a str>, Ctx<'a>)> {
+        if gate == ToIdsGate::On && !query.to_ids {
+            return None;
+        }
+        let (slot, split) = self.resolve(query.ty);
+        let uses = self.gates.uses.get(slot).copied().unwrap_or(0);
+        if uses == 0 {
+            return None;
+        }
+        let words = self.gates.words;
+        let allowed = self
+            .gates
+            .allowed
+            .get(slot * words..(slot + 1) * words)
+            .unwrap_or(&[]);
+        let fold_strings = self.improvements.case_insensitive_domain_strings
+            && DOMAIN_LIKE.contains(&query.ty.name());
+        let ctx = Ctx {
+            allowed,
+            names: &self.names,
+            uses,
+            fold_strings,
+            improvements: self.improvements,
+            first_hit,
+        };
+        let (first, second) = match split.then(|| query.value.split_once('|')).flatten() {
+            Some((first, second)) => (first, Some(second)),
+            None => (query.value, None),
+        };
+        Some((first, second, ctx))
+    }
+
+    /// Checks `queries` in order, appending hits and each query's end
+    /// offset.
+    fn check_sequence<'a>(
+        &'a self,
+        queries: &[Query<'a>],
+        gate: ToIdsGate,
+        out: &mut BatchHits<'a>,
+    ) {
+        for query in queries {
+            self.check_into(*query, gate, &mut out.hits);
+            out.ends.push(out.hits.len());
+        }
+    }
+
+    /// Checks many attributes in parallel (rayon), in chunks.
+    pub fn check_batch<'a>(&'a self, queries: &[Query<'a>], gate: ToIdsGate) -> BatchHits<'a> {
+        const CHUNK: usize = 2048;
+        let chunks: Vec<BatchHits<'a>> = queries
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut out = BatchHits {
+                    ends: Vec::with_capacity(chunk.len()),
+                    hits: Vec::new(),
+                };
+                self.check_sequence(chunk, gate, &mut out);
+                out
+            })
+            .collect();
+        let mut batch = BatchHits {
+            ends: Vec::with_capacity(queries.len()),
+            hits: Vec::with_capacity(chunks.iter().map(|c| c.hits.len()).sum()),
+        };
+        for chunk in chunks {
+            let offset = batch.hits.len();
+            batch.ends.extend(chunk.ends.iter().map(|e| e + offset));
+            batch.hits.extend(chunk.hits);
+        }
+        batch
+    }
+
+    /// The lists hit by any of `queries` (an event's attributes), in name
+    /// order, each with its hits.
+    pub fn summarize<'a>(&'a self, queries: &[Query<'a>], gate: ToIdsGate) -> Vec<ListSummary<'a>> {
+        let batch = self.check_batch(queries, gate);
+        let mut by_rank: BTreeMap<u16, ListSummary<'a>> = BTreeMap::new();
+        for (i, hits) in batch.iter().enumerate() {
+            for hit in hits {
+                let rank = self.rank.get(hit.list.index()).copied().unwrap_or(u16::MAX);
+                by_rank
+                    .entry(rank)
+                    .or_insert_with(|| ListSummary {
+                        list: hit.list,
+                        name: hit.list_name,
+                        list_type: hit.list_type,
+                        hits: Vec::new(),
+                    })
+                    .hits
+                    .push((i, *hit));
+            }
+        }
+        by_rank.into_values().collect()
+    }
+
+    fn resolve(&self, ty: QueryType<'_>) -> (usize, bool) {
+        match ty {
+            QueryType::Known(ty) => (ty.index(), ty.is_composite()),
+            QueryType::Name(name) => {
+                let slot = self
+                    .gates
+                    .slots
+                    .get(name)
+                    .map_or(UNKNOWN_SLOT, |&s| s as usize);
+                (slot, name == "malware-sample" || name.contains('|'))
+            }
+        }
+    }
+
+    /// Enables or disables the list named `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when no list has that name.
+    pub fn set_enabled(&mut self, name: &str, enabled: bool) -> Result<()> {
+        let id = self
+            .list_id(name)
+            .ok_or_else(|| Error::InvalidArgument(format!("no warninglist named {name:?}")))?;
+        if let Some(info) = self.lists.get_mut(id.index()) {
+            info.enabled = enabled;
+        }
+        self.refresh_gates();
+        Ok(())
+    }
+
+    /// Enables or disables every list.
+    pub fn set_all_enabled(&mut self, enabled: bool) {
+        for info in &mut self.lists {
+            info.enabled = enabled;
+        }
+        self.refresh_gates();
+    }
+
+    /// Adds a custom list at run time and returns its id and the problems
+    /// found in it.
+    ///
+    /// # Errors
+    ///
+    /// As [`MatcherBuilder::add`]: a duplicate name or too many lists.
+    pub fn add_list(&mut self, list: Warninglist) -> Result<(ListId, Vec<EntryProblem>)> {
+        if self.by_name.contains_key(list.name()) {
+            return Err(duplicate_name(&list));
+        }
+        let id = ListId::from_index(self.lists.len()).ok_or_else(|| {
+            Error::InvalidArgument(format!("more than {} warninglists", ListId::LIMIT))
+        })?;
+        let mut custom = std::mem::take(&mut self.custom);
+        custom.push((id, list));
+        let ids: Vec<(ListId, &Warninglist)> = custom.iter().map(|(id, l)| (*id, l)).collect();
+        let compiled = match index::compile(&ids, &self.improvements) {
+            Ok(compiled) => compiled,
+            Err(error) => {
+                drop(ids);
+                custom.pop();
+                self.custom = custom;
+                return Err(error);
+            }
+        };
+        let last = ids.len() - 1;
+        let newest = ids.get(last..).unwrap_or(&[]);
+        let unusable: Vec<_> = compiled
+            .unusable
+            .into_iter()
+            .filter(|u| u.list == id)
+            .collect();
+        let problems = self.register(newest, &unusable, compiled.uses.get(last..).unwrap_or(&[]));
+        drop(ids);
+        self.custom = custom;
+        match self.segments.get_mut(1) {
+            Some(segment) => *segment = compiled.segment,
+            None => self.segments.push(compiled.segment),
+        }
+        self.refresh();
+        Ok((id, problems))
+    }
+
+    /// Records metadata and statistics of freshly compiled lists and returns
+    /// their problems.
+    fn register(
+        &mut self,
+        lists: &[(ListId, &Warninglist)],
+        unusable: &[index::Unusable],
+        uses: &[u8],
+    ) -> Vec<EntryProblem> {
+        let mut problems = Vec::new();
+        for (k, (id, list)) in lists.iter().enumerate() {
+            let file = list.source().map(Path::to_path_buf);
+            let problem = |entry: &str, kind: ProblemKind| EntryProblem {
+                file: file.clone(),
+                list: list.name().to_owned(),
+                entry: entry.to_owned(),
+                kind,
+            };
+            for (entry, kind) in list.rejected() {
+                problems.push(problem(entry, kind.clone()));
+            }
+            let unusable: Vec<_> = unusable.iter().filter(|u| u.list == *id).collect();
+            for u in &unusable {
+                problems.push(problem(&u.entry, u.kind.clone()));
+            }
+            for name in list.matching_attributes() {
+                if name != "ALL" && AttributeType::from_name(name).is_none() {
+                    problems.push(problem(name, ProblemKind::UnknownAttributeType));
+                }
+            }
+            let rejected = list
+                .rejected()
+                .iter()
+                .filter(|(_, k)| matches!(k, ProblemKind::NotAString(_)))
+                .count();
+            let stats = ListStats {
+                total: list.len() + list.dropped() + rejected,
+                loaded: list.len() - unusable.len(),
+                dropped: list.dropped(),
+                unusable: unusable.len() + rejected,
+            };
+            self.names.push((list.name().into(), list.list_type()));
+            self.by_name.insert(list.name().to_owned(), *id);
+            self.lists.push(ListInfo {
+                id: *id,
+                name: list.name().to_owned(),
+                description: list.description().to_owned(),
+                version: list.version(),
+                list_type: list.list_type(),
+                matching_attributes: list.matching_attributes().to_vec(),
+                source: list.source().map(Path::to_path_buf),
+                enabled: true,
+                stats,
+                uses: uses.get(k).copied().unwrap_or(0),
+            });
+        }
+        problems
+    }
+
+    /// Recomputes name order and gates after lists were added.
+    fn refresh(&mut self) {
+        let mut order: Vec<ListId> = self.lists.iter().map(|l| l.id).collect();
+        order.sort_by(|a, b| {
+            self.names
+                .get(a.index())
+                .map(|n| &n.0)
+                .cmp(&self.names.get(b.index()).map(|n| &n.0))
+        });
+        self.rank = vec![0; self.lists.len()];
+        for (rank, id) in order.iter().enumerate() {
+            if let Some(r) = self.rank.get_mut(id.index()) {
+                *r = rank as u16;
+            }
+        }
+        self.in_name_order = order;
+        self.refresh_gates();
+    }
+
+    fn refresh_gates(&mut self) {
+        let gates = &mut self.gates;
+        if gates.slots.is_empty() {
+            for ty in AttributeType::all() {
+                gates.slots.insert(ty.name().into(), ty.index() as u32);
+            }
+        }
+        for info in &self.lists {
+            for name in &info.matching_attributes {
+                if name != "ALL" && !gates.slots.contains_key(name.as_str()) {
+                    let slot = (UNKNOWN_SLOT + 1 + gates.extra.len()) as u32;
+                    gates.slots.insert(name.as_str().into(), slot);
+                    gates.extra.push(name.clone());
+                }
+            }
+        }
+        let slots = UNKNOWN_SLOT + 1 + gates.extra.len();
+        let words = self.lists.len().div_ceil(64);
+        gates.words = words;
+        gates.allowed = vec![0; slots * words];
+        gates.uses = vec![0; slots];
+        for info in self.lists.iter().filter(|l| l.enabled) {
+            let (word, bit) = (info.id.index() / 64, 1u64 << (info.id.index() % 64));
+            let mut mark = |slot: usize| {
+                if let Some(w) = gates.allowed.get_mut(slot * words + word) {
+                    *w |= bit;
+                }
+                if let Some(u) = gates.uses.get_mut(slot) {
+                    *u |= info.uses;
+                }
+            };
+            if info.matching_attributes.is_empty()
+                || info.matching_attributes.iter().any(|n| n == "ALL")
+            {
+                (0..slots).for_each(&mut mark);
+            } else {
+                for name in &info.matching_attributes {
+                    if let Some(&slot) = gates.slots.get(name.as_str()) {
+                        mark(slot as usize);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The id of the list named `name`.
+    pub fn list_id(&self, name: &str) -> Option<ListId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The list with id `id`.
+    pub fn list(&self, id: ListId) -> Option<&ListInfo> {
+        self.lists.get(id.index())
+    }
+
+    /// Every list, in name order.
+    pub fn lists(&self) -> impl Iterator<Item = &ListInfo> + '_ {
+        self.in_name_order
+            .iter()
+            .filter_map(|id| self.lists.get(id.index()))
+    }
+
+    /// Number of lists (enabled or not).
+    pub fn list_count(&self) -> usize {
+        self.lists.len()
+    }
+
+    /// The improvements the matcher applies.
+    pub fn improvements(&self) -> Improvements {
+        self.improvements
+    }
+
+    /// How every entry of every list was accounted for.
+    pub fn stats(&self) -> ListStats {
+        let mut total = ListStats::default();
+        for info in &self.lists {
+            total += info.stats;
+        }
+        total
+    }
+
+    /// Distinct keys in the merged string and hostname tables.
+    pub fn distinct_keys(&self) -> (usize, usize) {
+        self.segments.iter().fold((0, 0), |(s, h), seg| {
+            let (ds, dh) = seg.key_counts();
+            (s + ds, h + dh)
+        })
+    }
+
+    /// Approximate heap memory held by the compiled structures, in bytes
+    /// (compiled regexes excluded).
+    pub fn memory_usage(&self) -> usize {
+        self.segments.iter().map(Segment::heap_bytes).sum::<usize>()
+            + self.gates.allowed.capacity() * 8
+            + self
+                .lists
+                .iter()
+                .map(|l| l.name.len() * 2 + l.description.len() + 160)
+                .sum::<usize>()
+    }
+}

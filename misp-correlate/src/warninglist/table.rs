@@ -1,0 +1,509 @@
+//! Sets of list ids and the key → list-set hash table.
+//!
+//! All string lists of a matcher share one [`KeyTable`], and so do all
+//! hostname lists: a key that occurs in several lists is stored once and maps
+//! to the small set of lists that contain it. Keys live back to back in one
+//! byte arena; the hash table holds 12-byte slots `(offset, length, set)`
+//! and, in a separate array, one tag byte per slot, so a miss usually
+//! touches only the tags.
+//!
+//! A set of list ids is a [`ListSetRef`]: one list is stored inline, several
+//! lists are a run in a [`ListSetPool`].
+
+use super::ListId;
+use super::hash::FoldHasher;
+use crate::{Error, Result};
+
+/// A set of lists: one list inline, or a run in a [`ListSetPool`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ListSetRef(u32);
+
+const SINGLE: u32 = 1 << 31;
+
+impl ListSetRef {
+    pub(crate) fn single(list: ListId) -> ListSetRef {
+        ListSetRef(SINGLE | u32::from(list.0))
+    }
+}
+
+/// Interned sets of two or more list ids, each stored as
+/// `[len, id, id, …]`.
+#[derive(Debug, Default)]
+pub(crate) struct ListSetPool {
+    ids: Vec<u16>,
+    interned: ahash::HashMap<Vec<u16>, u32>,
+}
+
+impl ListSetPool {
+    /// Interns `lists` (sorted, deduplicated, non-empty).
+    pub(crate) fn intern(&mut self, lists: &[ListId]) -> Result<ListSetRef> {
+        if let [single] = lists {
+            return Ok(ListSetRef::single(*single));
+        }
+        let key: Vec<u16> = lists.iter().map(|l| l.0).collect();
+        if let Some(&offset) = self.interned.get(&key) {
+            return Ok(ListSetRef(offset));
+        }
+        let offset = u32::try_from(self.ids.len())
+            .ok()
+            .filter(|o| o & SINGLE == 0)
+            .ok_or_else(|| Error::InvalidArgument("warninglists: too many list sets".into()))?;
+        let len = u16::try_from(key.len())
+            .map_err(|_| Error::InvalidArgument("warninglists: too many lists".into()))?;
+        self.ids.push(len);
+        self.ids.extend_from_slice(&key);
+        self.interned.insert(key, offset);
+        Ok(ListSetRef(offset))
+    }
+
+    /// Drops the interning index once building is over.
+    pub(crate) fn seal(&mut self) {
+        self.interned = ahash::HashMap::default();
+        self.ids.shrink_to_fit();
+    }
+
+    /// The lists of `set`.
+    #[inline]
+    pub(crate) fn lists(&self, set: ListSetRef) -> ListIter<'_> {
+        if set.0 & SINGLE != 0 {
+            return ListIter::One(Some(ListId(set.0 as u16)));
+        }
+        let start = set.0 as usize;
+        let len = self.ids.get(start).map_or(0, |&n| usize::from(n));
+        let run = self.ids.get(start + 1..start + 1 + len).unwrap_or(&[]);
+        ListIter::Many(run.iter())
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.ids.capacity() * 2
+    }
+}
+
+/// Iterator over the lists of a [`ListSetRef`].
+pub(crate) enum ListIter<'a> {
+    One(Option<ListId>),
+    Many(std::slice::Iter<'a, u16>),
+}
+
+impl Iterator for ListIter<'_> {
+    type Item = ListId;
+
+    #[inline]
+    fn next(&mut self) -> Option<ListId> {
+        match self {
+            ListIter::One(one) => one.take(),
+            ListIter::Many(iter) => iter.next().map(|&id| ListId(id)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    start: u32,
+    len: u32,
+    set: ListSetRef,
+}
+
+impl Default for ListSetRef {
+    fn default() -> Self {
+        ListSetRef(SINGLE)
+    }
+}
+
+/// The tag byte of a hash: never 0 (the empty marker).
+#[inline]
+fn tag_of(hash: u64) -> u8 {
+    ((hash >> 57) as u8) | 0x80
+}
+
+/// An immutable map from byte-string keys to sets of lists.
+///
+/// Open addressing with linear probing over two parallel arrays: one tag
+/// byte per bucket (0 = empty, else seven hash bits) and one 12-byte slot
+/// `(key offset, key length, list set)`. A miss usually reads one cache line
+/// of tags; a hit reads the tags, the slot and the key. The load factor is
+/// at most 3/4.
+#[derive(Debug)]
+pub(crate) struct KeyTable {
+    hasher: FoldHasher,
+    mask: usize,
+    tags: Vec<u8>,
+    slots: Vec<Slot>,
+    arena: Vec<u8>,
+    len: usize,
+}
+
+impl KeyTable {
+    /// Whether the table holds no key.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of distinct keys.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The hash `probe` is looked up with.
+    #[inline]
+    pub(crate) fn hash(&self, probe: &[u8]) -> u64 {
+        self.hasher.hash(probe)
+    }
+
+    #[inline]
+    fn key(&self, slot: &Slot) -> &[u8] {
+        let start = slot.start as usize;
+        self.arena
+            .get(start..start + slot.len as usize)
+            .unwrap_or(&[])
+    }
+
+    #[inline]
+    fn key_str(&self, slot: &Slot) -> &str {
+        // Keys are copied from `&str` entries (or ASCII-lower-cased copies of
+        // them), so they are always valid UTF-8.
+        std::str::from_utf8(self.key(slot)).unwrap_or("")
+    }
+
+    /// Loads the home tag of `hash` so that a later look-up finds it in
+    /// cache. Issued for several probes in a row, the cache misses overlap
+    /// instead of queueing. (Slots are not touched: most probes miss and
+    /// never read them.)
+    #[inline]
+    pub(crate) fn touch(&self, hash: u64) {
+        std::hint::black_box(self.tags.get(hash as usize & self.mask));
+    }
+
+    /// Calls `visit` with each occupied slot whose tag matches `hash`, along
+    /// the probe sequence, until `visit` returns `true` or an empty bucket
+    /// ends the sequence.
+    #[inline]
+    fn probe(&self, hash: u64, mut visit: impl FnMut(&Slot) -> bool) {
+        if self.len == 0 {
+            return;
+        }
+        let tag = tag_of(hash);
+        let mut i = hash as usize & self.mask;
+        loop {
+            match self.tags.get(i) {
+                Some(0) | None => return,
+                Some(&t) if t == tag => {
+                    if let Some(slot) = self.slots.get(i) {
+                        if visit(slot) {
+                            return;
+                        }
+                    }
+                }
+                Some(_) => {}
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// The key equal to `probe` byte for byte (hashed as `hash`), with its
+    /// lists.
+    #[inline]
+    pub(crate) fn get(&self, probe: &[u8], hash: u64) -> Option<(&str, ListSetRef)> {
+        let mut found = None;
+        self.probe(hash, |slot| {
+            if self.key(slot) == probe {
+                found = Some((self.key_str(slot), slot.set));
+                true
+            } else {
+                false
+            }
+        });
+        found
+    }
+
+    /// Calls `found` with every key equal to `probe` ignoring ASCII case.
+    #[inline]
+    pub(crate) fn for_each_ignore_case<'t>(
+        &'t self,
+        probe: &[u8],
+        hash: u64,
+        mut found: impl FnMut(&'t str, ListSetRef),
+    ) {
+        self.probe(hash, |slot| {
+            if self.key(slot).eq_ignore_ascii_case(probe) {
+                found(self.key_str(slot), slot.set);
+            }
+            false
+        });
+    }
+
+    /// Bytes of heap memory held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.arena.capacity()
+            + self.tags.capacity()
+            + self.slots.capacity() * std::mem::size_of::<Slot>()
+    }
+}
+
+/// Builds a [`KeyTable`]: insert `(key, list)` pairs, then finish.
+///
+/// Inserting 2.5 million keys at random places of a 30 MB table costs a
+/// cache miss or two per key. So keys are only appended and hashed while
+/// inserting; `finish` orders them by home bucket (a counting sort on the
+/// bucket's top 16 bits) and inserts them in that order, which walks the
+/// table memory front to back.
+#[derive(Debug)]
+pub(crate) struct KeyTableBuilder {
+    hasher: FoldHasher,
+    arena: Vec<u8>,
+    pending: Vec<Pending>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    hash: u64,
+    start: u32,
+    len: u32,
+    list: ListId,
+}
+
+impl KeyTableBuilder {
+    /// An empty builder sized for about `keys` keys.
+    pub(crate) fn with_capacity(keys: usize) -> KeyTableBuilder {
+        KeyTableBuilder {
+            hasher: FoldHasher::random(),
+            arena: Vec::with_capacity(keys * 16),
+            pending: Vec::with_capacity(keys),
+        }
+    }
+
+    /// Adds `list` to the lists of `key`.
+    pub(crate) fn insert(&mut self, key: &[u8], list: ListId) -> Result<()> {
+        self.insert_with(list, |arena| arena.extend_from_slice(key))
+    }
+
+    /// Adds `list` to the lists of the ASCII-lower-cased `key`.
+    pub(crate) fn insert_lowercase(&mut self, key: &[u8], list: ListId) -> Result<()> {
+        self.insert_with(list, |arena| {
+            arena.extend(key.iter().map(u8::to_ascii_lowercase))
+        })
+    }
+
+    fn insert_with(&mut self, list: ListId, write: impl FnOnce(&mut Vec<u8>)) -> Result<()> {
+        let start = self.arena.len();
+        write(&mut self.arena);
+        let too_big = || Error::InvalidArgument("warninglists: more than 4 GiB of entries".into());
+        let end = u32::try_from(self.arena.len()).map_err(|_| too_big())?;
+        let start = u32::try_from(start).map_err(|_| too_big())?;
+        let hash = self
+            .hasher
+            .hash(self.arena.get(start as usize..).unwrap_or(&[]));
+        self.pending.push(Pending {
+            hash,
+            start,
+            len: end - start,
+            list,
+        });
+        Ok(())
+    }
+
+    /// Deduplicates the keys, interns their list sets into `pool` and
+    /// returns the finished table.
+    pub(crate) fn finish(self, pool: &mut ListSetPool) -> Result<KeyTable> {
+        let KeyTableBuilder {
+            hasher,
+            mut arena,
+            pending,
+        } = self;
+        let buckets = (pending.len() + pending.len() / 3)
+            .next_power_of_two()
+            .max(16);
+        let mask = buckets - 1;
+        let mut tags = vec![0u8; buckets];
+        let mut slots = vec![Slot::default(); buckets];
+        let mut multi: Vec<Vec<ListId>> = Vec::new();
+        let mut len = 0;
+        let key_of = |start: u32, len: u32| {
+            arena
+                .get(start as usize..(start + len) as usize)
+                .unwrap_or(&[])
+        };
+        for i in bucket_order(&pending, buckets) {
+            let Some(p) = pending.get(i as usize) else {
+                continue;
+            };
+            let key = key_of(p.start, p.len);
+            let tag = tag_of(p.hash);
+            let mut at = p.hash as usize & mask;
+            loop {
+                let (Some(t), Some(slot)) = (tags.get_mut(at), slots.get_mut(at)) else {
+                    break;
+                };
+                if *t == 0 {
+                    *t = tag;
+                    *slot = Slot {
+                        start: p.start,
+                        len: p.len,
+                        set: ListSetRef::single(p.list),
+                    };
+                    len += 1;
+                    break;
+                }
+                if *t == tag && key_of(slot.start, slot.len) == key {
+                    if slot.set.0 & SINGLE != 0 {
+                        let first = ListId(slot.set.0 as u16);
+                        if first != p.list {
+                            slot.set = ListSetRef(multi.len() as u32);
+                            multi.push(vec![first, p.list]);
+                        }
+                    } else if let Some(lists) = multi.get_mut(slot.set.0 as usize) {
+                        lists.push(p.list);
+                    }
+                    break;
+                }
+                at = (at + 1) & mask;
+            }
+        }
+        drop(pending);
+        let mut interned = Vec::with_capacity(multi.len());
+        for mut lists in multi {
+            lists.sort_unstable();
+            lists.dedup();
+            interned.push(pool.intern(&lists)?);
+        }
+        for (slot, tag) in slots.iter_mut().zip(&tags) {
+            if *tag != 0 && slot.set.0 & SINGLE == 0 {
+                if let Some(&set) = interned.get(slot.set.0 as usize) {
+                    slot.set = set;
+                }
+            }
+        }
+        arena.shrink_to_fit();
+        Ok(KeyTable {
+            hasher,
+            mask,
+            tags,
+            slots,
+            arena,
+            len,
+        })
+    }
+}
+
+/// Indexes of `pending` ordered by the top 16 bits of their home bucket.
+fn bucket_order(pending: &[Pending], buckets: usize) -> Vec<u32> {
+    let shift = buckets.trailing_zeros().saturating_sub(16);
+    let mask = (buckets - 1) as u64;
+    let top = |p: &Pending| ((p.hash & mask) >> shift) as usize;
+    let mut counts = vec![0u32; 1 << 16];
+    for p in pending {
+        if let Some(c) = counts.get_mut(top(p)) {
+            *c += 1;
+        }
+    }
+    let mut next = 0u32;
+    for c in &mut counts {
+        let n = *c;
+        *c = next;
+        next += n;
+    }
+    let mut order = vec![0u32; pending.len()];
+    for (i, p) in pending.iter().enumerate() {
+        if let Some(c) = counts.get_mut(top(p)) {
+            if let Some(o) = order.get_mut(*c as usize) {
+                *o = i as u32;
+            }
+            *c += 1;
+        }
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u16) -> ListId {
+        ListId(n)
+    }
+
+    fn get<'t>(t: &'t KeyTable, key: &[u8]) -> Option<(&'t str, ListSetRef)> {
+        t.touch(t.hash(key));
+        t.get(key, t.hash(key))
+    }
+
+    fn lists(pool: &ListSetPool, set: ListSetRef) -> Vec<u16> {
+        pool.lists(set).map(|l| l.0).collect()
+    }
+
+    #[test]
+    fn keys_map_to_sorted_list_sets() {
+        let mut b = KeyTableBuilder::with_capacity(4);
+        b.insert(b"example.com", id(3)).unwrap();
+        b.insert(b"example.com", id(3)).unwrap();
+        b.insert(b"example.com", id(1)).unwrap();
+        b.insert(b"other.org", id(2)).unwrap();
+        b.insert(b"EXAMPLE.com", id(5)).unwrap();
+        let mut pool = ListSetPool::default();
+        let t = b.finish(&mut pool).unwrap();
+        assert_eq!(t.len(), 3);
+        let (key, set) = get(&t, b"example.com").unwrap();
+        assert_eq!(key, "example.com");
+        assert_eq!(lists(&pool, set), [1, 3]);
+        assert_eq!(lists(&pool, get(&t, b"other.org").unwrap().1), [2]);
+        assert!(get(&t, b"Example.com").is_none());
+        assert!(get(&t, b"example.co").is_none());
+
+        let mut seen = Vec::new();
+        t.for_each_ignore_case(b"Example.Com", t.hash(b"Example.Com"), |key, set| {
+            seen.push((key.to_owned(), lists(&pool, set)));
+        });
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ("EXAMPLE.com".to_owned(), vec![5]),
+                ("example.com".to_owned(), vec![1, 3])
+            ]
+        );
+    }
+
+    #[test]
+    fn many_keys_probe_correctly() {
+        let mut b = KeyTableBuilder::with_capacity(0);
+        let key = |i: u32| format!("k{}.example", i.wrapping_mul(2_654_435_761) % 100_000);
+        for i in 0..20_000u32 {
+            b.insert(key(i).as_bytes(), id((i % 3) as u16)).unwrap();
+        }
+        let mut pool = ListSetPool::default();
+        let t = b.finish(&mut pool).unwrap();
+        let mut expected: std::collections::BTreeMap<String, Vec<u16>> = Default::default();
+        for i in 0..20_000u32 {
+            let lists = expected.entry(key(i)).or_default();
+            lists.push((i % 3) as u16);
+            lists.sort_unstable();
+            lists.dedup();
+        }
+        assert_eq!(t.len(), expected.len());
+        for (k, lists) in &expected {
+            let (found, set) = get(&t, k.as_bytes()).unwrap();
+            assert_eq!(found, k);
+            assert_eq!(&super::tests::lists(&pool, set), lists);
+        }
+        for i in 0..1000 {
+            assert!(get(&t, format!("absent{i}").as_bytes()).is_none());
+        }
+    }
+
+    #[test]
+    fn lowercase_insert_and_interning() {
+        let mut b = KeyTableBuilder::with_capacity(0);
+        b.insert_lowercase(b"Example.COM", id(0)).unwrap();
+        b.insert(b"a", id(0)).unwrap();
+        b.insert(b"a", id(1)).unwrap();
+        b.insert(b"b", id(0)).unwrap();
+        b.insert(b"b", id(1)).unwrap();
+        let mut pool = ListSetPool::default();
+        let t = b.finish(&mut pool).unwrap();
+        assert_eq!(get(&t, b"example.com").unwrap().0, "example.com");
+        let a = get(&t, b"a").unwrap().1;
+        let bb = get(&t, b"b").unwrap().1;
+        assert_eq!(a, bb, "identical sets are interned once");
+        assert_eq!(lists(&pool, a), [0, 1]);
+    }
+}
