@@ -430,17 +430,23 @@ def run_warninglists(cfg: dict) -> dict:
 # Correlation
 # ----------------------------------------------------------------------------------------------------------
 
-def corpus(attributes: int) -> tuple[Path, dict | None]:
-    """The generated feed of that size (made once, reused)."""
+def corpus(attributes: int) -> tuple[Path, dict]:
+    """The generated feed of that size (made once, reused), and how it was made."""
     feed = WORK / f"corpus-{attributes}-seed{SEED}"
-    if (feed / "manifest.json").exists() and (feed / ".complete").exists():
-        return feed, None
+    done = feed / ".complete"
+    if (feed / "manifest.json").exists() and done.exists():
+        text = done.read_text()
+        try:
+            info = json.loads(text)
+        except ValueError:  # an older marker: misp-gen's own line
+            info = {"wall_s": None, "summary": text.strip().split(": ", 1)[-1]}
+        return feed, {**info, "reused": True}
     if feed.exists():
         shutil.rmtree(feed)
     r = measure([binary("misp-gen"), "--attributes", attributes, "--seed", SEED, "--out", feed])
-    (feed / ".complete").write_text(r["stdout"])
-    summary = r["stdout"].strip().split(": ", 1)[-1]  # drop "wrote DIR"
-    return feed, {"wall_s": r["wall_s"], "summary": summary}
+    info = {"wall_s": r["wall_s"], "summary": r["stdout"].strip().split(": ", 1)[-1]}  # drop "wrote DIR"
+    done.write_text(json.dumps(info))
+    return feed, {**info, "reused": False}
 
 
 def keys_for(feed: Path) -> tuple[Path, dict]:
@@ -771,7 +777,8 @@ def render_correlation(r: dict) -> str:
     gen = r.get("generated")
     parts = [
         f"Corpus: `misp-gen --attributes {r['attributes']:,} --seed {r['seed']}`"
-        + (f" ({gen['summary']}, generated in {fmt_s(gen['wall_s'])})" if gen else "")
+        + (f" ({gen['summary']}" + (f", generated in {fmt_s(gen['wall_s'])}" if gen.get("wall_s") else "") + ")"
+           if gen else "")
         + f"; {k['attributes']:,} attributes read, {k['rejected']:,} refused by MISP's validation, {k['events']:,} events.",
         "",
         table(["run", "wall", "CPU", "peak RSS", "time vs ours (build)"], rows),
