@@ -72,29 +72,26 @@ def load_average() -> str:
         return "?"
 
 
-def measure(cmd: list[str], stdout: Path | None = None, env: dict | None = None) -> dict:
-    """Runs cmd to completion: wall time, and from wait4 the CPU time and peak RSS of that process.
+def measure(cmd: list, stdout: Path | None = None) -> dict:
+    """Runs cmd to completion under peers/rusage.py: wall time, CPU time and peak RSS of that process.
 
     Standard output goes to `stdout` (or is returned as `stdout` in the result), standard error to a
-    file beside it; no pipe is read while the process runs, so reaping it with wait4 is safe.
+    file (shown when the command fails).
     """
     log("$ " + " ".join(str(c) for c in cmd) + (f" > {stdout}" if stdout else ""))
     out_path = stdout or WORK / "last.stdout"
     err_path = WORK / "last.stderr"
+    usage_path = WORK / "last.rusage.json"
     load = load_average()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        status = subprocess.run([sys.executable, "-S", HERE / "peers" / "rusage.py", usage_path, *cmd],
+                                stdout=out, stderr=err, stdin=subprocess.DEVNULL).returncode
     errors = err_path.read_text(errors="replace")
-    if proc.returncode != 0:
+    if status != 0:
         sys.stderr.write(errors[-5000:])
-        raise SystemExit(f"command failed with status {proc.returncode}: {' '.join(map(str, cmd))}")
-    result = {"wall_s": wall, "user_s": usage.ru_utime, "sys_s": usage.ru_stime,
-              "max_rss_mib": usage.ru_maxrss / 1024, "load_before": load, "stderr": errors}
+        raise SystemExit(f"command failed with status {status}: {' '.join(map(str, cmd))}")
+    usage = json.loads(usage_path.read_text())
+    result = {**usage, "load_before": load, "stderr": errors}
     if not stdout:
         result["stdout"] = out_path.read_text(errors="replace")
     return result
@@ -378,11 +375,12 @@ def run_warninglists(cfg: dict) -> dict:
                  "lists": len(lists), "entries": sum(len(i["entries"]) for i in lists.values()),
                  "values_file": str(values_src), "lists_dir": str(lists_dir), "load_average": load_average()}
 
+    # Ours always checks every value (it takes seconds); --quick shortens only the peers' inputs.
     runs = {}
     for label, improved in (("ours", False), ("ours --improved", True)):
         out = WORK / f"wl-{'improved' if improved else 'ours'}.jsonl"
-        r = ours_check(cli, lists_dir, values, out, improved)
-        runs[label] = {"values": n, "load_s": r["load"]["wall_s"], "total_s": r["run"]["wall_s"],
+        r = ours_check(cli, lists_dir, values_src, out, improved)
+        runs[label] = {"values": total, "load_s": r["load"]["wall_s"], "total_s": r["run"]["wall_s"],
                        "check_s": max(r["run"]["wall_s"] - r["load"]["wall_s"], 1e-9),
                        "max_rss_mib": r["run"].get("max_rss_mib"), "cpu_s": r["run"].get("user_s", 0) + r["run"].get("sys_s", 0)}
     for label, slow, src, count in (("pymispwarninglists", False, values, n),
@@ -400,8 +398,8 @@ def run_warninglists(cfg: dict) -> dict:
         r["values_per_s"] = r["values"] / r["check_s"]
     res["runs"] = runs
 
-    ours = read_ours(WORK / "wl-ours.jsonl")
-    improved = read_ours(WORK / "wl-improved.jsonl")
+    ours = read_ours(WORK / "wl-ours.jsonl")[:n]
+    improved = read_ours(WORK / "wl-improved.jsonl")[:n]
     py_default = read_pymisp(WORK / "wl-pymisp-default.jsonl")
     py_slow = read_pymisp(WORK / "wl-pymisp-slow.jsonl")
     ours_sample = ours[::every][:n_slow]
@@ -678,7 +676,12 @@ def fmt_mib(x: float | None) -> str:
 def ratio(a: float | None, b: float | None) -> str:
     if not a or not b:
         return "–"
-    return f"{a / b:,.1f}×"
+    r = a / b
+    return f"{r:,.0f}×" if r >= 100 else f"{r:,.1f}×"
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.2f}"
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -719,17 +722,18 @@ def render_warninglists(r: dict) -> str:
     ours = runs["ours"]
     rows = []
     for label, x in runs.items():
-        rows.append([label, fmt_n(x["values"]), fmt_s(x["load_s"]), fmt_s(x["check_s"]), fmt_n(x["values_per_s"]),
+        rows.append([label, fmt_n(x["values"]), fmt_s(x["load_s"]), fmt_s(x["check_s"]), fmt_rate(x["values_per_s"]),
                      fmt_mib(x["max_rss_mib"]), ratio(ours["values_per_s"], x["values_per_s"]) if label != "ours" else "1×"])
     parts = [
-        f"{r['lists']} lists ({r['entries']:,} entries), {r['values']:,} of the {r['values_total']:,} values; "
-        f"slow_search on a sample of {r['slow_sample']:,} (every {r['slow_every']}th value).",
+        f"{r['lists']} lists ({r['entries']:,} entries). Ours checks all {r['values_total']:,} values, "
+        f"pymispwarninglists' default mode the first {r['values']:,}, its slow_search a sample of "
+        f"{r['slow_sample']:,} of those (every {r['slow_every']}th); hits are compared on the values both checked.",
         "",
         table(["checker", "values", "load", "check", "values/s", "peak RSS", "ours is faster by"], rows),
         "",
         "`load`: ours is the wall time of `check` on an empty input (process start and loading the lists), "
-        "pymispwarninglists' is `WarningLists(...)` inside the process. `check` = total − load. Peak RSS of "
-        "the whole process (`wait4`).",
+        "pymispwarninglists' is `WarningLists(...)` inside the process. `check` = total − load. Peak RSS: "
+        "the whole process, from `wait4` (`peers/rusage.py`, which puts a floor of about 8 MiB under it).",
         "",
         "Values with at least one hit: " + ", ".join(f"{k} {v:,}" for k, v in r["hit_counts"].items()) + ".",
     ]
