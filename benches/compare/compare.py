@@ -634,8 +634,14 @@ def run_criterion(execute: bool) -> dict:
         with log_path.open("w") as f:
             log("$ cargo bench -p misp-benches")
             start = time.perf_counter()
+            env = dict(os.environ)
+            for var, path in (("MISP_WARNINGLISTS", "/work/shared/data/misp-warninglists"),
+                              ("MISP_VALUES", "/work/shared/data/values/tweetfeed-typed-values.tsv"),
+                              ("MISP_TWEETFEED", "/work/shared/data/feeds/tweetfeed")):
+                if var not in env and Path(path).exists():
+                    env[var] = path
             subprocess.run(["cargo", "bench", "-p", "misp-benches"], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
-                           check=True)
+                           check=True, env=env)
             log(f"criterion finished in {time.perf_counter() - start:.0f} s")
     results = []
     base = TARGET / "criterion"
