@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Side-by-side comparison of our tools and their peers; regenerates BENCHMARKS.md.
 
-    python3 benches/compare/compare.py [--quick] [--only SECTION,...] [--criterion] [--write | --no-write]
+    python3 benches/compare/compare.py [--quick] [--only SECTION,...] [--criterion] [--repeat N]
+                                       [--write | --no-write | --render]
 
 Sections:
 
@@ -866,8 +867,48 @@ def render_criterion(r: dict) -> str:
             + table(["benchmark", "mean", "median", "throughput", "measured"], rows))
 
 
+def render_summary(results: dict) -> str:
+    lines = []
+    w = results.get("warninglists")
+    if w:
+        runs = w["runs"]
+        ours = runs["ours"]["values_per_s"]
+        lines.append(
+            f"- **Warninglists**: `misp-correlate check` {fmt_rate(ours)} values/s (MISP semantics) vs "
+            f"pymispwarninglists {fmt_rate(runs['pymispwarninglists']['values_per_s'])} values/s in its exact-only "
+            f"default mode ({ratio(ours, runs['pymispwarninglists']['values_per_s'])}) and "
+            f"{fmt_rate(runs['pymispwarninglists slow_search']['values_per_s'])} values/s with `slow_search` "
+            f"({ratio(ours, runs['pymispwarninglists slow_search']['values_per_s'])}); load "
+            f"{fmt_s(runs['ours']['load_s'])} vs {fmt_s(runs['pymispwarninglists']['load_s'])} / "
+            f"{fmt_s(runs['pymispwarninglists slow_search']['load_s'])}; peak RSS {fmt_mib(runs['ours']['max_rss_mib'])} vs "
+            f"{fmt_mib(runs['pymispwarninglists']['max_rss_mib'])} / "
+            f"{fmt_mib(runs['pymispwarninglists slow_search']['max_rss_mib'])}. "
+            f"Same lists for {w['vs_slow']['values_agree']:,} of {w['vs_slow']['values']:,} sampled values against "
+            f"`slow_search`; every disagreement is a documented semantic difference unless counted as `other-*` below.")
+    c = results.get("correlation")
+    if c:
+        o, d = c["ours"], c["duckdb"]
+        lines.append(
+            f"- **Correlation, {c['attributes']:,} attributes**: ours {fmt_s(o['build']['wall_s'])} from the JSON feed "
+            f"(peak {fmt_mib(o['build']['max_rss_mib'])}) vs DuckDB {fmt_s(d['ingest_s'] + d['join_s'])} from prepared "
+            f"keys (whole process {fmt_s(d['wall_s'])}, peak {fmt_mib(d['max_rss_mib'])}): DuckDB takes "
+            f"{ratio(d['ingest_s'] + d['join_s'], o['build']['wall_s'])} our time for its SQL alone. Pair sets: "
+            + ("**equal**" if c["equal"] else "**different**")
+            + f" ({o['set']['pairs']:,} pairs, digest `{o['set']['digest']}`).")
+    q = results.get("sqlite")
+    if q:
+        o, s = q["ours"], q["sqlite"]
+        lines.append(
+            f"- **MISP's method, {q['attributes']:,} attributes**: the one-query-per-attribute loop on SQLite takes "
+            f"{fmt_s(s['loop_s'])} for the loop alone vs our {fmt_s(o['build']['wall_s'])} for everything "
+            f"({ratio(s['loop_s'], o['build']['wall_s'])}); pairs "
+            + ("equal" if not q["ours_only"] and not q["sqlite_only"] else
+               f"differ by {q['ours_only']:,} / {q['sqlite_only']:,} (explained below)") + ".")
+    return "\n".join(lines) if lines else "_Not run yet._"
+
+
 def write_benchmarks(results: dict) -> None:
-    blocks = {"machine": render_machine(results),
+    blocks = {"summary": render_summary(results), "machine": render_machine(results),
               "warninglists": render_warninglists(results.get("warninglists")),
               "correlation": render_correlation(results.get("correlation")),
               "sqlite": render_sqlite(results.get("sqlite")),
@@ -930,6 +971,8 @@ def main() -> None:
     parser.add_argument("--attributes", type=int, help="correlation corpus size (default 10M, quick 100k)")
     parser.add_argument("--sqlite-attributes", type=int, help="SQLite-loop corpus size (default 100k, quick 20k)")
     parser.add_argument("--slow-sample", type=int, help="values for slow_search (default 2000, quick 200)")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite BENCHMARKS.md from the last results (target/compare/results.json)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each timed command of ours, DuckDB and SQLite N times and keep the fastest")
     parser.add_argument("--write", dest="write", action="store_true", default=None, help="write BENCHMARKS.md")
@@ -957,6 +1000,11 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     results_path = RESULTS.with_name("results-quick.json") if args.quick else RESULTS
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    if args.render:
+        if not results:
+            raise SystemExit(f"{results_path}: no results to render")
+        write_benchmarks(results)
+        return
     results["machine"] = machine()
     results["mode"] = "quick" if args.quick else "full"
     results["when"] = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
