@@ -835,6 +835,7 @@ def render_sqlite(r: dict) -> str:
     base = o["build"]
     rows = [
         run_row("ours: `correlate`", base, base),
+        *([run_row("ours: `load` (read and normalise only)", o["read"], base)] if "read" in o else []),
         run_row("ours: `correlate --pairs`", o["with_pairs"], base),
         run_row(f"MISP-style loop on SQLite, the loop only: {s['queries']:,} queries, {s['rows']:,} rows inserted",
                 s, base, wall=s["loop_s"], cpu=s.get("loop_cpu_s")),
