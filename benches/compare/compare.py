@@ -735,10 +735,12 @@ def render_warninglists(r: dict) -> str:
                      fmt_mib(x["max_rss_mib"]), ratio(ours["values_per_s"], x["values_per_s"]) if label != "ours" else "1×"])
     parts = [
         f"{r['lists']} lists ({r['entries']:,} entries). Ours checks all {r['values_total']:,} values, "
-        f"pymispwarninglists' default mode the first {r['values']:,}, its slow_search a sample of "
+        + (f"pymispwarninglists' default mode all of them" if r["values"] == r["values_total"]
+           else f"pymispwarninglists' default mode the first {r['values']:,}")
+        + f", its slow_search a sample of "
         f"{r['slow_sample']:,} of those (every {r['slow_every']}th); hits are compared on the values both checked.",
         "",
-        table(["checker", "values", "load", "check", "values/s", "peak RSS", "ours is faster by"], rows),
+        table(["checker", "values", "load", "check", "values/s", "peak RSS", "ours (MISP mode) is faster by"], rows),
         "",
         "`load`: ours is the wall time of `check` on an empty input (process start and loading the lists), "
         "pymispwarninglists' is `WarningLists(...)` inside the process. `check` = total − load. Peak RSS: "
@@ -762,8 +764,15 @@ def render_warninglists(r: dict) -> str:
                                   CATEGORIES.get(cat, "")]
                                  for cat, n in c["categories"].items()])]
     if r.get("improved_changes"):
-        parts += ["", "`--improved` against MISP mode (list × value pairs that change): "
-                  + "; ".join(f"{md_escape(k, 70)}: {v:,}" for k, v in r["improved_changes"].items()) + "."]
+        changes: dict[str, dict[str, int]] = defaultdict(dict)
+        for key, n in r["improved_changes"].items():
+            name, _, side = key.rpartition(" (")
+            changes[name][side.rstrip(")")] = n
+        parts += ["", f"**`--improved` against MISP mode**, on the same {r['values']:,} values (list × value pairs "
+                  "that change; the improvements are listed in `warninglist-contract.md` §3):", "",
+                  table(["list", "hit with --improved only", "hit in MISP mode only"],
+                        [[md_escape(name, 60), fmt_n(v.get("--improved only", 0)), fmt_n(v.get("MISP mode only", 0))]
+                         for name, v in changes.items()])]
     return "\n".join(parts)
 
 
