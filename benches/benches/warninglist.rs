@@ -16,9 +16,10 @@
 //! from GitHub (0xDanielLopez/TweetFeed).
 //!
 //! Before the benchmarks run, the resident memory of a built matcher is
-//! printed: RSS after building minus RSS after dropping it (its large tables
-//! are separate mappings the allocator returns on drop), and the bytes the
-//! matcher counts itself.
+//! printed: process RSS after loading and building (lists dropped) minus the
+//! RSS before, and the bytes the matcher counts itself. With glibc, run with
+//! `MALLOC_MMAP_THRESHOLD_=131072` for an exact RSS figure: otherwise glibc
+//! keeps the freed parse buffers mapped and the delta includes them.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -29,7 +30,9 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use misp_core::AttributeType;
-use misp_correlate::warninglist::{self, Improvements, Matcher, Query, ToIdsGate};
+use misp_correlate::warninglist::{
+    self, Improvements, LoadedLists, Matcher, MatcherBuilder, Query, ToIdsGate,
+};
 
 fn data_path(variable: &str, relative: &str) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(variable) {
@@ -37,20 +40,27 @@ fn data_path(variable: &str, relative: &str) -> Option<PathBuf> {
     }
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.parent()?.to_path_buf();
-    root.ancestors().skip(1).map(|dir| dir.join("shared/data").join(relative)).find(|p| p.exists())
+    root.ancestors()
+        .skip(1)
+        .map(|dir| dir.join("shared/data").join(relative))
+        .find(|p| p.exists())
 }
 
 fn warninglists() -> Option<PathBuf> {
     let path = data_path("MISP_WARNINGLISTS", "misp-warninglists");
     if path.is_none() {
-        eprintln!("warninglist benches skipped: set MISP_WARNINGLISTS or put the data in ../shared/data");
+        eprintln!(
+            "warninglist benches skipped: set MISP_WARNINGLISTS or put the data in ../shared/data"
+        );
     }
     path
 }
 
 fn values() -> Option<Vec<(AttributeType, String)>> {
     let Some(path) = data_path("MISP_VALUES", "values/tweetfeed-typed-values.tsv") else {
-        eprintln!("warninglist check benches skipped: set MISP_VALUES or put the data in ../shared/data");
+        eprintln!(
+            "warninglist check benches skipped: set MISP_VALUES or put the data in ../shared/data"
+        );
         return None;
     };
     let text = std::fs::read_to_string(&path).ok()?;
@@ -74,27 +84,41 @@ fn load(path: &Path, improvements: Improvements) -> Matcher {
 /// Resident set size in bytes (Linux; 0 elsewhere).
 fn rss() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: usize = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     pages * 4096
 }
 
 fn report_memory(path: &Path) {
+    let baseline = rss();
     let started = Instant::now();
-    let matcher = load(path, Improvements::MISP);
+    let LoadedLists { lists, .. } = match warninglist::load_lists(path) {
+        Ok(loaded) => loaded,
+        Err(error) => panic!("cannot load {}: {error}", path.display()),
+    };
+    let mut builder = MatcherBuilder::new();
+    for list in lists {
+        if let Err(error) = builder.add(list) {
+            eprintln!("{error}");
+        }
+    }
+    let matcher = match builder.build() {
+        Ok((matcher, _)) => matcher,
+        Err(error) => panic!("cannot build: {error}"),
+    };
     let elapsed = started.elapsed();
     let built = rss();
-    let counted = matcher.memory_usage();
     let (strings, hosts) = matcher.distinct_keys();
-    drop(matcher);
-    let dropped = rss();
     eprintln!(
-        "warninglist matcher: first build {:.3} s; resident {:.1} MiB (RSS {:.1} MiB built, {:.1} MiB after drop); \
+        "warninglist matcher: first build {:.3} s; RSS {:.1} MiB over baseline with the lists dropped \
+         (exact with MALLOC_MMAP_THRESHOLD_=131072, else glibc keeps freed parse buffers); \
          counted {:.1} MiB; {strings} distinct string keys, {hosts} distinct hostname keys",
         elapsed.as_secs_f64(),
-        built.saturating_sub(dropped) as f64 / 1048576.0,
-        built as f64 / 1048576.0,
-        dropped as f64 / 1048576.0,
-        counted as f64 / 1048576.0,
+        built.saturating_sub(baseline) as f64 / 1048576.0,
+        matcher.memory_usage() as f64 / 1048576.0,
     );
 }
 
@@ -104,17 +128,27 @@ fn bench_build(c: &mut Criterion) {
     let mut group = c.benchmark_group("warninglist/build");
     group.sample_size(10);
     group.throughput(Throughput::Elements(2_510_044));
-    group.bench_function("misp-warninglists", |b| b.iter(|| black_box(load(&path, Improvements::MISP))));
+    group.bench_function("misp-warninglists", |b| {
+        b.iter(|| black_box(load(&path, Improvements::MISP)))
+    });
     group.finish();
 }
 
 fn bench_check(c: &mut Criterion) {
-    let (Some(path), Some(values)) = (warninglists(), values()) else { return };
-    let queries: Vec<Query<'_>> = values.iter().map(|(ty, value)| Query::new(*ty, value)).collect();
+    let (Some(path), Some(values)) = (warninglists(), values()) else {
+        return;
+    };
+    let queries: Vec<Query<'_>> = values
+        .iter()
+        .map(|(ty, value)| Query::new(*ty, value))
+        .collect();
     let mut group = c.benchmark_group("warninglist/check");
     group.sample_size(10);
     group.throughput(Throughput::Elements(queries.len() as u64));
-    for (mode, improvements) in [("misp", Improvements::MISP), ("improved", Improvements::all())] {
+    for (mode, improvements) in [
+        ("misp", Improvements::MISP),
+        ("improved", Improvements::all()),
+    ] {
         let matcher = load(&path, improvements);
         group.bench_function(BenchmarkId::new("one-core", mode), |b| {
             let mut hits = Vec::new();
@@ -139,9 +173,16 @@ fn bench_check(c: &mut Criterion) {
         let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(threads).build() else {
             continue;
         };
-        group.bench_function(BenchmarkId::new("misp", format!("{threads}-threads")), |b| {
-            b.iter(|| pool.install(|| black_box(matcher.check_batch(&queries, ToIdsGate::Off).hit_count())));
-        });
+        group.bench_function(
+            BenchmarkId::new("misp", format!("{threads}-threads")),
+            |b| {
+                b.iter(|| {
+                    pool.install(|| {
+                        black_box(matcher.check_batch(&queries, ToIdsGate::Off).hit_count())
+                    })
+                });
+            },
+        );
     }
     group.finish();
 }

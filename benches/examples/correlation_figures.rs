@@ -3,16 +3,20 @@
 //! latency percentiles.
 //!
 //! ```text
-//! cargo run --release -p misp-benches --example correlation_figures -- [N]
+//! cargo run --release -p misp-benches --example correlation_figures -- [N] [realistic|simple] [advanced]
 //! ```
 //!
-//! N defaults to 10,000,000 attributes. Criterion cannot report
-//! percentiles or the process's peak RSS, hence this program.
+//! N defaults to 10,000,000 attributes; the corpus to the realistic
+//! generator ([`misp_benches::corpus`]), `simple` is
+//! [`StringCorpus`]. Criterion cannot report percentiles or the process's
+//! peak RSS, hence this program. Set `BULK_ONLY` to stop after the bulk
+//! build.
 
 use std::time::{Duration, Instant};
 
-use misp_benches::correlation_input::{StringCorpus, peak_rss};
-use misp_correlate::correlation::{AttributeInput, EngineBuilder, EventInput, Id};
+use misp_benches::corpus::Corpus;
+use misp_benches::correlation_input::{StringCorpus, feed_corpus, peak_rss};
+use misp_correlate::correlation::{AttributeInput, Config, Engine, EngineBuilder, EventInput, Id};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -31,50 +35,123 @@ fn report(what: &str, mut samples: Vec<Duration>) {
     );
 }
 
-fn main() {
-    let n: u64 = std::env::args().nth(1).and_then(|s| s.replace('_', "").parse().ok()).unwrap_or(10_000_000);
-    let corpus = StringCorpus::new(42, n);
-    println!("threads: {}", rayon::current_num_threads());
+/// CPU time of the process so far (user + system), from /proc.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the
+    // command name), in clock ticks of 1/100 s on Linux.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
 
-    // Bulk: from the first attribute to the finished engine (summary
-    // computed: over-correlation decided, correlations counted).
-    let start = Instant::now();
-    let mut b = EngineBuilder::new();
-    for e in 0..corpus.events() {
-        b.add_event(&EventInput::new(e)).expect("fresh event");
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: u64 = args
+        .get(1)
+        .and_then(|s| s.replace('_', "").parse().ok())
+        .unwrap_or(10_000_000);
+    let simple = args.iter().any(|a| a == "simple");
+    let advanced = args.iter().any(|a| a == "advanced");
+    println!(
+        "threads: {}; corpus: {}; advanced: {advanced}",
+        rayon::current_num_threads(),
+        if simple { "simple" } else { "realistic" }
+    );
+    let config = Config {
+        advanced,
+        ..Config::default()
+    };
+
+    // Generation alone, to separate its cost from the engine's.
+    let realistic = (!simple).then(|| Corpus::realistic(42, n).expect("corpus"));
+    let simple_corpus = StringCorpus::new(42, n);
+    let (cpu0, t0) = (cpu_time(), Instant::now());
+    let mut bytes = 0usize;
+    match &realistic {
+        Some(c) => {
+            let mut s = c.attributes();
+            while let Some(a) = s.next_attribute() {
+                bytes += a.value.len();
+            }
+        }
+        None => simple_corpus.for_each(|g| bytes += g.value.len()),
     }
-    corpus.for_each(|g| {
-        b.add(&AttributeInput::new(g.index, g.event, g.ty, g.value)).expect("capacity");
-    });
+    println!(
+        "generation alone: {:?} wall, {:?} CPU ({bytes} value bytes)",
+        t0.elapsed(),
+        cpu_time() - cpu0
+    );
+
+    // Bulk: from the first input to the finished engine (summary
+    // computed: over-correlation decided, correlations counted).
+    let (cpu0, start) = (cpu_time(), Instant::now());
+    let mut b = EngineBuilder::with_config(config);
+    match &realistic {
+        Some(c) => feed_corpus(c, &mut b).expect("feed"),
+        None => {
+            for e in 0..simple_corpus.events() {
+                b.add_event(&EventInput::new(e)).expect("fresh event");
+            }
+            simple_corpus.for_each(|g| {
+                b.add(&AttributeInput::new(g.index, g.event, g.ty, g.value))
+                    .expect("capacity");
+            });
+        }
+    }
     let fed = start.elapsed();
     let built = b.build().expect("build");
-    let elapsed = start.elapsed();
-    let engine = built.engine;
+    let (elapsed, cpu) = (start.elapsed(), cpu_time() - cpu0);
+    let engine: Engine = built.engine;
     let s = engine.summary();
     println!(
-        "bulk: {n} attributes in {elapsed:?} (feeding {fed:?}); rejected {}; {s:?}; correlations {}",
+        "bulk: {n} attributes in {elapsed:?} wall, {cpu:?} CPU (feeding ended at {fed:?}); rejected {}; {s:?}; correlations {}",
         built.rejected.len(),
         s.correlations()
     );
-    println!("peak RSS after bulk: {:.1} MiB", peak_rss().unwrap_or(0) as f64 / 1048576.0);
+    println!(
+        "peak RSS after bulk: {:.1} MiB",
+        peak_rss().unwrap_or(0) as f64 / 1048576.0
+    );
     if std::env::var_os("BULK_ONLY").is_some() {
         return;
     }
 
-    // Incremental adds into the big engine (new identities, same value
-    // distribution, so many land on existing keys).
+    // Incremental adds into the big engine (new identities, values from
+    // the same distribution, so many land on existing keys).
     let mut engine = engine;
-    let extra = StringCorpus::new(7, n);
     let adds = 200_000.min(n);
     let mut samples = Vec::with_capacity(adds as usize);
-    extra.for_each_in(0..adds, |g| {
-        let id = n + g.index;
-        let event = g.index % corpus.events().max(1);
-        let input = AttributeInput::new(id, event, g.ty, g.value);
+    let events = engine_events(&realistic, &simple_corpus);
+    let mut add_one = |i: u64, ty, value: &str, engine: &mut Engine| {
+        let input = AttributeInput::new(n + i, i % events, ty, value);
         let t = Instant::now();
         engine.add_attribute(&input).expect("add");
         samples.push(t.elapsed());
-    });
+    };
+    match &realistic {
+        Some(_) => {
+            let extra = Corpus::realistic(7, n).expect("corpus");
+            let mut st = extra.attributes_range(0..adds);
+            let mut i = 0;
+            while let Some(a) = st.next_attribute() {
+                add_one(i, a.ty, &a.value, &mut engine);
+                i += 1;
+            }
+        }
+        None => StringCorpus::new(7, n)
+            .for_each_in(0..adds, |g| add_one(g.index, g.ty, g.value, &mut engine)),
+    }
     report("incremental add", samples);
 
     // Correlations of one attribute whose keys are under the limit.
@@ -85,7 +162,9 @@ fn main() {
     while samples.len() < probes as usize && i < n {
         let id = Id::Num(i.wrapping_mul(0x9E37_79B9) % n);
         i += 1;
-        let Some(view) = engine.attribute(id) else { continue };
+        let Some(view) = engine.attribute(id) else {
+            continue;
+        };
         if view.keys().iter().any(|k| engine.is_over_correlating(k)) {
             continue;
         }
@@ -96,5 +175,15 @@ fn main() {
     }
     report("correlations_of (under the limit)", samples);
     println!("  ({found} correlations returned in total)");
-    println!("peak RSS at exit: {:.1} MiB", peak_rss().unwrap_or(0) as f64 / 1048576.0);
+    println!(
+        "peak RSS at exit: {:.1} MiB",
+        peak_rss().unwrap_or(0) as f64 / 1048576.0
+    );
+}
+
+fn engine_events(realistic: &Option<Corpus>, simple: &StringCorpus) -> u64 {
+    match realistic {
+        Some(c) => u64::from(c.event_count()).max(1),
+        None => simple.events().max(1),
+    }
 }

@@ -88,9 +88,10 @@
 //!   distribution 0-4 and attribute/object distribution 0-5 with 8 sharing
 //!   groups, 0.5 % of attributes and 1 % of events with correlation
 //!   disabled.
-//! * **Event sizes**: Pareto-distributed (`event_size_tail` = 1.2): many
-//!   small events (median about a quarter of the mean), a few very large
-//!   ones (the largest holds a few percent of the corpus).
+//! * **Event sizes**: Lomax (Pareto II) weights (`event_size_tail` =
+//!   1.2), every event at least one attribute: many small events (median
+//!   about a quarter of the mean), a few very large ones (the largest
+//!   holds 2-5 % of the corpus).
 //! * **Values**: synthetic by default — host names from consonant-vowel or
 //!   letter labels (unique per entity by a bijective scramble), optional
 //!   sub-domain, word or digits, and TweetFeed's TLD frequencies; URLs on
@@ -108,8 +109,52 @@
 //!   hashes and IPv6, defanged URLs and IPs (`hxxps://`, `[.]`), and
 //!   `ip:port` / `host:port` for the port types.
 //!
-//! Generation is single-threaded per stream and parallel across
-//! ranges; `misp-gen --measure` reports its speed.
+//! # Measured output
+//!
+//! `misp-gen --attributes 1000000 --seed 1 --stats` (the realistic
+//! preset; keys as the correlation contract defines them, counted by
+//! [`CorpusStats`]):
+//!
+//! * 5,000 events of 1 to 23,732 attributes (median 53, p90 358, p99
+//!   2,870); 4.3 % of attributes in 12.6k objects.
+//! * url 43.7 %, domain 34.7 %, ip-dst 8.6 %, sha256 2.6 %, md5 2.4 %,
+//!   ip-src 1.4 %, sha1 0.8 %, the five composite types 3.4 %, ssdeep 0.6 %,
+//!   object-only types (filename, size-in-bytes, port) 1.3 %; 9.4k CIDR
+//!   attributes (6.2k distinct networks, 1.4k of which contain some of the
+//!   85k distinct IPs). `normalize` rejects none of the values.
+//! * 870k distinct keys: 95.6 % in one event, then 2 events 12.1k keys,
+//!   3: 9.2k, 4: 6.2k, 5: 3.7k, 6-10: 5.6k, 11-20: 1.3k, 21-50: 255,
+//!   51-100: 8 (targets of 50 scattering upwards), 101-1000: 10 (keys of
+//!   the file heavy hitters: a file's name, md5, sha1 and sha256 each carry
+//!   only some of its occurrences), and 14 keys in 1,000-2,016 events. 18.5 %
+//!   of key occurrences are on keys found in two events or more (TweetFeed:
+//!   13.2 %).
+//!
+//! Compared with TweetFeed the head is flatter (2 events : 3 events is
+//! 1.3 : 1, not 8.6 : 1) because counts scatter around their targets, and
+//! the tail is heavier by design.
+//!
+//! # Limits
+//!
+//! * File names come from a vocabulary (word, number, extension) and
+//!   repeat by chance across unrelated files, as real ones do; all other
+//!   fresh values are unique.
+//! * Networks are /24s of a 2^24 space: corpora over about 8M attributes
+//!   draw some fresh networks twice.
+//! * A domain and its `http://domain` URL are not paired inside events as
+//!   in TweetFeed; `hashes.csv` is not written (MISP does not need it to
+//!   fetch a feed).
+//!
+//! # Speed
+//!
+//! Each attribute comes from its own random stream (a counter-based
+//! SplitMix64), rendered into a reused buffer; a stream never allocates
+//! per attribute. `misp-gen --attributes 4000000 --measure` on the 2-core
+//! development VM, shared with other builds: 145-175 ns of CPU per
+//! attribute, 5.7-6.9 M attributes/s per core; parallel chunks
+//! ([`Corpus::chunks`]) scale with cores. Writing a feed
+//! ([`Corpus::write_feed`]) is bound by JSON and disk: 1M attributes make
+//! 251 MB of feed.
 
 mod feed;
 mod real;
@@ -366,8 +411,8 @@ pub struct CorpusConfig {
     /// Share of attributes inside objects (about; carried by 30 % of the
     /// events).
     pub object_share: f64,
-    /// Pareto exponent of event sizes: near 1 gives a few huge events,
-    /// large values give even sizes.
+    /// Lomax (Pareto II) exponent of event sizes: near 1 gives a few huge
+    /// events, large values give even sizes.
     pub event_size_tail: f64,
     /// How values repeat.
     pub reuse: ReuseConfig,
@@ -391,7 +436,7 @@ pub struct CorpusConfig {
 
 impl CorpusConfig {
     /// The realistic preset: one event per 200 attributes, the realistic
-    /// mix, 4 % object attributes, Pareto(1.2) event sizes, realistic
+    /// mix, 4 % object attributes, Lomax(1.2) event sizes, realistic
     /// reuse and ACL variety, 2 % IPv6, 5 % in-network IPs, 20 % IPv6
     /// networks, 2 % raw spellings, 10 % flipped `to_ids`.
     pub fn realistic(seed: u64, attributes: u64) -> CorpusConfig {

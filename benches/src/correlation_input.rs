@@ -1,14 +1,16 @@
-//! A seeded stream of string-valued attributes for the correlation
-//! benchmarks.
+//! Inputs for the correlation benchmarks.
 //!
-//! Until the workspace's shared corpus generator is available this module
-//! generates its own input: `n` attributes in events of 100, each a
-//! `text`, `domain`, `hostname` or `filename` value. About half of the
-//! values are unique; the other half are drawn from a pool of `n / 5`
-//! shared values with a cubic skew, so that most shared values occur a
-//! handful of times and a few occur thousands of times (and are
-//! over-correlating under the default limit of 20). Values are written
-//! into one reused buffer: the stream allocates nothing per attribute.
+//! * [`feed_corpus`] streams the workspace's realistic generator
+//!   ([`crate::corpus`]) into an engine builder.
+//! * [`StringCorpus`] is a deliberately plain, cheaper alternative: `n`
+//!   attributes in events of 100, each a `text`, `domain`, `hostname` or
+//!   `filename` value. About half of the values are unique; the other
+//!   half are drawn from a pool of `n / 5` shared values with a cubic
+//!   skew, so that most shared values occur a handful of times and a few
+//!   occur thousands of times (and are over-correlating under the default
+//!   limit of 20). Values are written into one reused buffer: the stream
+//!   allocates nothing per attribute.
+//! * [`peak_rss`] reads the process's peak memory.
 
 use misp_core::AttributeType;
 
@@ -66,7 +68,6 @@ impl StringCorpus {
 
     /// Calls `f` with attributes `range`, in order.
     pub fn for_each_in(&self, range: std::ops::Range<u64>, mut f: impl FnMut(Generated<'_>)) {
-        use std::fmt::Write;
         let types = [
             AttributeType::from_name("text"),
             AttributeType::from_name("domain"),
@@ -82,19 +83,33 @@ impl StringCorpus {
             let ty = if r & 1 == 0 {
                 let t = (r >> 4) % 4;
                 if t == 1 || t == 2 {
-                    let _ = write!(buf, "u{:x}-{index}.example.net", r >> 8);
+                    buf.push('u');
+                    push_hex(&mut buf, r >> 8);
+                    buf.push('-');
+                    push_decimal(&mut buf, index);
+                    buf.push_str(".example.net");
                 } else {
-                    let _ = write!(buf, "unique-{:016x}-{index}", r >> 8);
+                    buf.push_str("unique-");
+                    push_hex(&mut buf, r >> 8);
+                    buf.push('-');
+                    push_decimal(&mut buf, index);
                 }
                 types[t as usize].unwrap_or(text)
             } else {
-                // Cubic skew toward the pool's head.
-                let u = ((r >> 11) as f64) / ((1u64 << 53) as f64);
-                let k = ((u * u * u) * pool as f64) as u64;
-                let _ = write!(buf, "shared{k}.example.com");
+                // Cubic skew toward the pool's head: u in [0, 1), k = u³·pool.
+                let u = (r >> 11) as f64 / (1u64 << 53) as f64;
+                let k = (u * u * u * pool as f64) as u64;
+                buf.push_str("shared");
+                push_decimal(&mut buf, k);
+                buf.push_str(".example.com");
                 types[((r >> 4) % 3) as usize].unwrap_or(text)
             };
-            f(Generated { index, event: index / EVENT_SIZE, ty, value: &buf });
+            f(Generated {
+                index,
+                event: index / EVENT_SIZE,
+                ty,
+                value: &buf,
+            });
         }
     }
 
@@ -104,10 +119,89 @@ impl StringCorpus {
     }
 }
 
+fn push_hex(buf: &mut String, mut x: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut tmp = [0u8; 16];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = DIGITS[(x & 15) as usize];
+        x >>= 4;
+        if x == 0 {
+            break;
+        }
+    }
+    buf.extend(tmp[i..].iter().map(|&b| char::from(b)));
+}
+
+fn push_decimal(buf: &mut String, mut x: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (x % 10) as u8;
+        x /= 10;
+        if x == 0 {
+            break;
+        }
+    }
+    buf.extend(tmp[i..].iter().map(|&b| char::from(b)));
+}
+
 /// The process's peak resident set size (`VmHWM`), in bytes, on Linux.
 pub fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// Feeds a [`Corpus`](crate::corpus::Corpus) into an engine builder:
+/// its events (numeric identities, owner organisations, distributions,
+/// sharing groups, `disable_correlation`), their objects (identity
+/// `event << 32 | index`), then every attribute (identity: its index),
+/// streamed from the generator's reused buffer.
+///
+/// # Errors
+///
+/// The builder's error if its capacity is exhausted.
+pub fn feed_corpus(
+    corpus: &crate::corpus::Corpus,
+    builder: &mut misp_correlate::correlation::EngineBuilder,
+) -> misp_correlate::Result<()> {
+    use misp_correlate::correlation::{AttributeInput, EventInput, Id, ObjectInput};
+    let object_id = |event: u32, index: u32| (u64::from(event) << 32) | u64::from(index);
+    for ev in corpus.events() {
+        builder.add_event(&EventInput {
+            id: Id::Num(u64::from(ev.index)),
+            org: Some(Id::Num(u64::from(ev.org))),
+            distribution: ev.distribution,
+            sharing_group: ev.sharing_group.map(u64::from),
+            disable_correlation: ev.disable_correlation,
+        })?;
+        for o in corpus.objects(ev.index) {
+            builder.add_object(&ObjectInput {
+                id: Id::Num(object_id(ev.index, o.index)),
+                event: Id::Num(u64::from(ev.index)),
+                distribution: o.distribution,
+                sharing_group: o.sharing_group.map(u64::from),
+                deleted: false,
+            })?;
+        }
+    }
+    let mut stream = corpus.attributes();
+    while let Some(a) = stream.next_attribute() {
+        builder.add(&AttributeInput {
+            id: Id::Num(a.index),
+            event: Id::Num(u64::from(a.event)),
+            object: a.object.map(|o| Id::Num(object_id(a.event, o))),
+            ty: a.ty,
+            value: &a.value,
+            distribution: a.distribution,
+            sharing_group: a.sharing_group.map(u64::from),
+            disable_correlation: a.disable_correlation,
+            deleted: false,
+        })?;
+    }
+    Ok(())
 }

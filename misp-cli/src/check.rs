@@ -14,6 +14,12 @@
 //! gated as MISP does (exact string comparison with `matching_attributes`),
 //! so a type MISP does not know sees only lists that apply to every type.
 //!
+//! The lists come from a misp-warninglists directory (`--warninglists DIR`)
+//! or from a snapshot (`--snapshot FILE`, opened in milliseconds; see
+//! `FORMAT.md`). `--warninglists DIR --save-snapshot FILE` writes the
+//! compiled lists to a snapshot (and checks FILE lines only if an input file
+//! is given).
+//!
 //! Lines without a TAB, or that are not UTF-8, still get an object (with the
 //! text decoded lossily, no hits and an `"error"` field) and a warning on
 //! standard error; the exit status is then 1. Problems in the lists are
@@ -24,6 +30,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use misp_correlate::snapshot::WarninglistSnapshot;
 use misp_correlate::warninglist::{self, Hit, Improvements, Query, ToIdsGate};
 use serde::Serialize;
 
@@ -32,8 +39,15 @@ use serde::Serialize;
 pub struct Args {
     /// A misp-warninglists directory (every `list.json` below it is a list)
     /// or a single list file.
-    #[arg(long, value_name = "DIR")]
-    warninglists: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "snapshot")]
+    warninglists: Option<PathBuf>,
+    /// Check against a warninglist snapshot instead of a directory.
+    #[arg(long, value_name = "SNAPSHOT", conflicts_with_all = ["warninglists", "improved", "save_snapshot"])]
+    snapshot: Option<PathBuf>,
+    /// Save the compiled lists to this snapshot file; without an input
+    /// FILE nothing is checked.
+    #[arg(long, value_name = "SNAPSHOT", requires = "warninglists")]
+    save_snapshot: Option<PathBuf>,
     /// Apply every improvement over MISP's matching (lower-cased hosts, URL
     /// parsing, `g` regexes, CIDR overlap, …) instead of MISP's behaviour.
     #[arg(long)]
@@ -48,12 +62,53 @@ const BLOCK: usize = 16_384;
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let improvements = if args.improved {
+    let source = match (&args.snapshot, &args.warninglists) {
+        (Some(path), _) => Source::Snapshot(Box::new(
+            WarninglistSnapshot::open(path).map_err(|e| format!("cannot open snapshot: {e}"))?,
+        )),
+        (None, Some(dir)) => Source::Matcher(load_matcher(dir, args.improved)?),
+        (None, None) => return Err("give --warninglists DIR or --snapshot FILE".into()),
+    };
+    if let (Some(path), Source::Matcher(matcher)) = (&args.save_snapshot, &source) {
+        WarninglistSnapshot::save_matcher(matcher, path)
+            .map_err(|e| format!("cannot save snapshot: {e}"))?;
+        if args.file.is_none() {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    check_lines(&source, args.file.as_ref())
+}
+
+/// Where the compiled lists come from.
+enum Source {
+    Matcher(warninglist::Matcher),
+    Snapshot(Box<WarninglistSnapshot>),
+}
+
+impl Source {
+    /// The hits of each query, in order.
+    fn check_block<'a>(&'a self, queries: &[Query<'a>]) -> Vec<Vec<Hit<'a>>> {
+        match self {
+            Source::Matcher(matcher) => matcher
+                .check_batch(queries, ToIdsGate::Off)
+                .iter()
+                .map(<[Hit<'a>]>::to_vec)
+                .collect(),
+            Source::Snapshot(snapshot) => queries
+                .iter()
+                .map(|q| snapshot.check_query(*q, ToIdsGate::Off))
+                .collect(),
+        }
+    }
+}
+
+fn load_matcher(dir: &std::path::Path, improved: bool) -> Result<warninglist::Matcher, String> {
+    let improvements = if improved {
         Improvements::all()
     } else {
         Improvements::MISP
     };
-    let loaded = warninglist::load(&args.warninglists, improvements)
+    let loaded = warninglist::load(dir, improvements)
         .map_err(|e| format!("cannot load warninglists: {e}"))?;
     for error in &loaded.errors {
         eprintln!("misp-correlate: warning: {error}");
@@ -61,9 +116,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     for problem in &loaded.problems {
         eprintln!("misp-correlate: warning: {problem}");
     }
-    let matcher = loaded.matcher;
+    Ok(loaded.matcher)
+}
 
-    let (mut input, input_name): (Box<dyn BufRead>, String) = match &args.file {
+fn check_lines(matcher: &Source, file: Option<&PathBuf>) -> Result<ExitCode, String> {
+    let (mut input, input_name): (Box<dyn BufRead>, String) = match file {
         Some(path) => {
             let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
             (Box::new(BufReader::new(file)), path.display().to_string())
@@ -93,7 +150,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             block.push(line);
         }
         if block.len() == BLOCK || (read == 0 && !block.is_empty()) {
-            write_block(&matcher, &block, &mut output).map_err(write_error)?;
+            write_block(matcher, &block, &mut output).map_err(write_error)?;
             block.clear();
         }
         if read == 0 {
@@ -167,11 +224,7 @@ impl<'a> From<&Hit<'a>> for OutputHit<'a> {
     }
 }
 
-fn write_block(
-    matcher: &warninglist::Matcher,
-    block: &[Line],
-    output: &mut impl Write,
-) -> io::Result<()> {
+fn write_block(matcher: &Source, block: &[Line], output: &mut impl Write) -> io::Result<()> {
     // Malformed lines are not checked: they get no hits.
     let queries: Vec<Query<'_>> = block
         .iter()
@@ -180,7 +233,7 @@ fn write_block(
             Some(_) => Query::new("", ""),
         })
         .collect();
-    let hits = matcher.check_batch(&queries, ToIdsGate::Off);
+    let hits = matcher.check_block(&queries);
     for (line, hits) in block.iter().zip(hits.iter()) {
         let hits = if line.error.is_some() {
             Vec::new()

@@ -129,8 +129,12 @@ struct IdJson<'a>(Id<'a>);
 /// Reads the exclusion file: one pattern per line, taken as written
 /// (only the line ending is removed); empty lines are skipped.
 fn read_exclusions(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("correlate: cannot read the exclusions {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "correlate: cannot read the exclusions {}: {e}",
+            path.display()
+        )
+    })?;
     Ok(text
         .lines()
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
@@ -152,8 +156,16 @@ fn progress(files: usize) -> Option<ProgressBar> {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let limit = if args.no_limit { None } else { Some(args.limit.unwrap_or(20)) };
-    let config = Config { limit, advanced: args.advanced, ..Config::default() };
+    let limit = if args.no_limit {
+        None
+    } else {
+        Some(args.limit.unwrap_or(20))
+    };
+    let config = Config {
+        limit,
+        advanced: args.advanced,
+        ..Config::default()
+    };
     let mut builder = EngineBuilder::with_config(config);
     if let Some(path) = &args.exclusions {
         for pattern in read_exclusions(path)? {
@@ -235,8 +247,20 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 .collect(),
             errors: &errors,
             correlations: summary.correlations(),
-            over_correlating: over.iter().map(|o| KeyCount { key: &o.key, count: o.count }).collect(),
-            top_keys: top.iter().map(|t| KeyCorrelations { key: &t.key, correlations: t.correlations }).collect(),
+            over_correlating: over
+                .iter()
+                .map(|o| KeyCount {
+                    key: &o.key,
+                    count: o.count,
+                })
+                .collect(),
+            top_keys: top
+                .iter()
+                .map(|t| KeyCorrelations {
+                    key: &t.key,
+                    correlations: t.correlations,
+                })
+                .collect(),
             related_events: related_events(&engine, &event_ids),
         };
         write_json(path, &report)?;
@@ -251,7 +275,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         writeln!(out, "eligible:      {}", summary.eligible)?;
         writeln!(out, "rejected:      {}", built.rejected.len())?;
         for r in &built.rejected {
-            writeln!(out, "  event {} attribute {} {} {:?}: {}", r.event, r.attribute, r.ty, r.value, r.reason)?;
+            writeln!(
+                out,
+                "  event {} attribute {} {} {:?}: {}",
+                r.event, r.attribute, r.ty, r.value, r.reason
+            )?;
         }
         writeln!(out, "errors:        {}", errors.len())?;
         for e in &errors {
@@ -285,17 +313,29 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 }
 
 fn error_entry(e: &misp_core::Error, fallback: Option<&Path>) -> ErrorEntry {
-    let file = e.path().or(fallback).map(|p| p.display().to_string()).unwrap_or_default();
-    ErrorEntry { file, message: e.to_string() }
+    let file = e
+        .path()
+        .or(fallback)
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    ErrorEntry {
+        file,
+        message: e.to_string(),
+    }
 }
 
 /// Related events of every event, by uuid; events with none are left out.
 fn related_events(engine: &Engine, events: &[String]) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for uuid in events {
-        let Ok(related) = engine.related_events(Id::Str(uuid), None) else { continue };
+        let Ok(related) = engine.related_events(Id::Str(uuid), None) else {
+            continue;
+        };
         if !related.is_empty() {
-            out.insert(uuid.clone(), related.iter().map(|r| r.event.to_string()).collect());
+            out.insert(
+                uuid.clone(),
+                related.iter().map(|r| r.event.to_string()).collect(),
+            );
         }
     }
     out
@@ -304,18 +344,29 @@ fn related_events(engine: &Engine, events: &[String]) -> BTreeMap<String, Vec<St
 /// The line of one correlation, sides ordered by attribute identity
 /// (byte order of the printed identity).
 fn pair_line(c: Correlation<'_>) -> PairLine<'_> {
-    let c = if c.a().id().to_string() > c.b().id().to_string() { c.swapped() } else { c };
+    let c = if c.a().id().to_string() > c.b().id().to_string() {
+        c.swapped()
+    } else {
+        c
+    };
     PairLine {
         kind: c.kind().as_str(),
         key: c.key(),
-        a: Side { event: IdJson(c.a().event()), attribute: IdJson(c.a().id()) },
-        b: Side { event: IdJson(c.b().event()), attribute: IdJson(c.b().id()) },
+        a: Side {
+            event: IdJson(c.a().event()),
+            attribute: IdJson(c.a().id()),
+        },
+        b: Side {
+            event: IdJson(c.b().event()),
+            attribute: IdJson(c.b().id()),
+        },
         score: c.score(),
     }
 }
 
 fn write_pairs(path: &Path, engine: &Engine) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| format!("correlate: cannot write {}: {e}", path.display());
+    let fail =
+        |e: &dyn std::fmt::Display| format!("correlate: cannot write {}: {e}", path.display());
     let file = File::create(path).map_err(|e| fail(&e))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     for c in engine.correlations() {
@@ -326,9 +377,12 @@ fn write_pairs(path: &Path, engine: &Engine) -> Result<(), String> {
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| format!("correlate: cannot write {}: {e}", path.display());
+    let fail =
+        |e: &dyn std::fmt::Display| format!("correlate: cannot write {}: {e}", path.display());
     let file = File::create(path).map_err(|e| fail(&e))?;
     let mut out = BufWriter::new(file);
     serde_json::to_writer_pretty(&mut out, value).map_err(|e| fail(&e))?;
-    out.write_all(b"\n").and_then(|()| out.flush()).map_err(|e| fail(&e))
+    out.write_all(b"\n")
+        .and_then(|()| out.flush())
+        .map_err(|e| fail(&e))
 }

@@ -12,6 +12,7 @@ mod check;
 mod correlate;
 mod load;
 mod normalize;
+mod snapshot;
 
 /// MISP correlation and warninglist checks, fast.
 #[derive(Parser)]
@@ -31,6 +32,8 @@ enum Command {
     Correlate(correlate::Args),
     /// Check `type<TAB>value` lines against warninglists.
     Check(check::Args),
+    /// Inspect snapshot files.
+    Snapshot(snapshot::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Normalize(args) => normalize::run(args),
         Command::Correlate(args) => correlate::run(args),
         Command::Check(args) => check::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
     };
     match result {
         Ok(code) => code,

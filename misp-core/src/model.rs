@@ -159,11 +159,20 @@ impl Event {
         direct
             .chain(nested)
             .enumerate()
-            .map(|(position, (attribute, object))| AttributeRef { attribute, object, position })
+            .map(|(position, (attribute, object))| AttributeRef {
+                attribute,
+                object,
+                position,
+            })
     }
 
     /// Number of attributes, objects' attributes included.
     pub fn attribute_count(&self) -> usize {
-        self.attributes.len() + self.objects.iter().map(|o| o.attributes.len()).sum::<usize>()
+        self.attributes.len()
+            + self
+                .objects
+                .iter()
+                .map(|o| o.attributes.len())
+                .sum::<usize>()
     }
 }

@@ -203,7 +203,11 @@ mod tests {
     fn composite_and_correlation_flags() {
         let composites: Vec<_> = AttributeType::all().filter(|t| t.is_composite()).collect();
         assert!(composites.contains(&ty("malware-sample")));
-        assert!(composites.iter().all(|t| t.name() == "malware-sample" || t.name().contains('|')));
+        assert!(
+            composites
+                .iter()
+                .all(|t| t.name() == "malware-sample" || t.name().contains('|'))
+        );
         for name in ["comment", "port", "boolean", "anonymised", "float"] {
             assert!(!ty(name).correlates(), "{name}");
         }

@@ -42,6 +42,15 @@ pub enum Error {
     /// fails validation): it was not stored.
     #[error("rejected {0}")]
     Rejected(Box<crate::correlation::Rejected>),
+    /// A snapshot file cannot be opened: damaged, truncated, of another
+    /// format version or of another kind.
+    #[error("snapshot {path}: {problem}", path = path.display())]
+    Snapshot {
+        /// The snapshot file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: crate::snapshot::SnapshotProblem,
+    },
 }
 
 /// Shorthand for results whose error is [`Error`].

@@ -5,6 +5,8 @@
 //!   built in bulk and maintained incrementally.
 //! * [`warninglist`]: the warninglist matcher, compiled once from the
 //!   misp-warninglists format.
+//! * [`snapshot`]: save a built matcher (or engine) to a file and open it
+//!   again in milliseconds by memory-mapping it.
 //! * [`ssdeep`]: ssdeep hash parsing and libfuzzy-identical
 //!   `fuzzy_compare`.
 //! * [`Error`]: the crate's one error type.
@@ -13,6 +15,7 @@
 
 pub mod correlation;
 mod error;
+pub mod snapshot;
 pub mod ssdeep;
 pub mod warninglist;
 

@@ -72,7 +72,10 @@ fn non_correlating_types_never_correlate() {
         let mut e = engine_with(Config::default(), 2);
         if misp_core::normalize(ty(t), v).is_err() {
             // MISP cannot save it at all (`integer` accepts no string).
-            assert!(e.add_attribute(&AttributeInput::new("a", "e0", ty(t), v)).is_err());
+            assert!(
+                e.add_attribute(&AttributeInput::new("a", "e0", ty(t), v))
+                    .is_err()
+            );
             continue;
         }
         add(&mut e, "a", "e0", t, v);
@@ -705,8 +708,20 @@ fn queries_report_postings_and_top_keys() {
 #[test]
 fn values_are_normalised_before_keys() {
     let mut e = engine_with(advanced(), 2);
-    add(&mut e, "h1", "e0", "md5", " D41D8CD98F00B204E9800998ECF8427E ");
-    add(&mut e, "h2", "e1", "md5", "d41d8cd98f00b204e9800998ecf8427e");
+    add(
+        &mut e,
+        "h1",
+        "e0",
+        "md5",
+        " D41D8CD98F00B204E9800998ECF8427E ",
+    );
+    add(
+        &mut e,
+        "h2",
+        "e1",
+        "md5",
+        "d41d8cd98f00b204e9800998ecf8427e",
+    );
     add(&mut e, "d1", "e0", "domain", "Example.COM.");
     add(&mut e, "d2", "e1", "hostname", "example.com");
     add(&mut e, "i1", "e0", "ip-dst", "1.2.3[.]4");
@@ -722,9 +737,17 @@ fn values_are_normalised_before_keys() {
             cidr("::1/128", "n1", "n2"),
         ]
     );
-    assert_eq!(e.attribute(Id::Str("h1")).unwrap().value1(), "d41d8cd98f00b204e9800998ecf8427e");
-    let err = e.add_attribute(&AttributeInput::new("bad", "e0", ty("ip-src"), "010.1.2.3")).unwrap_err();
-    assert!(err.to_string().contains("IP address has an invalid format"), "{err}");
+    assert_eq!(
+        e.attribute(Id::Str("h1")).unwrap().value1(),
+        "d41d8cd98f00b204e9800998ecf8427e"
+    );
+    let err = e
+        .add_attribute(&AttributeInput::new("bad", "e0", ty("ip-src"), "010.1.2.3"))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("IP address has an invalid format"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -733,12 +756,16 @@ fn long_postings_count_events_incrementally_and_in_bulk() {
     // sees 110 others. Long postings keep per-event counts; the result
     // must not depend on how the engine got there.
     let build = |limit: Option<u32>| {
-        let mut b = EngineBuilder::with_config(Config { limit, ..Config::default() });
+        let mut b = EngineBuilder::with_config(Config {
+            limit,
+            ..Config::default()
+        });
         for e in 0..12u64 {
             b.add_event(&EventInput::new(e)).unwrap();
         }
         for i in 0..120u64 {
-            b.add(&AttributeInput::new(i, i % 12, ty("text"), "hot")).unwrap();
+            b.add(&AttributeInput::new(i, i % 12, ty("text"), "hot"))
+                .unwrap();
         }
         b.build().unwrap().engine
     };
@@ -753,16 +780,22 @@ fn long_postings_count_events_incrementally_and_in_bulk() {
         bulk.remove_attribute(Id::Num(i)).unwrap();
     }
     assert_eq!(bulk.summary().exact, pairs(36, 3));
-    let mut inc = Engine::new(Config { limit: Some(109), ..Config::default() }).unwrap();
+    let mut inc = Engine::new(Config {
+        limit: Some(109),
+        ..Config::default()
+    })
+    .unwrap();
     for i in (0..36u64).rev() {
         if i < 12 {
             inc.add_event(&EventInput::new(i)).unwrap();
         }
-        inc.add_attribute(&AttributeInput::new(i, i % 12, ty("text"), "hot")).unwrap();
+        inc.add_attribute(&AttributeInput::new(i, i % 12, ty("text"), "hot"))
+            .unwrap();
     }
     assert_eq!(inc.summary(), bulk.summary());
     for i in 36..120u64 {
-        inc.add_attribute(&AttributeInput::new(i, i % 12, ty("text"), "hot")).unwrap();
+        inc.add_attribute(&AttributeInput::new(i, i % 12, ty("text"), "hot"))
+            .unwrap();
     }
     let full = build(Some(109));
     assert_eq!(inc.summary(), full.summary());
@@ -770,6 +803,97 @@ fn long_postings_count_events_incrementally_and_in_bulk() {
     // Numeric identities found whichever way they were added.
     assert_eq!(inc.attribute(Id::Num(119)).unwrap().event(), Id::Num(11));
     assert!(bulk.attribute(Id::Num(119)).is_none());
-    bulk.add_attribute(&AttributeInput::new(119u64, 0u64, ty("text"), "again")).unwrap();
+    bulk.add_attribute(&AttributeInput::new(119u64, 0u64, ty("text"), "again"))
+        .unwrap();
     assert_eq!(bulk.attribute(Id::Num(119)).unwrap().value1(), "again");
+}
+
+#[test]
+fn bulk_across_chunks_matches_incremental() {
+    // More than two chunks of the bulk builder (and more than a page of
+    // the columns), string identities with a repeat across chunks, a
+    // rejected value, values shared within and across chunks.
+    let n = 2 * misp_correlate::correlation::CHUNK + 1234;
+    let value = |i: usize| match i % 7 {
+        0 => format!("shared{}.example.com", i % 1001),
+        1 => format!("unique{i}.example.com"),
+        2 => format!("Mixed{}", i % 13),
+        3 => format!("10.{}.{}.{}", i % 3, i % 5, i % 7),
+        _ => format!("u{i}"),
+    };
+    let types = [
+        "domain", "domain", "text", "ip-dst", "filename", "text", "filename",
+    ];
+    let ids: Vec<String> = (0..n)
+        .map(|i| {
+            if i == n - 5 {
+                "id-17".to_owned()
+            } else {
+                format!("id-{i}")
+            }
+        })
+        .collect();
+    let mut b = EngineBuilder::with_config(Config {
+        limit: Some(40),
+        ..Config::default()
+    });
+    let mut inc = Engine::new(Config {
+        limit: Some(40),
+        ..Config::default()
+    })
+    .unwrap();
+    for e in 0..97u64 {
+        b.add_event(&EventInput::new(e)).unwrap();
+        inc.add_event(&EventInput::new(e)).unwrap();
+    }
+    let mut inc_rejected = 0;
+    for i in 0..n {
+        let v = if i == 100 {
+            "not an ip".to_owned()
+        } else {
+            value(i)
+        };
+        let t = if i == 100 { "ip-dst" } else { types[i % 7] };
+        let input = AttributeInput::new(ids[i].as_str(), (i % 97) as u64, ty(t), &v);
+        b.add(&input).unwrap();
+        if inc.add_attribute(&input).is_err() {
+            inc_rejected += 1;
+        }
+    }
+    let built = b.build().unwrap();
+    let reasons: Vec<_> = built
+        .rejected
+        .iter()
+        .map(|r| r.attribute.to_string())
+        .collect();
+    assert_eq!(reasons, vec!["id-100".to_owned(), "id-17".to_owned()]);
+    assert_eq!(inc_rejected, 2, "the bad value and the repeated id");
+    let bulk = built.engine;
+    assert_eq!(bulk.summary(), inc.summary());
+    assert!(
+        bulk.summary().exact > 0 && bulk.summary().over_correlating > 0,
+        "{:?}",
+        bulk.summary()
+    );
+    assert_eq!(bulk.over_correlating(), inc.over_correlating());
+    assert_eq!(bulk.top_keys(10), inc.top_keys(10));
+    for i in (0..n).step_by(997) {
+        let a: Vec<_> = bulk
+            .correlations_of(Id::Str(&ids[i]), None)
+            .unwrap()
+            .iter()
+            .map(|c| c.b().id().to_string())
+            .collect();
+        let b: Vec<_> = inc
+            .correlations_of(Id::Str(&ids[i]), None)
+            .unwrap()
+            .iter()
+            .map(|c| c.b().id().to_string())
+            .collect();
+        assert_eq!(a, b, "{}", ids[i]);
+    }
+    assert_eq!(
+        bulk.attribute(Id::Str("id-17")).unwrap().value1(),
+        value(17)
+    );
 }

@@ -32,7 +32,8 @@ const OBJECTS: &[&str] = &["o0", "o1", "o2"];
 /// Attribute identities: `aK` are string identities, `nK` numeric ones
 /// (the number K), so both kinds of index are exercised.
 const ATTRS: &[&str] = &[
-    "a0", "n1", "a2", "n3", "a4", "n5", "a6", "n7", "a8", "n9", "a10", "n11", "n12", "n13", "a14", "a15",
+    "a0", "n1", "a2", "n3", "a4", "n5", "a6", "n7", "a8", "n9", "a10", "n11", "n12", "n13", "a14",
+    "a15",
 ];
 
 /// The engine identity of a test attribute name.
@@ -775,25 +776,36 @@ fn check(engine: &Engine, m: &Model) {
             assert_eq!(seen, should, "correlations of {a} for {v:?}");
         }
     }
-    // Related events.
-    for &e in m.events.keys() {
-        let mut want_rel: BTreeMap<String, u64> = BTreeMap::new();
-        for p in &want.pairs {
-            let (ea, eb) = (m.attrs[p.2.as_str()].event, m.attrs[p.3.as_str()].event);
-            if ea == e {
-                *want_rel.entry(eb.to_owned()).or_default() += 1;
+    // Related events, for everyone and per viewer; the stream per viewer.
+    for v in std::iter::once(None).chain(viewers().into_iter().map(Some)) {
+        let sees = |p: &Pair| {
+            v.as_ref()
+                .is_none_or(|v| visible(m, v, &p.2) && visible(m, v, &p.3))
+        };
+        for &e in m.events.keys() {
+            let mut want_rel: BTreeMap<String, u64> = BTreeMap::new();
+            for p in want.pairs.iter().filter(|p| sees(p)) {
+                let (ea, eb) = (m.attrs[p.2.as_str()].event, m.attrs[p.3.as_str()].event);
+                if ea == e {
+                    *want_rel.entry(eb.to_owned()).or_default() += 1;
+                }
+                if eb == e {
+                    *want_rel.entry(ea.to_owned()).or_default() += 1;
+                }
             }
-            if eb == e {
-                *want_rel.entry(ea.to_owned()).or_default() += 1;
-            }
+            let got_rel: BTreeMap<String, u64> = engine
+                .related_events(Id::Str(e), v.as_ref())
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.event.to_string(), r.correlations))
+                .collect();
+            assert_eq!(got_rel, want_rel, "related events of {e} for {v:?}");
         }
-        let got_rel: BTreeMap<String, u64> = engine
-            .related_events(Id::Str(e), None)
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.event.to_string(), r.correlations))
-            .collect();
-        assert_eq!(got_rel, want_rel, "related events of {e}");
+        if let Some(v) = &v {
+            let seen: BTreeSet<Pair> = engine.correlations_for(v).map(|c| as_pair(&c)).collect();
+            let should: BTreeSet<Pair> = want.pairs.iter().filter(|p| sees(p)).cloned().collect();
+            assert_eq!(seen, should, "all correlations for {v:?}");
+        }
     }
 }
 

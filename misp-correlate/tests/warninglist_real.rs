@@ -421,7 +421,7 @@ fn batch_equals_single_checks() {
         ("text", "nothing"),
         ("no-such-type", "8.8.8.8"),
     ];
-    let queries: Vec<Query<'_>> = values.iter().map(|(t, v)| Query::new(*t, *v)).collect();
+    let queries: Vec<Query<'_>> = values.iter().map(|(t, v)| Query::new(*t, v)).collect();
     let batch = matcher.check_batch(&queries, ToIdsGate::Off);
     assert_eq!(batch.len(), queries.len());
     for (i, query) in queries.iter().enumerate() {

@@ -20,12 +20,31 @@ pub(crate) fn is_domain_valid(s: &str) -> bool {
     };
     let (head, tld) = (&b[..dot], &b[dot + 1..]);
     !head.is_empty()
-        && head
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
         && tld.len() >= 2
-        && tld.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+        && php::all_bytes(head, |c| DOMAIN_CLASS[usize::from(c)] & HEAD != 0)
+        && php::all_bytes(tld, |c| DOMAIN_CLASS[usize::from(c)] & TLD != 0)
 }
+
+/// Allowed before the last dot: `[A-Za-z0-9._-]`.
+const HEAD: u8 = 1;
+/// Allowed after the last dot: `[A-Za-z0-9-]`.
+const TLD: u8 = 2;
+
+/// [`HEAD`] and [`TLD`] by byte.
+static DOMAIN_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' {
+            t[i] = HEAD | TLD;
+        } else if c == b'.' || c == b'_' {
+            t[i] = HEAD;
+        }
+        i += 1;
+    }
+    t
+};
 
 /// The `domain` rewrite: ASCII lowercase, strip leading and trailing dots,
 /// and if the result fails [`is_domain_valid`], convert it to punycode as

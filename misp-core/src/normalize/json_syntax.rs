@@ -174,7 +174,9 @@ impl Parser<'_> {
         if !h.iter().all(u8::is_ascii_hexdigit) {
             return None;
         }
-        let v = h.iter().fold(0u16, |v, &c| (v << 4) | (c as char).to_digit(16).unwrap_or(0) as u16);
+        let v = h.iter().fold(0u16, |v, &c| {
+            (v << 4) | (c as char).to_digit(16).unwrap_or(0) as u16
+        });
         self.i += 4;
         Some(v)
     }

@@ -16,21 +16,46 @@ use std::cmp::Ordering;
 /// `\0` and `\x0B`. Unlike [`str::trim`] it keeps `\x0C` and non-ASCII
 /// spaces such as U+00A0.
 pub(crate) fn trim(s: &str) -> &str {
-    s.trim_matches(is_trim_byte)
-}
-
-fn is_trim_byte(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r' | '\0' | '\x0B')
+    trim_bytes(s, |b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0 | 0x0B))
 }
 
 /// PHP `trim($s, '.')`.
 pub(crate) fn trim_dots(s: &str) -> &str {
-    s.trim_matches('.')
+    trim_bytes(s, |b| b == b'.')
+}
+
+/// Strips ASCII bytes matching `strip` from both ends. Only ASCII bytes
+/// are stripped, so the cut is always on a character boundary.
+fn trim_bytes(s: &str, strip: impl Fn(u8) -> bool) -> &str {
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !strip(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !strip(c)).map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or("")
+}
+
+/// Whether any byte of `b` satisfies `f`. Works in 16-byte chunks without
+/// an early exit inside a chunk, which the compiler turns into SIMD; the
+/// hot checks of the pipeline are such scans.
+#[inline]
+pub(crate) fn any_byte(b: &[u8], f: impl Fn(u8) -> bool) -> bool {
+    let mut chunks = b.chunks_exact(16);
+    for chunk in &mut chunks {
+        if chunk.iter().fold(false, |found, &c| found | f(c)) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&c| f(c))
+}
+
+/// Whether every byte of `b` satisfies `f` (see [`any_byte`]).
+#[inline]
+pub(crate) fn all_bytes(b: &[u8], f: impl Fn(u8) -> bool) -> bool {
+    !any_byte(b, |c| !f(c))
 }
 
 /// PHP `strtolower()` (ASCII only), borrowing when nothing changes.
 pub(crate) fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+    if any_byte(s.as_bytes(), |b| b.is_ascii_uppercase()) {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         s
@@ -39,7 +64,7 @@ pub(crate) fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
 
 /// PHP `strtoupper()` (ASCII only), borrowing when nothing changes.
 pub(crate) fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_lowercase()) {
+    if any_byte(s.as_bytes(), |b| b.is_ascii_lowercase()) {
         Cow::Owned(s.to_ascii_uppercase())
     } else {
         s
@@ -49,7 +74,7 @@ pub(crate) fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
 /// Keeps only the characters for which `keep` holds (ASCII), as
 /// `preg_replace('/[^…]+/', '', $s)` does; borrows when nothing is removed.
 pub(crate) fn retain_ascii(s: Cow<'_, str>, keep: impl Fn(u8) -> bool) -> Cow<'_, str> {
-    if s.bytes().all(&keep) {
+    if all_bytes(s.as_bytes(), &keep) {
         return s;
     }
     // Only ASCII bytes are kept, so the result is valid UTF-8.
@@ -72,18 +97,18 @@ pub(crate) fn replace<'a>(s: Cow<'a, str>, from: &str, to: &str) -> Cow<'a, str>
 
 /// PHP `ctype_digit()`: non-empty and every byte an ASCII digit.
 pub(crate) fn is_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+    !s.is_empty() && all_bytes(s.as_bytes(), |b| b.is_ascii_digit())
 }
 
 /// PHP `ctype_xdigit()`: non-empty and every byte an ASCII hex digit.
 pub(crate) fn is_xdigits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
+    !s.is_empty() && all_bytes(s.as_bytes(), |b| b.is_ascii_hexdigit())
 }
 
 /// PHP `ctype_cntrl()` on a string: non-empty and every byte a C-locale
 /// control character (`0x00..=0x1F` or `0x7F`).
 pub(crate) fn is_cntrl(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b < 0x20 || b == 0x7F)
+    !s.is_empty() && all_bytes(s.as_bytes(), |b| b < 0x20 || b == 0x7F)
 }
 
 /// Whether PHP's `empty()` holds for a string: `""` and `"0"`.

@@ -34,6 +34,14 @@ pub(crate) enum Refang {
 /// Refangs `value` for a type with rules `rules`.
 pub(crate) fn refang(rules: Refang, value: &str) -> Cow<'_, str> {
     let mut v = Cow::Borrowed(value);
+    // Rules 2 to 5 need a `[` or `(`; most values have neither.
+    if !super::php::any_byte(value.as_bytes(), |b| b == b'[' || b == b'(') {
+        return if rules == Refang::Url {
+            http_prefix(v)
+        } else {
+            v
+        };
+    }
     match rules {
         Refang::None => {}
         Refang::Url => {
@@ -56,16 +64,21 @@ pub(crate) fn refang(rules: Refang, value: &str) -> Cow<'_, str> {
 /// Rule 1: a leading `hxxp`, `hxtp`, `htxp`, `meow` or `h[tt]p`, in any
 /// case, becomes `http`.
 fn http_prefix(v: Cow<'_, str>) -> Cow<'_, str> {
-    const PREFIXES: [&str; 5] = ["hxxp", "hxtp", "htxp", "meow", "h[tt]p"];
+    const PREFIXES: [&[u8]; 5] = [b"hxxp", b"hxtp", b"htxp", b"meow", b"h[tt]p"];
     let bytes = v.as_bytes();
-    for prefix in PREFIXES {
-        if bytes.len() >= prefix.len()
-            && bytes[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-        {
-            return Cow::Owned(format!("http{}", &v[prefix.len()..]));
-        }
+    if !matches!(bytes.first(), Some(b'h' | b'H' | b'm' | b'M')) {
+        return v;
     }
-    v
+    let mut head = [0u8; 6];
+    for (h, b) in head.iter_mut().zip(bytes) {
+        *h = b.to_ascii_lowercase();
+    }
+    let head = &head[..bytes.len().min(6)];
+    match PREFIXES.iter().find(|p| head.starts_with(p)) {
+        // The prefix is ASCII, so its end is a character boundary.
+        Some(p) => Cow::Owned(format!("http{}", &v[p.len()..])),
+        None => v,
+    }
 }
 
 /// One `preg_replace` pass of an alternation of literal needles: at each
@@ -112,7 +125,7 @@ fn replace_all<'a>(v: Cow<'a, str>, needles: &[(&str, &str)]) -> Cow<'a, str> {
 /// Plane: emoji, rare CJK, …) with `?`, as MISP does for all types because
 /// its columns are `utf8mb3`.
 pub(crate) fn replace_4byte(v: Cow<'_, str>) -> Cow<'_, str> {
-    if !v.bytes().any(|b| b >= 0xF0) {
+    if v.is_ascii() || !super::php::any_byte(v.as_bytes(), |b| b >= 0xF0) {
         return v;
     }
     Cow::Owned(

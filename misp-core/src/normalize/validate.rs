@@ -314,9 +314,9 @@ fn is_filename_hash(v: &str, len: usize) -> bool {
     !name.is_empty()
         && !name.contains('\n')
         && hash.len() == len
-        && hash
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && php::all_bytes(hash.as_bytes(), |b| {
+            b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
+        })
 }
 
 /// `isPortValid`: digits only, 1 to 65535 (leading zeros allowed).

@@ -2,13 +2,20 @@
 //!
 //! [`EngineBuilder::add`] only copies the attribute into a chunk buffer
 //! (its value and identity bytes into the chunk's arena) and resolves its
-//! event, object and sharing group, which are few. Every
-//! [`CHUNK`] attributes the chunk goes to the rayon pool, which
-//! normalises the values, computes match keys and interns them into the
-//! sharded interner: each chunk sorts its strings by shard and takes each
-//! shard's lock once. At most two chunks per thread are in flight; the
-//! caller waits beyond that, so memory stays bounded however fast the
-//! input comes.
+//! event, object and sharing group, which are few. Every [`CHUNK`]
+//! attributes the chunk goes to the rayon pool, which normalises the
+//! values, computes their match keys and hashes, and *stages* every
+//! string for interning in one of [`SHARDS`](super::intern) buckets
+//! chosen by its hash (the canonical bytes are copied, so the staged
+//! strings are read sequentially later).
+//!
+//! Every [`BATCH`] chunks (and at the end), the staged strings are
+//! interned shard by shard, one shard per task, in input order: a task
+//! only touches its own shard's table and arena (a few megabytes even for
+//! ten million attributes), which stay in cache, instead of every task
+//! touching every shard. No locks are needed, and the numbering of the
+//! strings is deterministic. The batch's attribute records are then built
+//! and appended, one page per chunk, to the engine's columns.
 //!
 //! [`EngineBuilder::build`] then, in parallel where it pays:
 //! decides every attribute's keys (eligibility, exclusions), fills the
@@ -18,28 +25,32 @@
 //! [`Summary`](super::Summary) — over-correlation decided and the number
 //! of correlations known.
 //!
-//! The result is identical to adding the same attributes one by one to
-//! an [`Engine`] (the property tests check it).
+//! At most two chunks per thread are in flight and at most [`BATCH`] are
+//! staged, so memory stays bounded however fast the input comes. The
+//! result is identical to adding the same attributes one by one to an
+//! [`Engine`] (the property tests check it).
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use ahash::AHashMap;
-use misp_core::{AttributeType, Event, NormalizedValue};
+use misp_core::{AttributeType, Event};
 use rayon::prelude::*;
 
+use super::attr_ids::NumIndex;
 use super::counts::EventCounts;
-use super::engine::{AttrRec, BIG, Config, Engine, Posting, flag, types};
+use super::engine::{AttrRec, BIG, Config, Engine, flag};
 use super::exclusion::match_key;
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
-use super::attr_ids::NumIndex;
-use super::intern::{Canon, Hasher, NONE, SHARDS, Shard, SlotRef, Tag, sid, split};
-use super::net::{CidrKey, IpKey};
+use super::intern::{Canon, Hasher, NONE, SHARDS, SlotRef, Tag, sid, split};
 use crate::{Error, Result};
 
 /// Attributes per chunk handed to the pool (one page of the engine's
 /// per-attribute columns).
 pub const CHUNK: usize = super::paged::PAGE;
+
+/// Chunks staged before their strings are interned.
+pub const BATCH: usize = 32;
 
 /// An attribute's identity inside a chunk.
 #[derive(Debug, Clone, Copy)]
@@ -63,24 +74,24 @@ struct RawItem {
 #[derive(Debug, Default)]
 struct RawChunk {
     first_slot: u32,
-    bytes: Vec<u8>,
+    /// The values and string identities, back to back.
+    text: String,
     items: Vec<RawItem>,
 }
 
 impl RawChunk {
     fn text(&self, (start, len): (u32, u32)) -> &str {
-        self.bytes
+        self.text
             .get(start as usize..start as usize + len as usize)
-            .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("")
     }
 
     fn push_str(&mut self, s: &str) -> Result<(u32, u32)> {
-        let start = u32::try_from(self.bytes.len()).ok();
+        let start = u32::try_from(self.text.len()).ok();
         let len = u32::try_from(s.len()).ok();
         match (start, len) {
             (Some(start), Some(len)) if start.checked_add(len).is_some() => {
-                self.bytes.extend_from_slice(s.as_bytes());
+                self.text.push_str(s);
                 Ok((start, len))
             }
             _ => Err(Error::InvalidArgument("attribute value too large".into())),
@@ -99,25 +110,79 @@ struct PendingReject {
     reason: String,
 }
 
+/// Which string of an attribute a staged string is.
+mod which {
+    pub(super) const KEY1: u32 = 0;
+    pub(super) const VALUE1: u32 = 1;
+    pub(super) const KEY2: u32 = 2;
+    pub(super) const VALUE2: u32 = 3;
+    pub(super) const ID: u32 = 4;
+}
+
+/// One string staged for interning, its canonical bytes in its part's
+/// `bytes`.
+#[derive(Debug, Clone, Copy)]
+struct Staged {
+    hash: u64,
+    start: u32,
+    len: u32,
+    /// `item << 3 | which`.
+    item_which: u32,
+    tag: Tag,
+}
+
+/// The strings of one chunk that belong to one shard.
+#[derive(Debug, Default)]
+struct Part {
+    bytes: Vec<u8>,
+    entries: Vec<Staged>,
+    /// The interned string ids, parallel to `entries`.
+    sids: Vec<u32>,
+}
+
+/// Per-item facts `records` needs after staging.
+mod meta {
+    /// Normalised (not rejected).
+    pub(super) const OK: u8 = 1;
+    /// Composite: has a value2 (possibly empty).
+    pub(super) const HAS_V2: u8 = 2;
+}
+
+/// A chunk after normalisation, with its strings staged per shard.
+#[derive(Debug, Default)]
+struct StagedChunk {
+    first_slot: u32,
+    items: Vec<RawItem>,
+    meta: Vec<u8>,
+    rejected: Vec<PendingReject>,
+    parts: Vec<Part>,
+}
+
+/// What a chunk contributes to the engine.
 #[derive(Debug, Default)]
 struct DoneChunk {
-    first_slot: u32,
     recs: Vec<AttrRec>,
     ext: Vec<u64>,
     diffs: Vec<(u32, [u32; 2])>,
-    rejected: Vec<PendingReject>,
-    /// Slots whose identity an earlier slot already has.
-    losers: Vec<u32>,
 }
 
 /// State shared with the pool.
 #[derive(Debug)]
 struct Shared {
     hasher: Hasher,
-    keys: Vec<Mutex<Shard<Posting>>>,
-    ids: Vec<Mutex<Shard<SlotRef>>>,
-    done: Mutex<Vec<DoneChunk>>,
-    error: Mutex<Option<Error>>,
+    staged: Mutex<Vec<StagedChunk>>,
+    /// Buffers of finished chunks, cleared, for the next ones: reusing
+    /// them saves growing fresh buffers (and faulting in fresh pages) for
+    /// every chunk.
+    spare: Mutex<Spare>,
+}
+
+/// Reusable chunk buffers.
+#[derive(Debug, Default)]
+struct Spare {
+    texts: Vec<String>,
+    items: Vec<Vec<RawItem>>,
+    parts: Vec<Vec<Part>>,
 }
 
 /// Chunks in flight. Separate from [`Shared`] so that a worker drops its
@@ -130,7 +195,7 @@ struct Gate {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A poisoned lock means a panic elsewhere; the data is still usable
-    // (every critical section leaves it consistent between strings).
+    // (every critical section leaves it consistent).
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -171,9 +236,15 @@ pub struct EngineBuilder {
     chunk: RawChunk,
     next_slot: u32,
     max_inflight: usize,
+    /// Chunks dispatched since the last batch was interned.
+    unbatched: usize,
     /// Rejections found on the calling thread (unknown types, repeated
     /// events), with the slot that was next at the time (for ordering).
     rejected: Vec<(u32, Rejected)>,
+    /// Rejections found in the pool.
+    pending: Vec<PendingReject>,
+    /// Slots whose string identity an earlier slot already has.
+    losers: Vec<u32>,
     /// The event of the previous attribute.
     last_event: Option<(Ident, u32)>,
 }
@@ -196,10 +267,8 @@ impl EngineBuilder {
         let engine = Engine::empty(config, hasher.clone());
         let shared = Shared {
             hasher,
-            keys: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            ids: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            done: Mutex::new(Vec::new()),
-            error: Mutex::new(None),
+            staged: Mutex::new(Vec::new()),
+            spare: Mutex::new(Spare::default()),
         };
         EngineBuilder {
             engine,
@@ -208,7 +277,10 @@ impl EngineBuilder {
             chunk: RawChunk::default(),
             next_slot: 0,
             max_inflight: 2 * rayon::current_num_threads().max(1),
+            unbatched: 0,
             rejected: Vec::new(),
+            pending: Vec::new(),
+            losers: Vec::new(),
             last_event: None,
         }
     }
@@ -308,10 +380,11 @@ impl EngineBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] if the engine's capacity (2³² − 1
-    /// attributes) is exhausted or a value exceeds 4 GiB.
+    /// [`Error::InvalidArgument`] if the engine's capacity (2³² − 2
+    /// attributes, 4 GiB of distinct strings per shard) is exhausted or a
+    /// value exceeds 4 GiB.
     pub fn add(&mut self, input: &AttributeInput<'_>) -> Result<()> {
-        if self.next_slot == NONE - 1 {
+        if self.next_slot >= NONE - 1 {
             return Err(Error::InvalidArgument(
                 "too many attributes for one engine".into(),
             ));
@@ -364,6 +437,9 @@ impl EngineBuilder {
         self.next_slot += 1;
         if self.chunk.items.len() >= CHUNK {
             self.dispatch();
+            if self.unbatched >= BATCH {
+                self.flush()?;
+            }
         }
         Ok(())
     }
@@ -371,10 +447,21 @@ impl EngineBuilder {
     /// Hands the current chunk to the pool, waiting while too many are in
     /// flight.
     fn dispatch(&mut self) {
-        let chunk = std::mem::take(&mut self.chunk);
-        if chunk.items.is_empty() {
+        if self.chunk.items.is_empty() {
             return;
         }
+        let fresh = {
+            let mut spare = lock(&self.shared.spare);
+            RawChunk {
+                first_slot: 0,
+                text: spare.texts.pop().unwrap_or_default(),
+                items: spare
+                    .items
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(CHUNK)),
+            }
+        };
+        let chunk = std::mem::replace(&mut self.chunk, fresh);
         {
             let mut n = lock(&self.gate.inflight);
             while *n >= self.max_inflight {
@@ -386,18 +473,16 @@ impl EngineBuilder {
             }
             *n += 1;
         }
+        self.unbatched += 1;
         let shared = Arc::clone(&self.shared);
         let gate = Arc::clone(&self.gate);
         rayon::spawn(move || {
-            let done = process(&chunk, &shared);
-            match done {
-                Ok(d) => lock(&shared.done).push(d),
-                Err(e) => {
-                    lock(&shared.error).get_or_insert(e);
-                }
-            }
+            let parts = lock(&shared.spare).parts.pop();
+            let (staged, mut text) = stage(chunk, parts, &shared.hasher);
+            text.clear();
+            lock(&shared.spare).texts.push(text);
+            lock(&shared.staged).push(staged);
             drop(shared);
-            drop(chunk);
             let mut n = lock(&gate.inflight);
             *n -= 1;
             gate.idle.notify_all();
@@ -415,6 +500,37 @@ impl EngineBuilder {
         }
     }
 
+    /// Interns the staged chunks' strings and appends their records.
+    fn flush(&mut self) -> Result<()> {
+        self.wait_idle();
+        self.unbatched = 0;
+        let mut staged = std::mem::take(&mut *lock(&self.shared.staged));
+        if staged.is_empty() {
+            return Ok(());
+        }
+        staged.sort_unstable_by_key(|c| c.first_slot);
+        let engine = &mut self.engine;
+        let losers = intern_batch(engine, &mut staged)?;
+        self.losers.extend(losers);
+        let done: Vec<DoneChunk> = staged.par_iter().map(records).collect();
+        let mut spare = lock(&self.shared.spare);
+        for (mut chunk, d) in staged.into_iter().zip(done) {
+            engine.attrs.push_page(d.recs);
+            engine.ext.push_page(d.ext);
+            engine.diffs.extend(d.diffs);
+            self.pending.append(&mut chunk.rejected);
+            chunk.items.clear();
+            spare.items.push(chunk.items);
+            for p in &mut chunk.parts {
+                p.bytes.clear();
+                p.entries.clear();
+                p.sids.clear();
+            }
+            spare.parts.push(chunk.parts);
+        }
+        Ok(())
+    }
+
     /// Finishes the engine.
     ///
     /// # Errors
@@ -423,178 +539,188 @@ impl EngineBuilder {
     /// capacity.
     pub fn build(mut self) -> Result<Built> {
         self.dispatch();
-        self.wait_idle();
-        if let Some(e) = lock(&self.shared.error).take() {
-            return Err(e);
-        }
+        self.flush()?;
+        // The chunk buffers are not needed any more.
+        *lock(&self.shared.spare) = Spare::default();
         self.engine.config.check()?;
-        let shared = Arc::try_unwrap(self.shared)
-            .map_err(|_| Error::InvalidArgument("builder still shared by the pool".into()))?;
         let mut engine = self.engine;
-        engine.keys.shards = shared
-            .keys
-            .into_iter()
-            .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
-            .collect();
-        engine.ids.shards = shared
-            .ids
-            .into_iter()
-            .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
-            .collect();
-        let mut done = shared
-            .done
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        done.sort_unstable_by_key(|d| d.first_slot);
-        let mut pending = Vec::new();
-        let mut losers = Vec::new();
-        for d in done {
-            engine.attrs.push_page(d.recs);
-            engine.ext.push_page(d.ext);
-            engine.diffs.extend(d.diffs);
-            pending.extend(d.rejected);
-            losers.extend(d.losers);
-        }
-        let rejected = finish(&mut engine, pending, losers, self.rejected);
+        let rejected = finish(&mut engine, self.pending, self.losers, self.rejected);
         Ok(Built { engine, rejected })
     }
 }
 
-/// A value half: its match key and its normalised value.
-type Half<'a> = (std::borrow::Cow<'a, str>, &'a str);
-
-/// One string of a chunk to intern: its hash, its text, its item and
-/// which string of the item it is (0 key1, 1 value1, 2 key2, 3 value2,
-/// 4 identity).
-#[derive(Debug, Clone, Copy)]
-struct Request<'a> {
-    hash: u64,
-    text: &'a str,
-    item: u32,
-    which: u8,
-}
-
-impl<'a> Request<'a> {
-    fn canon(&self) -> Canon<'a> {
-        if self.which == 4 { Canon::raw(self.text) } else { Canon::text(self.text) }
-    }
-}
-
-/// Normalises, keys and interns one chunk.
-fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
+/// Normalises one chunk, computes match keys and hashes, and stages every
+/// string in the part of its shard.
+fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedChunk, String) {
     let n = chunk.items.len();
-    let mut out = DoneChunk { first_slot: chunk.first_slot, ..DoneChunk::default() };
-    // Normalise.
-    let norms: Vec<std::result::Result<NormalizedValue, String>> = chunk
-        .items
-        .iter()
-        .map(|it| {
-            misp_core::normalize(it.ty, chunk.text(it.value)).map_err(|r| r.reason().to_owned())
-        })
-        .collect();
-    // Match keys (borrowing the normalised values when unchanged).
-    let halves: Vec<[Option<Half<'_>>; 2]> = norms
-        .iter()
-        .map(|nv| match nv {
-            Ok(v) => {
-                let v1 = v.value1();
-                let h2 = v.value2().filter(|s| !s.is_empty()).map(|v2| (match_key(v2), v2));
-                [Some((match_key(v1), v1)), h2]
-            }
-            Err(_) => [None, None],
-        })
-        .collect();
-    // The strings to intern, counted per shard.
-    let mut reqs: Vec<Request<'_>> = Vec::with_capacity(n * 2);
-    let mut per_shard = [0usize; SHARDS];
-    for (i, (h, it)) in halves.iter().zip(&chunk.items).enumerate() {
-        if h[0].is_none() {
-            continue;
-        }
-        let mut ask = |r: &mut Request<'_>| {
-            r.hash = shared.hasher.hash(&r.canon());
-            per_shard[Hasher::shard_of(r.hash)] += 1;
+    let mut parts: Vec<Part> = parts.unwrap_or_else(|| {
+        // About 2.3 strings per attribute, spread over the shards.
+        let entries = n * 5 / 2 / SHARDS + 16;
+        let bytes = chunk.text.len() * 3 / 2 / SHARDS + 64;
+        (0..SHARDS)
+            .map(|_| Part {
+                bytes: Vec::with_capacity(bytes),
+                entries: Vec::with_capacity(entries),
+                sids: Vec::with_capacity(entries),
+            })
+            .collect()
+    });
+    let mut meta = vec![0u8; n];
+    let mut rejected = Vec::new();
+    let mut put = |canon: Canon<'_>, item: usize, which: u32| {
+        let hash = hasher.hash(&canon);
+        let Some(part) = parts.get_mut(Hasher::shard_of(hash)) else {
+            return;
         };
-        let item = i as u32;
-        for (half, entry) in h.iter().enumerate() {
-            if let Some((key, value)) = entry {
-                let which = (half * 2) as u8;
-                let mut r = Request { hash: 0, text: key, item, which };
-                ask(&mut r);
-                reqs.push(r);
-                if key != value {
-                    let mut r = Request { hash: 0, text: value, item, which: which + 1 };
-                    ask(&mut r);
-                    reqs.push(r);
+        let bytes = canon.bytes();
+        let start = part.bytes.len() as u32;
+        part.bytes.extend_from_slice(bytes);
+        part.entries.push(Staged {
+            hash,
+            start,
+            len: bytes.len() as u32,
+            item_which: (item as u32) << 3 | which,
+            tag: canon.tag(),
+        });
+    };
+    for (i, it) in chunk.items.iter().enumerate() {
+        let slot = chunk.first_slot + i as u32;
+        match misp_core::normalize(it.ty, chunk.text(it.value)) {
+            Ok(nv) => {
+                let v1 = nv.value1();
+                let k1 = match_key(v1);
+                put(Canon::text(&k1), i, which::KEY1);
+                if k1 != v1 {
+                    put(Canon::text(v1), i, which::VALUE1);
                 }
-            }
-        }
-        if let RawId::Str(a, b) = it.id {
-            let mut r = Request { hash: 0, text: chunk.text((a, b)), item, which: 4 };
-            ask(&mut r);
-            reqs.push(r);
-        }
-    }
-    // Counting sort by shard (stable: identities keep input order).
-    let mut starts = [0usize; SHARDS + 1];
-    for (k, c) in per_shard.iter().enumerate() {
-        starts[k + 1] = starts[k] + c;
-    }
-    let mut sorted: Vec<Request<'_>> = reqs.clone();
-    {
-        let mut fill = starts;
-        for req in &reqs {
-            let k = Hasher::shard_of(req.hash);
-            if let Some(o) = sorted.get_mut(fill[k]) {
-                *o = *req;
-            }
-            fill[k] += 1;
-        }
-    }
-    drop(reqs);
-    let mut got: Vec<[u32; 5]> = vec![[NONE; 5]; n];
-    let rehash = |t: Tag, b: &[u8]| shared.hasher.hash_stored(t, b);
-    for shard in 0..SHARDS {
-        let group = sorted.get(starts[shard]..starts[shard + 1]).unwrap_or(&[]);
-        if group.is_empty() {
-            continue;
-        }
-        let (Some(key_shard), Some(id_shard)) = (shared.keys.get(shard), shared.ids.get(shard))
-        else {
-            continue;
-        };
-        let (mut keys, mut ids) = (None, None);
-        for r in group {
-            let c = r.canon();
-            let slot = chunk.first_slot + r.item;
-            let local = if r.which == 4 {
-                let s = ids.get_or_insert_with(|| lock(id_shard));
-                let (local, _) = s.intern(r.hash, &c, &rehash)?;
-                if let Some(p) = s.payload.get_mut(local as usize) {
-                    if p.0 == NONE {
-                        p.0 = slot;
-                    } else if p.0 < slot {
-                        out.losers.push(slot);
-                    } else {
-                        out.losers.push(p.0);
-                        p.0 = slot;
+                if let Some(v2) = nv.value2().filter(|v| !v.is_empty()) {
+                    let k2 = match_key(v2);
+                    put(Canon::text(&k2), i, which::KEY2);
+                    if k2 != v2 {
+                        put(Canon::text(v2), i, which::VALUE2);
                     }
                 }
-                local
-            } else {
-                let s = keys.get_or_insert_with(|| lock(key_shard));
-                s.intern(r.hash, &c, &rehash)?.0
-            };
-            if let Some(g) =
-                got.get_mut(r.item as usize).and_then(|g| g.get_mut(usize::from(r.which)))
-            {
-                *g = sid(shard, local);
+                if let RawId::Str(a, b) = it.id {
+                    put(Canon::raw(chunk.text((a, b))), i, which::ID);
+                }
+                if let Some(m) = meta.get_mut(i) {
+                    *m = meta::OK
+                        | if nv.value2().is_some() {
+                            meta::HAS_V2
+                        } else {
+                            0
+                        };
+                }
+            }
+            Err(reason) => rejected.push(PendingReject {
+                slot,
+                id: match it.id {
+                    RawId::Num(x) => Ident::Num(x),
+                    RawId::Str(a, b) => Ident::from(chunk.text((a, b))),
+                },
+                event: it.event,
+                ty: it.ty,
+                value: chunk.text(it.value).to_owned(),
+                reason: reason.reason().to_owned(),
+            }),
+        }
+    }
+    let staged = StagedChunk {
+        first_slot: chunk.first_slot,
+        items: chunk.items,
+        meta,
+        rejected,
+        parts,
+    };
+    (staged, chunk.text)
+}
+
+/// Interns the staged strings of `chunks` (in slot order), one shard per
+/// task. Returns the slots whose string identity an earlier slot has.
+fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u32>> {
+    let mut columns: Vec<Vec<(u32, &mut Part)>> = (0..SHARDS)
+        .map(|_| Vec::with_capacity(chunks.len()))
+        .collect();
+    for c in chunks.iter_mut() {
+        let first = c.first_slot;
+        for (column, part) in columns.iter_mut().zip(c.parts.iter_mut()) {
+            column.push((first, part));
+        }
+    }
+    let hasher = engine.keys.hasher.clone();
+    let rehash = |t: Tag, b: &[u8]| hasher.hash_stored(t, b);
+    let results: Vec<Result<Vec<u32>>> = columns
+        .into_par_iter()
+        .zip(engine.keys.shards.par_iter_mut())
+        .zip(engine.ids.shards.par_iter_mut())
+        .enumerate()
+        .map(|(shard, ((column, keys), ids))| {
+            let mut losers = Vec::new();
+            let (mut new_ids, mut new_keys) = (0, 0);
+            for (_, part) in &column {
+                let ids_here = part
+                    .entries
+                    .iter()
+                    .filter(|e| e.item_which & 7 == which::ID)
+                    .count();
+                new_ids += ids_here;
+                new_keys += part.entries.len() - ids_here;
+            }
+            ids.reserve(new_ids, &rehash);
+            // Keys repeat; assume about half are new.
+            keys.reserve(new_keys / 2, &rehash);
+            for (first, part) in column {
+                part.sids.clear();
+                part.sids.reserve_exact(part.entries.len());
+                for e in &part.entries {
+                    let bytes = part
+                        .bytes
+                        .get(e.start as usize..(e.start + e.len) as usize)
+                        .unwrap_or(&[]);
+                    let local = if e.item_which & 7 == which::ID {
+                        let (local, new) = ids.intern_bytes(e.hash, e.tag, bytes, &rehash)?;
+                        let slot = first + (e.item_which >> 3);
+                        if let Some(p) = ids.payload.get_mut(local as usize) {
+                            if new || p.0 == NONE {
+                                *p = SlotRef(slot);
+                            } else {
+                                losers.push(slot);
+                            }
+                        }
+                        local
+                    } else {
+                        keys.intern_bytes(e.hash, e.tag, bytes, &rehash)?.0
+                    };
+                    part.sids.push(sid(shard, local));
+                }
+            }
+            Ok(losers)
+        })
+        .collect();
+    let mut losers = Vec::new();
+    for r in results {
+        losers.extend(r?);
+    }
+    Ok(losers)
+}
+
+/// The records of one interned chunk.
+fn records(chunk: &StagedChunk) -> DoneChunk {
+    let n = chunk.items.len();
+    let mut got: Vec<[u32; 5]> = vec![[NONE; 5]; n];
+    for part in &chunk.parts {
+        for (e, &sid) in part.entries.iter().zip(&part.sids) {
+            let (item, w) = ((e.item_which >> 3) as usize, (e.item_which & 7) as usize);
+            if let Some(g) = got.get_mut(item).and_then(|g| g.get_mut(w)) {
+                *g = sid;
             }
         }
     }
-    // Records.
-    out.recs.reserve_exact(n);
-    out.ext.reserve_exact(n);
+    let mut out = DoneChunk {
+        recs: Vec::with_capacity(n),
+        ext: Vec::with_capacity(n),
+        diffs: Vec::new(),
+    };
     for (i, it) in chunk.items.iter().enumerate() {
         let slot = chunk.first_slot + i as u32;
         let g = got.get(i).copied().unwrap_or([NONE; 5]);
@@ -603,55 +729,41 @@ fn process(chunk: &RawChunk, shared: &Shared) -> Result<DoneChunk> {
             RawId::Str(..) => (u64::from(g[4]), flag::EXT_STR),
         };
         out.ext.push(ext);
-        match norms.get(i) {
-            Some(Ok(nv)) => {
-                let mut flags = it.flags | flag::LIVE | ext_flag;
-                if g[1] != NONE {
-                    flags |= flag::DIFF1;
-                }
-                if g[3] != NONE {
-                    flags |= flag::DIFF2;
-                }
-                if nv.value2().is_some() {
-                    flags |= flag::HAS_V2;
-                }
-                if g[1] != NONE || g[3] != NONE {
-                    out.diffs.push((slot, [g[1], g[3]]));
-                }
-                out.recs.push(AttrRec {
-                    event: it.event,
-                    object: it.object,
-                    k1: g[0],
-                    k2: g[2],
-                    sg: it.sg,
-                    ty: it.ty,
-                    distribution: it.distribution,
-                    flags,
-                });
-            }
-            other => {
-                let reason = match other {
-                    Some(Err(r)) => r.clone(),
-                    _ => "not normalised".to_owned(),
-                };
-                out.rejected.push(PendingReject {
-                    slot,
-                    id: match it.id {
-                        RawId::Num(x) => Ident::Num(x),
-                        RawId::Str(a, b) => Ident::from(chunk.text((a, b))),
-                    },
-                    event: it.event,
-                    ty: it.ty,
-                    value: chunk.text(it.value).to_owned(),
-                    reason,
-                });
-                // Dead, but keeps the kind of identity (for the numeric
-                // index's ascending check).
-                out.recs.push(AttrRec { flags: ext_flag, ..dead(it) });
-            }
+        let m = chunk.meta.get(i).copied().unwrap_or(0);
+        if m & meta::OK == 0 {
+            // Dead, but keeps the kind of identity (for the numeric
+            // index's ascending check).
+            out.recs.push(AttrRec {
+                flags: ext_flag,
+                ..dead(it)
+            });
+            continue;
         }
+        let mut flags = it.flags | flag::LIVE | ext_flag;
+        if g[1] != NONE {
+            flags |= flag::DIFF1;
+        }
+        if g[3] != NONE {
+            flags |= flag::DIFF2;
+        }
+        if m & meta::HAS_V2 != 0 {
+            flags |= flag::HAS_V2;
+        }
+        if g[1] != NONE || g[3] != NONE {
+            out.diffs.push((slot, [g[1], g[3]]));
+        }
+        out.recs.push(AttrRec {
+            event: it.event,
+            object: it.object,
+            k1: g[0],
+            k2: g[2],
+            sg: it.sg,
+            ty: it.ty,
+            distribution: it.distribution,
+            flags,
+        });
     }
-    Ok(out)
+    out
 }
 
 fn dead(it: &RawItem) -> AttrRec {
@@ -742,14 +854,22 @@ fn finish(
         let e = &*engine;
         e.attrs
             .par_pages()
-            .map(|(first, page)| (0..page.len()).map(|j| e.wanted((first + j) as u32)).collect())
+            .map(|(first, page)| {
+                (0..page.len())
+                    .map(|j| e.wanted((first + j) as u32))
+                    .collect()
+            })
             .collect()
     };
-    engine.attrs.par_pages_mut().zip(wanted.par_iter()).for_each(|((_, page), w)| {
-        for (r, &w) in page.iter_mut().zip(w) {
-            r.flags |= w;
-        }
-    });
+    engine
+        .attrs
+        .par_pages_mut()
+        .zip(wanted.par_iter())
+        .for_each(|((_, page), w)| {
+            for (r, &w) in page.iter_mut().zip(w) {
+                r.flags |= w;
+            }
+        });
     drop(wanted);
 
     // Postings: partition (key, slot) by shard per page, then fill each
@@ -803,64 +923,12 @@ fn finish(
     engine.big = bigs.into_iter().flatten().collect::<AHashMap<_, _>>();
 
     // Containment index.
-    build_cidr(engine);
+    engine.rebuild_cidr();
     // ssdeep graph.
     engine.rebuild_fuzzy();
     // Over-correlation and the number of correlations.
     let _ = engine.summary();
     rejected
-}
-
-/// Builds the containment index of a bulk-built engine.
-fn build_cidr(engine: &mut Engine) {
-    let t = types();
-    for s in 0..engine.attrs.len() as u32 {
-        let Some(&r) = engine.rec(s) else { continue };
-        if !t.is_ip_family(r.ty) || r.flags & (flag::IDX1 | flag::IDX2) == 0 {
-            continue;
-        }
-        if let Some(k) = engine.ip_candidate(&r).filter(|&k| r.has_key(k)) {
-            if let Some(ip) = engine.cidr.ip_keys.get_mut(&k) {
-                ip.attrs += 1;
-            } else if let Some(addr) = engine.parse_addr(k) {
-                engine.cidr.insert_addr(k, addr);
-                engine.cidr.ip_keys.insert(k, IpKey { addr, attrs: 1 });
-            }
-        }
-        if t.may_be_cidr(r.ty) && r.has(flag::IDX1) {
-            let c = r.k1;
-            if let Some(ck) = engine.cidr.cidr_keys.get_mut(&c) {
-                ck.attrs += 1;
-            } else if let Some(net) = engine.parse_net(c) {
-                engine.cidr.insert_net(c, net);
-                engine.cidr.cidr_keys.insert(
-                    c,
-                    CidrKey {
-                        net,
-                        attrs: 1,
-                        ext: EventCounts::default(),
-                    },
-                );
-            }
-        }
-    }
-    let nets: Vec<(u32, super::net::Net)> = engine
-        .cidr
-        .cidr_keys
-        .iter()
-        .map(|(&c, k)| (c, k.net))
-        .collect();
-    let exts: Vec<(u32, EventCounts)> = {
-        let e = &*engine;
-        nets.par_iter()
-            .map(|&(c, net)| (c, e.cidr_ext_from_scratch(c, net)))
-            .collect()
-    };
-    for (c, ext) in exts {
-        if let Some(k) = engine.cidr.cidr_keys.get_mut(&c) {
-            k.ext = ext;
-        }
-    }
 }
 
 impl Engine {

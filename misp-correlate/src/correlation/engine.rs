@@ -14,9 +14,10 @@
 //! * `big`: per-event counts of the keys whose posting is long, so that
 //!   their over-correlation test stays `O(log)`.
 //! * `cidr`: the containment index (§7.1) with the per-event counts of
-//!   every CIDR key's extended set.
-//! * `fuzzy`: the ssdeep similarity graph (§7.2), when advanced
-//!   correlation is on.
+//!   every CIDR key's extended set, and `fuzzy`: the ssdeep similarity
+//!   graph (§7.2). Both exist only while advanced correlation is on
+//!   (switching it on builds them from the postings), so that plain
+//!   correlation pays nothing for them.
 //!
 //! Everything derived (who is over-correlating, the pairs, their count) is
 //! computed from this state when asked. Nothing depends on the order of
@@ -35,7 +36,6 @@ use smallvec::SmallVec;
 
 use super::acl::{AclMode, Resolved, Viewer, open_level};
 use super::attr_ids::NumIndex;
-use super::paged::Paged;
 use super::counts::{EventCounts, SetStats};
 use super::exclusion::{Exclusions, match_key};
 use super::fuzzy::FuzzyGraph;
@@ -43,6 +43,7 @@ use super::id::{Id, IdTable, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput};
 use super::intern::{Canon, Hasher, Interner, NONE, SlotRef};
 use super::net::{Addr, CidrIndex, CidrKey, IpKey, Net};
+use super::paged::Paged;
 use super::query::Summary;
 use crate::{Error, Result};
 
@@ -575,6 +576,18 @@ impl Engine {
                 EventCounts::from_events(self.posting(key).iter().map(|&s| self.event_of(s)));
             self.big.insert(key, counts);
         }
+        if self.config.advanced {
+            self.index_cidr(key, &r);
+        }
+        // ssdeep.
+        if self.config.advanced && Some(r.ty) == types().ssdeep && r.k1 == key {
+            self.fuzzy_insert(slot);
+        }
+    }
+
+    /// The containment-index side of [`Engine::index`].
+    fn index_cidr(&mut self, key: u32, r: &AttrRec) {
+        let ev = r.event;
         // CIDR: is it a CIDR attribute of this key?
         let mut counted = false;
         if types().may_be_cidr(r.ty) && r.k1 == key {
@@ -597,7 +610,7 @@ impl Engine {
             }
         }
         // CIDR: is it an IP attribute of this key?
-        if self.ip_candidate(&r) == Some(key) {
+        if self.ip_candidate(r) == Some(key) {
             if let Some(addr) = self.parse_addr(key) {
                 match self.cidr.ip_keys.get_mut(&key) {
                     Some(ip) => ip.attrs += 1,
@@ -614,20 +627,38 @@ impl Engine {
                 }
             }
         }
-        // ssdeep.
-        if self.config.advanced && Some(r.ty) == types().ssdeep && r.k1 == key {
-            self.fuzzy_insert(slot);
-        }
     }
 
     /// `slot` loses `key` (its flag is still set).
     fn unindex(&mut self, slot: u32, key: u32) {
         let Some(&r) = self.rec(slot) else { return };
         let ev = r.event;
-        if self.config.advanced && Some(r.ty) == types().ssdeep && r.k1 == key {
-            self.fuzzy_remove(slot);
+        if self.config.advanced {
+            if Some(r.ty) == types().ssdeep && r.k1 == key {
+                self.fuzzy_remove(slot);
+            }
+            self.unindex_cidr(key, &r);
         }
-        if self.ip_candidate(&r) == Some(key) {
+        let mut drop_big = false;
+        if let Some(p) = self.keys.payload_mut(key) {
+            p.remove(slot);
+            if p.len() < BIG / 2 {
+                drop_big = true;
+            }
+        }
+        if let Some(b) = self.big.get_mut(&key) {
+            if drop_big {
+                self.big.remove(&key);
+            } else {
+                b.remove(ev);
+            }
+        }
+    }
+
+    /// The containment-index side of [`Engine::unindex`].
+    fn unindex_cidr(&mut self, key: u32, r: &AttrRec) {
+        let ev = r.event;
+        if self.ip_candidate(r) == Some(key) {
             if let Some(ip) = self.cidr.ip_keys.get(&key).cloned() {
                 let containing: SmallVec<[u32; 8]> = self.cidr.containing(ip.addr).collect();
                 for c in containing {
@@ -658,20 +689,6 @@ impl Engine {
             }
             None => {}
         }
-        let mut drop_big = false;
-        if let Some(p) = self.keys.payload_mut(key) {
-            p.remove(slot);
-            if p.len() < BIG / 2 {
-                drop_big = true;
-            }
-        }
-        if let Some(b) = self.big.get_mut(&key) {
-            if drop_big {
-                self.big.remove(&key);
-            } else {
-                b.remove(ev);
-            }
-        }
     }
 
     fn fuzzy_insert(&mut self, slot: u32) {
@@ -686,6 +703,65 @@ impl Engine {
     fn fuzzy_remove(&mut self, slot: u32) {
         let sid = self.value_sid(slot, 1);
         self.fuzzy.remove(sid, slot);
+    }
+
+    /// Rebuilds the containment index from the indexed attributes (empty
+    /// unless advanced correlation is on: it is only maintained then).
+    pub(crate) fn rebuild_cidr(&mut self) {
+        use rayon::prelude::*;
+        self.cidr = CidrIndex::default();
+        if !self.config.advanced {
+            return;
+        }
+        let engine = self;
+        let t = types();
+        for s in 0..engine.attrs.len() as u32 {
+            let Some(&r) = engine.rec(s) else { continue };
+            if !t.is_ip_family(r.ty) || r.flags & (flag::IDX1 | flag::IDX2) == 0 {
+                continue;
+            }
+            if let Some(k) = engine.ip_candidate(&r).filter(|&k| r.has_key(k)) {
+                if let Some(ip) = engine.cidr.ip_keys.get_mut(&k) {
+                    ip.attrs += 1;
+                } else if let Some(addr) = engine.parse_addr(k) {
+                    engine.cidr.insert_addr(k, addr);
+                    engine.cidr.ip_keys.insert(k, IpKey { addr, attrs: 1 });
+                }
+            }
+            if t.may_be_cidr(r.ty) && r.has(flag::IDX1) {
+                let c = r.k1;
+                if let Some(ck) = engine.cidr.cidr_keys.get_mut(&c) {
+                    ck.attrs += 1;
+                } else if let Some(net) = engine.parse_net(c) {
+                    engine.cidr.insert_net(c, net);
+                    engine.cidr.cidr_keys.insert(
+                        c,
+                        CidrKey {
+                            net,
+                            attrs: 1,
+                            ext: EventCounts::default(),
+                        },
+                    );
+                }
+            }
+        }
+        let nets: Vec<(u32, super::net::Net)> = engine
+            .cidr
+            .cidr_keys
+            .iter()
+            .map(|(&c, k)| (c, k.net))
+            .collect();
+        let exts: Vec<(u32, EventCounts)> = {
+            let e = &*engine;
+            nets.par_iter()
+                .map(|&(c, net)| (c, e.cidr_ext_from_scratch(c, net)))
+                .collect()
+        };
+        for (c, ext) in exts {
+            if let Some(k) = engine.cidr.cidr_keys.get_mut(&c) {
+                k.ext = ext;
+            }
+        }
     }
 
     /// Rebuilds the ssdeep graph from the indexed ssdeep attributes.
@@ -1244,6 +1320,7 @@ impl Engine {
     pub fn set_advanced(&mut self, on: bool) {
         if self.config.advanced != on {
             self.config.advanced = on;
+            self.rebuild_cidr();
             self.rebuild_fuzzy();
             self.touched();
         }

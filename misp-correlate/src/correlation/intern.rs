@@ -1,14 +1,14 @@
 //! Sharded string interning.
 //!
 //! Every distinct string the engine sees (normalised values, match keys,
-//! attribute identities) is stored once, in the arena of one of
-//! [`SHARDS`] shards chosen by the string's hash, and named by a `u32`
-//! *string id* (`local << SHARD_BITS | shard`). Each shard owns its arena,
-//! its spans, a per-string payload (`T`: the key's posting list, or the
-//! slot of the attribute with that identity) and a `hashbrown` table of
-//! local ids. Shards are independent, so the bulk builder interns in
-//! parallel (one lock per shard, taken once per chunk) and later walks
-//! the shards in parallel without locks.
+//! string identities) is stored once, in the arena of one of [`SHARDS`]
+//! shards chosen by the string's hash, and named by a `u32` *string id*
+//! (`local << SHARD_BITS | shard`). Each shard owns its arena (in pages:
+//! growing never copies), its spans, a per-string payload (`T`: the key's
+//! posting list, or the slot of the attribute with that identity) and a
+//! `hashbrown` table of local ids. Shards are independent, so the bulk
+//! builder interns one shard per task without locks, and queries walk the
+//! shards in parallel.
 //!
 //! Strings have a *canonical encoding*:
 //! * lower-case hex strings of the lengths of MISP's hash types (md5,
@@ -111,7 +111,13 @@ impl<'a> Canon<'a> {
         }
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The stored encoding.
+    pub(crate) fn tag(&self) -> Tag {
+        self.tag
+    }
+
+    /// The stored bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
         match &self.bytes {
             CanonBytes::Borrowed(b) => b,
             CanonBytes::Packed { buf, len } => &buf[..usize::from(*len)],
@@ -188,7 +194,10 @@ struct Arena {
 impl Arena {
     /// Stores `bytes`; returns their offset, or `None` past 4 GiB.
     fn push(&mut self, bytes: &[u8]) -> Option<u32> {
-        let fits = self.pages.last().is_some_and(|p| p.capacity() - p.len() >= bytes.len());
+        let fits = self
+            .pages
+            .last()
+            .is_some_and(|p| p.capacity() - p.len() >= bytes.len());
         if !fits {
             let pages = bytes.len().div_ceil(PAGE).max(1);
             if (self.pages.len() + pages) * PAGE > u32::MAX as usize {
@@ -256,10 +265,24 @@ impl<T: Default> Shard<T> {
         canon: &Canon<'_>,
         rehash: &impl Fn(Tag, &[u8]) -> u64,
     ) -> Result<(u32, bool)> {
-        if let Some(l) = self.find(hash, canon) {
+        self.intern_bytes(hash, canon.tag, canon.bytes(), rehash)
+    }
+
+    /// [`Shard::intern`] for a string already in its canonical encoding.
+    pub(crate) fn intern_bytes(
+        &mut self,
+        hash: u64,
+        tag: Tag,
+        bytes: &[u8],
+        rehash: &impl Fn(Tag, &[u8]) -> u64,
+    ) -> Result<(u32, bool)> {
+        let (arena, spans) = (&self.arena, &self.spans);
+        let found = self.table.find(hash, |&l| {
+            Self::bytes_at(arena, spans, l).is_some_and(|(t, b)| t == tag && b == bytes)
+        });
+        if let Some(&l) = found {
             return Ok((l, false));
         }
-        let bytes = canon.bytes();
         let local = self.spans.len();
         if local > MAX_LOCAL as usize || bytes.len() > MAX_LEN {
             return Err(Error::InvalidArgument(
@@ -269,15 +292,32 @@ impl<T: Default> Shard<T> {
         let offset = self.arena.push(bytes).ok_or_else(|| {
             Error::InvalidArgument("string storage of one shard exceeds 4 GiB".into())
         })?;
-        self.spans.push(Span { offset, len_tag: bytes.len() as u32 | ((canon.tag as u32) << 30) });
+        self.spans.push(Span {
+            offset,
+            len_tag: bytes.len() as u32 | ((tag as u32) << 30),
+        });
         self.payload.push(T::default());
         let local = local as u32;
         let (arena, spans) = (&self.arena, &self.spans);
-        self.table.insert_unique(hash, local, |&l| match Self::bytes_at(arena, spans, l) {
-            Some((t, b)) => rehash(t, b),
-            None => 0,
-        });
+        self.table
+            .insert_unique(hash, local, |&l| match Self::bytes_at(arena, spans, l) {
+                Some((t, b)) => rehash(t, b),
+                None => 0,
+            });
         Ok((local, true))
+    }
+
+    /// Makes room for `additional` more strings (at most), so that a
+    /// batch of insertions grows the table once.
+    pub(crate) fn reserve(&mut self, additional: usize, rehash: &impl Fn(Tag, &[u8]) -> u64) {
+        let (arena, spans) = (&self.arena, &self.spans);
+        self.table
+            .reserve(additional, |&l| match Self::bytes_at(arena, spans, l) {
+                Some((t, b)) => rehash(t, b),
+                None => 0,
+            });
+        self.spans.reserve(additional);
+        self.payload.reserve(additional);
     }
 
     /// The stored string with local id `local`.

@@ -20,7 +20,10 @@ pub(crate) struct Paged<T> {
 
 impl<T> Default for Paged<T> {
     fn default() -> Self {
-        Paged { pages: Vec::new(), len: 0 }
+        Paged {
+            pages: Vec::new(),
+            len: 0,
+        }
     }
 }
 
@@ -76,7 +79,10 @@ impl<T: Copy + Send + Sync> Paged<T> {
 
     /// The pages with the index of their first element, in parallel.
     pub(crate) fn par_pages(&self) -> impl IndexedParallelIterator<Item = (usize, &[T])> + '_ {
-        self.pages.par_iter().enumerate().map(|(i, p)| (i * PAGE, p.as_slice()))
+        self.pages
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| (i * PAGE, p.as_slice()))
     }
 
     /// The pages with the index of their first element, mutably, in
@@ -84,7 +90,10 @@ impl<T: Copy + Send + Sync> Paged<T> {
     pub(crate) fn par_pages_mut(
         &mut self,
     ) -> impl IndexedParallelIterator<Item = (usize, &mut [T])> + '_ {
-        self.pages.par_iter_mut().enumerate().map(|(i, p)| (i * PAGE, p.as_mut_slice()))
+        self.pages
+            .par_iter_mut()
+            .enumerate()
+            .map(|(i, p)| (i * PAGE, p.as_mut_slice()))
     }
 
     /// The index of the first element for which `pred` is false, given
@@ -139,7 +148,10 @@ mod tests {
             q.push(v);
         }
         assert_eq!(q.partition_point(q.len(), |&v| v < 37), 37);
-        assert_eq!(q.partition_point(q.len(), |&v| v < PAGE as u32 + 3), PAGE + 3);
+        assert_eq!(
+            q.partition_point(q.len(), |&v| v < PAGE as u32 + 3),
+            PAGE + 3
+        );
         assert_eq!(q.partition_point(10, |&v| v < 37), 10);
         let sum: usize = p.par_pages().map(|(_, s)| s.len()).sum();
         assert_eq!(sum, p.len());

@@ -624,7 +624,17 @@ impl Engine {
         if self.posting(k).len() < 2 || self.key_over(k, scratch) {
             return 0;
         }
-        self.plain_stats(k, scratch).pairs()
+        self.exact_pairs_unchecked(k, scratch)
+    }
+
+    /// Exact correlations on key `k`, assuming it is not
+    /// over-correlating.
+    fn exact_pairs_unchecked(&self, k: u32, scratch: &mut Vec<u32>) -> u64 {
+        match self.posting(k) {
+            [] | [_] => 0,
+            [a, b] => u64::from(self.event_of(*a) != self.event_of(*b)),
+            _ => self.plain_stats(k, scratch).pairs(),
+        }
     }
 
     /// CIDR correlations whose network is CIDR key `c`.
@@ -666,13 +676,11 @@ impl Engine {
                 let pairs = if over {
                     0
                 } else {
-                    self.exact_pairs(k, scratch)
+                    self.exact_pairs_unchecked(k, scratch)
                 };
                 (1u64, pairs, u64::from(over))
             })
             .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-        // Advanced: IP keys carried only by... every IP/CIDR key carries an
-        // attribute, so `live_keys` already visited them.
         let cidr = if self.config.advanced {
             let nets: Vec<u32> = self.cidr.cidr_keys.keys().copied().collect();
             nets.par_iter()
@@ -698,7 +706,11 @@ impl Engine {
         let eligible = self
             .attrs
             .par_pages()
-            .map(|(_, page)| page.iter().filter(|r| r.has(flag::LIVE) && self.eligible(r)).count())
+            .map(|(_, page)| {
+                page.iter()
+                    .filter(|r| r.has(flag::LIVE) && self.eligible(r))
+                    .count()
+            })
             .sum::<usize>() as u64;
         Summary {
             attributes: self.live as u64,

@@ -406,6 +406,29 @@ impl<A: Bits> CidrIndex<A> {
     }
 }
 
+/// The arrays of a [`CidrIndex`], for snapshots.
+pub(crate) struct CidrParts<'a, A> {
+    pub(crate) nets: &'a [Net<A>],
+    pub(crate) starts: &'a [A],
+    pub(crate) offsets: &'a [u32],
+    pub(crate) members: &'a [u32],
+    pub(crate) by_list: &'a [(ListId, Vec<u32>)],
+}
+
+/// Raw access for snapshots.
+impl<A: Bits> CidrIndex<A> {
+    /// The index's arrays.
+    pub(crate) fn parts(&self) -> CidrParts<'_, A> {
+        CidrParts {
+            nets: &self.nets,
+            starts: &self.starts,
+            offsets: &self.offsets,
+            members: &self.members,
+            by_list: &self.by_list,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

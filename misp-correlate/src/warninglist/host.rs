@@ -19,30 +19,24 @@ pub(crate) fn misp_host(part: &str) -> Option<&str> {
     let Some(first) = memchr::memchr(b'/', bytes) else {
         return Some(part.trim_end_matches('.'));
     };
-    // One pass from the first slash: the second and third slash, and
-    // whether two slashes are adjacent anywhere.
-    let (mut second, mut third) = (None, None);
-    let mut double = false;
-    let mut previous = first;
-    for (i, &b) in bytes.iter().enumerate().skip(first + 1) {
-        if b != b'/' {
-            continue;
-        }
-        double |= previous + 1 == i;
-        previous = i;
-        match (second, third) {
-            (None, _) => second = Some(i),
-            (Some(_), None) => third = Some(i),
-            _ => {}
-        }
-        if double && third.is_some() {
-            break;
-        }
-    }
-    let host = match (double, second) {
+    let after = |from: usize| {
+        bytes
+            .get(from..)
+            .and_then(|rest| memchr::memchr(b'/', rest))
+            .map(|i| from + i)
+    };
+    // The common URL case, `scheme://`, has its first two slashes adjacent;
+    // otherwise look for `//` anywhere after the first slash.
+    let double = bytes.get(first + 1) == Some(&b'/')
+        || bytes
+            .get(first..)
+            .is_some_and(|rest| rest.windows(2).any(|w| w == b"//"));
+    let host = if double {
         // The third `/`-separated field.
-        (true, Some(second)) => part.get(second + 1..third.unwrap_or(bytes.len()))?,
-        _ => part.get(..first)?,
+        let second = after(first + 1)?;
+        part.get(second + 1..after(second + 1).unwrap_or(bytes.len()))?
+    } else {
+        part.get(..first)?
     };
     Some(host.trim_end_matches('.'))
 }

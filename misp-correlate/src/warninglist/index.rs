@@ -88,7 +88,21 @@ pub(crate) struct Compiled {
     pub(crate) uses: Vec<u8>,
 }
 
+/// A value part with its hash-table probes computed and touched
+/// ([`Segment::plan`]), waiting to be looked up ([`Segment::execute`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartPlan<'a> {
+    part: &'a str,
+    string_hash: Option<u64>,
+    host: Option<&'a str>,
+    suffixes: [(&'a str, u64); MAX_TOUCHED_SUFFIXES],
+    touched: usize,
+    /// The host has more suffixes than were planned.
+    overflow: bool,
+}
+
 /// What one check may report: the lists that apply and their metadata.
+#[derive(Clone, Copy)]
 pub(crate) struct Ctx<'m> {
     /// Bit set of the lists that apply (enabled and type-gated).
     pub(crate) allowed: &'m [u64],
@@ -121,14 +135,19 @@ impl<'m> Ctx<'m> {
 
     /// Whether `list` applies and has not hit yet.
     #[inline]
-    fn is_open(&self, hits: &[Hit<'_>], list: ListId) -> bool {
+    pub(crate) fn is_open(&self, hits: &[Hit<'_>], list: ListId) -> bool {
         self.allows(list) && !self.has_hit(hits, list)
     }
 
     /// Records a hit for `list` unless it does not apply or already hit.
     #[inline]
-    fn offer<'a>(&self, hits: &mut Vec<Hit<'a>>, list: ListId, matched: Matched<'a>, part: &'a str)
-    where
+    pub(crate) fn offer<'a>(
+        &self,
+        hits: &mut Vec<Hit<'a>>,
+        list: ListId,
+        matched: Matched<'a>,
+        part: &'a str,
+    ) where
         'm: 'a,
     {
         if !self.is_open(hits, list) {
@@ -157,54 +176,80 @@ enum MaskRule {
 
 impl Segment {
     /// Checks one value part, appending hits for lists that apply and have
-    /// not hit yet.
-    ///
-    /// The hash-table probes of the part (the string key and up to
-    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) are hashed and their buckets
-    /// touched before any is looked up, so their cache misses overlap.
+    /// not hit yet: [`plan`](Self::plan) then [`execute`](Self::execute).
     pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
+        let plan = self.plan(part, ctx);
+        self.execute(&plan, ctx, hits);
+    }
+
+    /// Hashes the hash-table probes of `part` (the string key and up to
+    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) and touches their buckets, so
+    /// that their cache misses are under way, overlapping, before any is
+    /// looked up.
+    pub(crate) fn plan<'a>(&self, part: &'a str, ctx: &Ctx<'_>) -> PartPlan<'a> {
         let uses = ctx.uses;
-        let string_hash = (uses & USES_STRINGS != 0 && !self.strings.is_empty()).then(|| {
+        let string_hash = (uses & USES_STRINGS != 0
+            && !self.strings.is_empty()
+            && !self.strings.cannot_contain(part.as_bytes()))
+        .then(|| {
             let hash = self.strings.hash(part.as_bytes());
             self.strings.touch(hash);
             hash
         });
-        // Hash every host suffix and touch its bucket first, then look them
-        // up in order (shortest first).
-        let mut suffixes: [(&'a str, u64); MAX_TOUCHED_SUFFIXES] = [("", 0); MAX_TOUCHED_SUFFIXES];
-        let mut touched = 0;
-        let mut overflow = false;
-        let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
-            host_of(part, ctx)
-        } else {
-            None
+        let mut plan = PartPlan {
+            part,
+            string_hash,
+            host: None,
+            suffixes: [("", 0); MAX_TOUCHED_SUFFIXES],
+            touched: 0,
+            overflow: false,
         };
-        let zero_quirk = !ctx.improvements.no_zero_label_quirk;
-        if let Some(host) = host {
-            host::for_each_suffix(host, zero_quirk, |suffix| match suffixes.get_mut(touched) {
-                Some(cell) => {
-                    let hash = self.hosts.hash(suffix.as_bytes());
-                    self.hosts.touch(hash);
-                    *cell = (suffix, hash);
-                    touched += 1;
-                    false
-                }
-                None => {
-                    overflow = true;
-                    true
+        if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
+            plan.host = host_of(part, ctx);
+        }
+        if let Some(host) = plan.host {
+            let PartPlan {
+                suffixes,
+                touched,
+                overflow,
+                ..
+            } = &mut plan;
+            host::for_each_suffix(host, !ctx.improvements.no_zero_label_quirk, |suffix| {
+                match suffixes.get_mut(*touched) {
+                    Some(cell) => {
+                        let hash = self.hosts.hash(suffix.as_bytes());
+                        self.hosts.touch(hash);
+                        *cell = (suffix, hash);
+                        *touched += 1;
+                        false
+                    }
+                    None => {
+                        *overflow = true;
+                        true
+                    }
                 }
             });
         }
+        plan
+    }
 
-        if let Some(hash) = string_hash {
+    /// Looks up a planned part in every structure that applies.
+    pub(crate) fn execute<'a>(
+        &'a self,
+        plan: &PartPlan<'a>,
+        ctx: &Ctx<'a>,
+        hits: &mut Vec<Hit<'a>>,
+    ) {
+        let (part, uses) = (plan.part, ctx.uses);
+        if let Some(hash) = plan.string_hash {
             self.check_strings(part, hash, ctx, hits);
         }
-        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
+        for &(suffix, hash) in plan.suffixes.get(..plan.touched).unwrap_or(&[]) {
             self.check_suffix(suffix, hash, part, ctx, hits);
         }
-        if let (true, Some(host)) = (overflow, host) {
-            let mut skip = touched;
-            host::for_each_suffix(host, zero_quirk, |suffix| {
+        if let (true, Some(host)) = (plan.overflow, plan.host) {
+            let mut skip = plan.touched;
+            host::for_each_suffix(host, !ctx.improvements.no_zero_label_quirk, |suffix| {
                 if skip > 0 {
                     skip -= 1;
                 } else {
@@ -473,16 +518,17 @@ pub(crate) fn compile(
     })
 }
 
-fn entries_of(lists: &[(ListId, &Warninglist)], ty: ListType) -> usize {
+/// Number of entries and their total bytes in the lists of type `ty`.
+fn entries_of(lists: &[(ListId, &Warninglist)], ty: ListType) -> (usize, usize) {
     lists
         .iter()
         .filter(|(_, l)| l.list_type() == ty)
-        .map(|(_, l)| l.len())
-        .sum()
+        .fold((0, 0), |(n, b), (_, l)| (n + l.len(), b + l.entry_bytes()))
 }
 
 fn build_strings(lists: &[(ListId, &Warninglist)]) -> Result<KeyTableBuilder> {
-    let mut table = KeyTableBuilder::with_capacity(entries_of(lists, ListType::String));
+    let (keys, bytes) = entries_of(lists, ListType::String);
+    let mut table = KeyTableBuilder::with_capacity(keys, bytes);
     for (id, list) in lists
         .iter()
         .filter(|(_, l)| l.list_type() == ListType::String)
@@ -498,7 +544,8 @@ fn build_hosts(
     lists: &[(ListId, &Warninglist)],
     improvements: &Improvements,
 ) -> Result<(KeyTableBuilder, Vec<Unusable>)> {
-    let mut table = KeyTableBuilder::with_capacity(entries_of(lists, ListType::Hostname));
+    let (keys, bytes) = entries_of(lists, ListType::Hostname);
+    let mut table = KeyTableBuilder::with_capacity(keys, bytes);
     let mut unusable = Vec::new();
     for (id, list) in lists {
         match list.list_type() {
@@ -577,7 +624,9 @@ struct SubstringDraft {
 }
 
 fn build_substrings(lists: &[(ListId, &Warninglist)]) -> Result<Vec<SubstringDraft>> {
-    let mut groups: Vec<(Vec<String>, Vec<(ListId, &Warninglist)>)> = Vec::new();
+    // (type gate, lists with that gate)
+    type Group<'l> = (Vec<String>, Vec<(ListId, &'l Warninglist)>);
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for (id, list) in lists
         .iter()
         .filter(|(_, l)| l.list_type() == ListType::Substring)
@@ -732,5 +781,55 @@ fn flatten_regex_error(message: &str) -> String {
     match lines.iter().rev().find(|l| l.starts_with("error:")) {
         Some(error) => format!("regex crate: {}", error.trim_start_matches("error:").trim()),
         None => format!("regex crate: {}", lines.join(" ")),
+    }
+}
+
+/// Raw access for snapshots.
+impl Segment {
+    /// The list-set pool the key tables refer to.
+    pub(crate) fn pool(&self) -> &ListSetPool {
+        &self.pool
+    }
+
+    /// The string table.
+    pub(crate) fn strings(&self) -> &KeyTable {
+        &self.strings
+    }
+
+    /// The hostname table.
+    pub(crate) fn hosts(&self) -> &KeyTable {
+        &self.hosts
+    }
+
+    /// The IPv4 and IPv6 interval indexes.
+    pub(crate) fn cidr(&self) -> (&CidrIndex<u32>, &CidrIndex<u128>) {
+        (&self.v4, &self.v6)
+    }
+
+    /// The substring patterns of each substring list, in automaton order
+    /// (compiling lists with these entries gives the same automata).
+    pub(crate) fn substring_entries(&self) -> Vec<(ListId, Vec<&str>)> {
+        let mut out: Vec<(ListId, Vec<&str>)> = Vec::new();
+        for group in &self.substrings {
+            for list in &group.lists {
+                out.push((*list, Vec::new()));
+            }
+            for (pattern, set) in &group.patterns {
+                for list in self.pool.lists(*set) {
+                    if let Some((_, entries)) = out.iter_mut().find(|(l, _)| *l == list) {
+                        entries.push(pattern);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The usable entries of each regex list, in list order.
+    pub(crate) fn regex_entries(&self) -> Vec<(ListId, Vec<&str>)> {
+        self.regexes
+            .iter()
+            .map(|r| (r.list, r.regexes.iter().map(|(_, e)| &**e).collect()))
+            .collect()
     }
 }

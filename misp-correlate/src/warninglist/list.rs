@@ -55,6 +55,10 @@ impl EntryBuf {
         self.ends.len()
     }
 
+    fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         (0..self.ends.len()).map(|i| {
             let start = i
@@ -156,7 +160,10 @@ impl Warninglist {
         if text.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(fail("not a warninglist: expected a JSON object".into()));
         }
-        let raw: RawList<'_> = serde_json::from_slice(text)
+        // Validating UTF-8 once for the whole file lets serde_json skip the
+        // check for each string.
+        let text = std::str::from_utf8(text).map_err(|e| fail(format!("not UTF-8: {e}")))?;
+        let raw: RawList<'_> = serde_json::from_str(text)
             .map_err(|e| fail(format!("not a warninglist JSON object: {e}")))?;
         let name = match raw.name {
             Some(Scalar::Text(name)) if !name.is_empty() => name.into_owned(),
@@ -251,6 +258,11 @@ impl Warninglist {
     /// Number of kept entries.
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Total bytes of the kept entries.
+    pub(crate) fn entry_bytes(&self) -> usize {
+        self.entries.text_len()
     }
 
     /// Whether the list keeps no entry.

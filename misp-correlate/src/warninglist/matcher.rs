@@ -182,11 +182,11 @@ struct Gates {
 }
 
 /// The slot of type names no list mentions (only all-type lists apply).
-const UNKNOWN_SLOT: usize = AttributeType::COUNT;
+pub(crate) const UNKNOWN_SLOT: usize = AttributeType::COUNT;
 
 /// Types whose values are domain names (for
 /// [`Improvements::case_insensitive_domain_strings`]).
-const DOMAIN_LIKE: [&str; 4] = ["domain", "hostname", "domain|ip", "hostname|port"];
+pub(crate) const DOMAIN_LIKE: [&str; 4] = ["domain", "hostname", "domain|ip", "hostname|port"];
 
 /// Compiled warninglists, ready to check attributes.
 ///
@@ -339,7 +339,9 @@ impl Matcher {
     }
 
     /// Checks `queries` in order, appending hits and each query's end
-    /// offset.
+    /// offset. (Each check already overlaps the cache misses of its own
+    /// probes; pipelining several queries, planning query `i + k` before
+    /// looking up query `i`, measured no faster.)
     fn check_sequence<'a>(
         &'a self,
         queries: &[Query<'a>],
@@ -658,5 +660,59 @@ impl Matcher {
                 .iter()
                 .map(|l| l.name.len() * 2 + l.description.len() + 160)
                 .sum::<usize>()
+    }
+}
+
+/// Raw access for snapshots.
+impl Matcher {
+    /// The compiled segments (lists given to the builder, then custom lists).
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Every list by id.
+    pub(crate) fn lists_by_id(&self) -> &[ListInfo] {
+        &self.lists
+    }
+}
+
+/// Raw access for snapshots.
+impl ListInfo {
+    /// Structure bits: which compiled structures hold the list's entries.
+    pub(crate) fn uses(&self) -> u8 {
+        self.uses
+    }
+
+    /// A list's metadata as stored in a snapshot.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_parts(
+        id: ListId,
+        name: String,
+        description: String,
+        version: u64,
+        list_type: ListType,
+        matching_attributes: Vec<String>,
+        source: Option<PathBuf>,
+        enabled: bool,
+        stats: ListStats,
+        uses: u8,
+    ) -> ListInfo {
+        ListInfo {
+            id,
+            name,
+            description,
+            version,
+            list_type,
+            matching_attributes,
+            source,
+            enabled,
+            stats,
+            uses,
+        }
+    }
+
+    /// Enables or disables the list (snapshots keep their own list state).
+    pub(crate) fn set_enabled(&mut self, enabled: bool) {
+        self.enabled = enabled;
     }
 }

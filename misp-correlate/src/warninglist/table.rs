@@ -131,7 +131,16 @@ pub(crate) struct KeyTable {
     slots: Vec<Slot>,
     arena: Vec<u8>,
     len: usize,
+    /// Up to three bytes that occur in no key (repeated to fill): a probe
+    /// containing one cannot be a key.
+    sentinels: [u8; 3],
+    has_sentinels: bool,
 }
+
+/// Bytes common in values but rare in list entries, in order of preference
+/// as [`KeyTable`] sentinels. None is an ASCII letter, so case folding
+/// cannot hide one.
+const SENTINEL_CANDIDATES: [u8; 7] = [b'/', b':', b'?', b'=', b'&', b'%', b' '];
 
 impl KeyTable {
     /// Whether the table holds no key.
@@ -142,6 +151,14 @@ impl KeyTable {
     /// Number of distinct keys.
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Whether `probe` contains a byte that no key contains, so that it
+    /// cannot be a key (cheaper than hashing and probing).
+    #[inline]
+    pub(crate) fn cannot_contain(&self, probe: &[u8]) -> bool {
+        let [a, b, c] = self.sentinels;
+        self.has_sentinels && memchr::memchr3(a, b, c, probe).is_some()
     }
 
     /// The hash `probe` is looked up with.
@@ -263,11 +280,12 @@ struct Pending {
 }
 
 impl KeyTableBuilder {
-    /// An empty builder sized for about `keys` keys.
-    pub(crate) fn with_capacity(keys: usize) -> KeyTableBuilder {
+    /// An empty builder sized for about `keys` keys of `bytes` bytes in
+    /// all.
+    pub(crate) fn with_capacity(keys: usize, bytes: usize) -> KeyTableBuilder {
         KeyTableBuilder {
             hasher: FoldHasher::random(),
-            arena: Vec::with_capacity(keys * 16),
+            arena: Vec::with_capacity(bytes),
             pending: Vec::with_capacity(keys),
         }
     }
@@ -323,17 +341,13 @@ impl KeyTableBuilder {
                 .get(start as usize..(start + len) as usize)
                 .unwrap_or(&[])
         };
-        for i in bucket_order(&pending, buckets) {
-            let Some(p) = pending.get(i as usize) else {
-                continue;
-            };
+        let ordered = bucket_order(&pending, buckets);
+        drop(pending);
+        for p in &ordered {
             let key = key_of(p.start, p.len);
             let tag = tag_of(p.hash);
             let mut at = p.hash as usize & mask;
-            loop {
-                let (Some(t), Some(slot)) = (tags.get_mut(at), slots.get_mut(at)) else {
-                    break;
-                };
+            while let (Some(t), Some(slot)) = (tags.get_mut(at), slots.get_mut(at)) {
                 if *t == 0 {
                     *t = tag;
                     *slot = Slot {
@@ -359,7 +373,7 @@ impl KeyTableBuilder {
                 at = (at + 1) & mask;
             }
         }
-        drop(pending);
+        drop(ordered);
         let mut interned = Vec::with_capacity(multi.len());
         for mut lists in multi {
             lists.sort_unstable();
@@ -374,6 +388,23 @@ impl KeyTableBuilder {
             }
         }
         arena.shrink_to_fit();
+        let mut present = [false; 256];
+        for &b in &arena {
+            if let Some(p) = present.get_mut(usize::from(b)) {
+                *p = true;
+            }
+        }
+        let absent: Vec<u8> = SENTINEL_CANDIDATES
+            .into_iter()
+            .filter(|&b| !present.get(usize::from(b)).copied().unwrap_or(true))
+            .take(3)
+            .collect();
+        let sentinels = match absent[..] {
+            [a, b, c] => [a, b, c],
+            [a, b] => [a, b, b],
+            [a] => [a, a, a],
+            _ => [0; 3],
+        };
         Ok(KeyTable {
             hasher,
             mask,
@@ -381,12 +412,16 @@ impl KeyTableBuilder {
             slots,
             arena,
             len,
+            sentinels,
+            has_sentinels: !absent.is_empty(),
         })
     }
 }
 
-/// Indexes of `pending` ordered by the top 16 bits of their home bucket.
-fn bucket_order(pending: &[Pending], buckets: usize) -> Vec<u32> {
+/// `pending` reordered by the top 16 bits of their home bucket (a
+/// counting sort: the copy streams through memory, and so does the insert
+/// pass that follows).
+fn bucket_order(pending: &[Pending], buckets: usize) -> Vec<Pending> {
     let shift = buckets.trailing_zeros().saturating_sub(16);
     let mask = (buckets - 1) as u64;
     let top = |p: &Pending| ((p.hash & mask) >> shift) as usize;
@@ -402,16 +437,36 @@ fn bucket_order(pending: &[Pending], buckets: usize) -> Vec<u32> {
         *c = next;
         next += n;
     }
-    let mut order = vec![0u32; pending.len()];
-    for (i, p) in pending.iter().enumerate() {
+    let mut ordered = vec![
+        Pending {
+            hash: 0,
+            start: 0,
+            len: 0,
+            list: ListId(0)
+        };
+        pending.len()
+    ];
+    for p in pending {
         if let Some(c) = counts.get_mut(top(p)) {
-            if let Some(o) = order.get_mut(*c as usize) {
-                *o = i as u32;
+            if let Some(o) = ordered.get_mut(*c as usize) {
+                *o = *p;
             }
             *c += 1;
         }
     }
-    order
+    ordered
+}
+
+/// Raw access for snapshots.
+impl KeyTable {
+    /// Every key with its list set, in table order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&[u8], ListSetRef)> + '_ {
+        self.tags
+            .iter()
+            .zip(&self.slots)
+            .filter(|(tag, _)| **tag != 0)
+            .map(|(_, slot)| (self.key(slot), slot.set))
+    }
 }
 
 #[cfg(test)]
@@ -433,7 +488,7 @@ mod tests {
 
     #[test]
     fn keys_map_to_sorted_list_sets() {
-        let mut b = KeyTableBuilder::with_capacity(4);
+        let mut b = KeyTableBuilder::with_capacity(4, 64);
         b.insert(b"example.com", id(3)).unwrap();
         b.insert(b"example.com", id(3)).unwrap();
         b.insert(b"example.com", id(1)).unwrap();
@@ -465,7 +520,7 @@ mod tests {
 
     #[test]
     fn many_keys_probe_correctly() {
-        let mut b = KeyTableBuilder::with_capacity(0);
+        let mut b = KeyTableBuilder::with_capacity(0, 0);
         let key = |i: u32| format!("k{}.example", i.wrapping_mul(2_654_435_761) % 100_000);
         for i in 0..20_000u32 {
             b.insert(key(i).as_bytes(), id((i % 3) as u16)).unwrap();
@@ -488,11 +543,14 @@ mod tests {
         for i in 0..1000 {
             assert!(get(&t, format!("absent{i}").as_bytes()).is_none());
         }
+        // No key has '/', ':' or '?': probes with one need no look-up.
+        assert!(t.cannot_contain(b"http://k1.example"));
+        assert!(!t.cannot_contain(b"k1.example"));
     }
 
     #[test]
     fn lowercase_insert_and_interning() {
-        let mut b = KeyTableBuilder::with_capacity(0);
+        let mut b = KeyTableBuilder::with_capacity(0, 0);
         b.insert_lowercase(b"Example.COM", id(0)).unwrap();
         b.insert(b"a", id(0)).unwrap();
         b.insert(b"a", id(1)).unwrap();

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""A 100,000-value batch warninglist check through Python vs the same batch in Rust.
+
+    python bench_check.py [--count N] [--repeat R] [--lists DIR] [--values TSV]
+
+Run it with the installed ``misp_correlate`` package (release build, e.g. the
+venv of ``run-tests.sh``). The Rust side is the ``bench_check`` example of
+misp-ffi (built here with ``cargo build --release``) over the same lists and
+values: it builds the queries from in-memory pairs and runs
+``Matcher::check_batch``. The Python side starts from a list of ``(type,
+value)`` tuples and ends with a list of hit lists of dicts (packing, the C
+call, JSON decoding included).
+
+Rust and Python runs alternate (R, P, R, P, ...) so that both see the same
+machine load; the script prints the best and median time of each, and the
+ratio Python / Rust of the best times and the median of the per-round ratios
+(target: <= 2).
+
+Data: the full misp-warninglists set and TweetFeed's typed values, from
+``$MISP_WARNINGLISTS`` / ``$MISP_VALUES`` or ``shared/data`` next to the
+workspace (see the workspace's data README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# Running this file puts its directory, which holds the *source* package
+# (without the compiled library), first on sys.path: import the installed one.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import misp_correlate  # noqa: E402
+
+WORKSPACE = Path(__file__).resolve().parents[2]
+
+
+def shared(relative: str, env: str) -> Path:
+    if os.environ.get(env):
+        return Path(os.environ[env])
+    for directory in WORKSPACE.parents:
+        candidate = directory / "shared" / "data" / relative
+        if candidate.exists():
+            return candidate
+    sys.exit(f"bench_check: {relative} not found; set {env}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--lists", type=Path, default=None)
+    parser.add_argument("--values", type=Path, default=None)
+    args = parser.parse_args()
+    lists = args.lists or shared("misp-warninglists", "MISP_WARNINGLISTS")
+    values = args.values or shared("values/tweetfeed-typed-values.tsv", "MISP_VALUES")
+
+    pairs = []
+    with open(values, encoding="utf-8") as f:
+        for line in f:
+            if len(pairs) == args.count:
+                break
+            t, sep, v = line.rstrip("\n").partition("\t")
+            if sep:
+                pairs.append((t, v))
+
+    subprocess.run(
+        ["cargo", "build", "--quiet", "--release", "-p", "misp-ffi", "--example", "bench_check"],
+        cwd=WORKSPACE,
+        check=True,
+    )
+    target = Path(os.environ.get("CARGO_TARGET_DIR", WORKSPACE / "target"))
+    rust = subprocess.Popen(
+        [str(target / "release" / "examples" / "bench_check"), str(lists), str(values), str(len(pairs))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    wl = misp_correlate.Warninglists(lists)
+    assert rust.stdout is not None and rust.stdin is not None
+    if rust.stdout.readline().strip() != "ready":
+        sys.exit("bench_check: the Rust side did not start")
+
+    def run_rust() -> dict:
+        rust.stdin.write("run\n")
+        rust.stdin.flush()
+        return json.loads(rust.stdout.readline())
+
+    def run_python() -> tuple[float, int]:
+        start = time.perf_counter()
+        results = wl.check_many(pairs)
+        return time.perf_counter() - start, sum(len(hits) for hits in results)
+
+    run_rust()
+    run_python()  # warm up both (thread pools, caches)
+    rust_seconds, python_seconds = [], []
+    for _ in range(args.repeat):
+        r = run_rust()
+        p, python_hits = run_python()
+        if r["values"] != len(pairs) or r["hits"] != python_hits:
+            sys.exit(f"bench_check: Rust and Python disagree: {r} vs {len(pairs)} values, {python_hits} hits")
+        rust_seconds.append(r["seconds"])
+        python_seconds.append(p)
+    rust.stdin.close()
+    rust.wait()
+
+    ratios = [p / r for p, r in zip(python_seconds, rust_seconds)]
+    print(f"values:  {len(pairs)} ({python_hits} hits), {args.repeat} alternating rounds")
+    print(f"rust:    {min(rust_seconds) * 1000:8.1f} ms best, {statistics.median(rust_seconds) * 1000:8.1f} ms median")
+    print(f"python:  {min(python_seconds) * 1000:8.1f} ms best, {statistics.median(python_seconds) * 1000:8.1f} ms median")
+    print(
+        f"ratio:   {min(python_seconds) / min(rust_seconds):8.2f} of the best times, "
+        f"{statistics.median(ratios):.2f} median per round (python / rust; target <= 2)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Warninglists through the C library."""
+
+import threading
+
+import pytest
+
+import misp_correlate
+from misp_correlate.warninglists import pack_strings
+
+RFC1918 = "List of RFC 1918 CIDR blocks"
+DAX30 = "List of known dax30 webpages"
+
+
+@pytest.fixture
+def lists_path(root):
+    return root / "misp-ffi" / "tests" / "data" / "warninglists"
+
+
+@pytest.fixture
+def wl(lists_path):
+    with misp_correlate.Warninglists(lists_path) as lists:
+        yield lists
+
+
+def test_check_returns_cli_shaped_hits(wl):
+    assert wl.check("ip-dst", "10.1.2.3") == [
+        {"list": RFC1918, "list_type": "cidr", "match": "10.0.0.0/8", "value": "10.1.2.3"}
+    ]
+    assert wl.check("ip-dst", "8.8.8.8") == []
+
+
+def test_composite_values_are_split(wl):
+    hits = wl.check("domain|ip", "www.bmw.de|192.168.1.1")
+    assert [(h["list"], h["value"]) for h in hits] == [
+        (RFC1918, "192.168.1.1"),
+        (DAX30, "www.bmw.de"),
+    ]
+
+
+def test_check_many_equals_check_one_by_one(wl):
+    pairs = [
+        ("ip-src", "192.168.0.1"),
+        ("md5", "d41d8cd98f00b204e9800998ecf8427e"),
+        ("domain", "misp-project.org"),
+        ("hostname", "www.bmw.de"),
+        ("email-src", "abuse@example.com"),
+        ("url", "https://app.any.run/tasks/1"),
+        ("domain", "bücher.bmw.de"),  # non-ASCII: the slow packing path
+        (b"ip-dst", b"10.0.0.1"),  # bytes
+    ]
+    many = wl.check_many(pairs)
+    assert many == [wl.check(t, v) for t, v in pairs]
+    assert [len(h) for h in many] == [1, 1, 0, 1, 1, 1, 1, 1]
+    assert wl.check_many([]) == []
+
+
+def test_pack_strings_lengths():
+    data, lens = pack_strings(["md5", "é", "", "ab"])
+    assert data == "md5éab".encode()
+    assert list(lens) == [3, 2, 0, 2]
+    data, lens = pack_strings(["md5", b"\xff"])
+    assert (data, list(lens)) == (b"md5\xff", [3, 1])
+
+
+def test_check_many_rejects_odd_input(wl):
+    with pytest.raises((ValueError, TypeError)):
+        wl.check_many([("ip-dst",)])
+
+
+def test_improvements(lists_path):
+    with misp_correlate.Warninglists(lists_path) as misp:
+        assert misp.check("hostname", "WWW.BMW.DE") == []
+    with misp_correlate.Warninglists(lists_path, improvements=["lowercase_hosts"]) as improved:
+        assert [h["list"] for h in improved.check("hostname", "WWW.BMW.DE")] == [DAX30]
+    with pytest.raises(ValueError, match="unknown warninglist improvement"):
+        misp_correlate.Warninglists(lists_path, improvements=["nope"])
+    with pytest.raises(misp_correlate.InvalidArgumentError, match="unknown bits"):
+        misp_correlate.Warninglists(lists_path, improvements=1 << 20)
+
+
+def test_enable_disable_and_custom_lists(wl):
+    wl.set_enabled(RFC1918, False)
+    assert wl.check("ip-dst", "10.1.2.3") == []
+    wl.set_enabled(RFC1918)
+    assert len(wl.check("ip-dst", "10.1.2.3")) == 1
+    with pytest.raises(misp_correlate.InvalidArgumentError, match="nope"):
+        wl.set_enabled("nope", False)
+
+    wl.add_list({"name": "custom", "type": "hostname", "list": ["evil.example"], "matching_attributes": ["domain"]})
+    assert [h["list"] for h in wl.check("domain", "a.evil.example")] == ["custom"]
+    assert wl.check("hostname", "a.evil.example") == []  # not in matching_attributes
+    with pytest.raises(misp_correlate.WarninglistError, match="already loaded"):
+        wl.add_list({"name": "custom", "type": "string", "list": ["x"]})
+    with pytest.raises(misp_correlate.WarninglistError, match="<input>"):
+        wl.add_list('{"name": "x", "list": [')
+
+
+def test_report(wl):
+    report = wl.report()
+    names = {row["name"]: row for row in report["lists"]}
+    assert len(names) == 6
+    assert names[RFC1918]["type"] == "cidr"
+    assert names[RFC1918]["entries"] == 3
+    assert names[RFC1918]["enabled"] is True
+    assert report["errors"] == []
+
+
+def test_missing_path_raises_os_error():
+    with pytest.raises(misp_correlate.MispIOError, match="/nonexistent") as info:
+        misp_correlate.Warninglists("/nonexistent")
+    assert isinstance(info.value, OSError)
+
+
+def test_use_after_close_raises(lists_path):
+    wl = misp_correlate.Warninglists(lists_path)
+    wl.close()
+    wl.close()  # idempotent
+    with pytest.raises(ValueError, match="closed"):
+        wl.check("ip-dst", "10.1.2.3")
+
+
+def test_concurrent_checks_from_threads(wl):
+    expected = wl.check_many([("ip-dst", f"10.0.{i}.1") for i in range(200)])
+    results = []
+
+    def worker():
+        for _ in range(20):
+            results.append(wl.check_many([("ip-dst", f"10.0.{i}.1") for i in range(200)]) == expected)
+            results.append(wl.check("ip-dst", "10.9.9.9")[0]["list"] == RFC1918)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 160 and all(results)
