@@ -38,6 +38,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -85,8 +86,15 @@ def measure(cmd: list, stdout: Path | None = None) -> dict:
     usage_path = WORK / "last.rusage.json"
     load = load_average()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        status = subprocess.run([sys.executable, "-S", HERE / "peers" / "rusage.py", usage_path, *cmd],
-                                stdout=out, stderr=err, stdin=subprocess.DEVNULL).returncode
+        # Own process group, so that a command that hangs is ended with everything it started.
+        proc = subprocess.Popen([sys.executable, "-S", HERE / "peers" / "rusage.py", usage_path, *cmd],
+                                stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            status = proc.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise SystemExit(f"no result after {TIMEOUT} s (--timeout), ended: {' '.join(map(str, cmd))}")
     errors = err_path.read_text(errors="replace")
     if status != 0:
         sys.stderr.write(errors[-5000:])
@@ -99,6 +107,7 @@ def measure(cmd: list, stdout: Path | None = None) -> dict:
 
 
 REPEAT = 1
+TIMEOUT = 3600
 
 
 def fastest(runs: list[dict]) -> dict:
@@ -989,6 +998,8 @@ def main() -> None:
                         help="only rewrite BENCHMARKS.md from the last results (target/compare/results.json)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each timed command of ours, DuckDB and SQLite N times and keep the fastest")
+    parser.add_argument("--timeout", type=int, default=3600,
+                        help="end a measured command that runs longer than this many seconds (default 3600)")
     parser.add_argument("--write", dest="write", action="store_true", default=None, help="write BENCHMARKS.md")
     parser.add_argument("--no-write", dest="write", action="store_false", help="do not write BENCHMARKS.md")
     args = parser.parse_args()
@@ -1007,8 +1018,9 @@ def main() -> None:
         if s not in SECTIONS:
             raise SystemExit(f"unknown section {s!r}; sections: {', '.join(SECTIONS)}")
     write = args.write if args.write is not None else not args.quick
-    global REPEAT
+    global REPEAT, TIMEOUT
     REPEAT = max(args.repeat, 1)
+    TIMEOUT = max(args.timeout, 1)
     cfg["repeat"] = REPEAT
 
     WORK.mkdir(parents=True, exist_ok=True)
