@@ -66,7 +66,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         (Some(path), _) => Source::Snapshot(Box::new(
             WarninglistSnapshot::open(path).map_err(|e| format!("cannot open snapshot: {e}"))?,
         )),
-        (None, Some(dir)) => Source::Matcher(load_matcher(dir, args.improved)?),
+        (None, Some(dir)) => Source::Matcher(Box::new(load_matcher(dir, args.improved)?)),
         (None, None) => return Err("give --warninglists DIR or --snapshot FILE".into()),
     };
     if let (Some(path), Source::Matcher(matcher)) = (&args.save_snapshot, &source) {
@@ -81,7 +81,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 
 /// Where the compiled lists come from.
 enum Source {
-    Matcher(warninglist::Matcher),
+    Matcher(Box<warninglist::Matcher>),
     Snapshot(Box<WarninglistSnapshot>),
 }
 
