@@ -726,15 +726,22 @@ def render_machine(results: dict) -> str:
         f"memory {m.get('memory_gib', '?')} GiB; Linux {m.get('kernel', '?')}",
         f"- {v.get('rustc', '?')}; Python {v.get('python', '?')}; pymispwarninglists {v.get('pymispwarninglists', '?')}; "
         f"DuckDB {v.get('duckdb', '?')}; SQLite {v.get('sqlite', '?')}",
-        f"- commit `{m.get('commit', '?')}`, run {results.get('when', '?')} ({results.get('mode', '?')} mode); "
-        f"each timed command of ours, DuckDB and SQLite run {results.get('config', {}).get('repeat', 1)} time(s), "
-        "the fastest kept",
     ]
     for sec in SECTIONS:
         r = results.get(sec)
-        if r and r.get("load_average"):
-            lines.append(f"- load average (1/5/15 min) during `{sec}`: {r['load_average']} at the start"
-                         + (f", {r['load_average_after']} at the end" if r.get("load_average_after") else ""))
+        if not r:
+            continue
+        run = r.get("run") or {"when": results.get("when"), "commit": m.get("commit"), "mode": results.get("mode"),
+                               "repeat": results.get("config", {}).get("repeat", 1)}
+        line = (f"- `{sec}`: run {run.get('when', '?')} at commit `{run.get('commit', '?')}` "
+                f"({run.get('mode', '?')} mode, {fmt_s(r.get('section_s'))})")
+        if run.get("repeat", 1) > 1:
+            line += f", fastest of {run['repeat']} runs of each timed command"
+        if r.get("load_average"):
+            line += f"; load average (1/5/15 min) {r['load_average']} at the start"
+            if r.get("load_average_after"):
+                line += f", {r['load_average_after']} at the end"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -1074,6 +1081,8 @@ def main() -> None:
         elif s == "criterion":
             results[s] = run_criterion(args.criterion)
         results[s]["section_s"] = time.perf_counter() - start
+        results[s]["run"] = {"when": results["when"], "commit": results["machine"]["commit"],
+                             "mode": results["mode"], "repeat": REPEAT}
         results_path.write_text(json.dumps(results, indent=1, default=str))
     print_summary(results, sections)
     if write:
