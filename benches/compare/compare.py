@@ -685,6 +685,10 @@ def run_criterion(execute: bool) -> dict:
 def fmt_s(s: float | None) -> str:
     if s is None:
         return "–"
+    if s < 1e-6:
+        return f"{s * 1e9:.1f} ns"
+    if s < 1e-3:
+        return f"{s * 1e6:.2f} µs"
     return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
 
 
