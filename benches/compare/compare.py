@@ -672,7 +672,9 @@ def run_criterion(execute: bool) -> dict:
         tp = bench.get("throughput")
         if tp:
             (unit, amount), = tp.items()
-            row["throughput"] = f"{amount / (e['mean']['point_estimate'] / 1e9):,.0f} {unit.lower()}/s"
+            per_s = amount / (e["mean"]["point_estimate"] / 1e9)
+            row["throughput"] = (f"{per_s / 1e6:,.0f} MB/s" if unit.lower() == "bytes"
+                                 else f"{per_s:,.0f} {unit.lower()}/s")
         results.append(row)
     benches = sorted(p.stem for p in (ROOT / "benches" / "benches").glob("*.rs"))
     return {"benches": benches, "results": results, "ran": execute, "load_average": load_average()}
