@@ -299,11 +299,16 @@ CATEGORIES = {
 
 
 def ours_check(cli: Path, lists_dir: Path, values: Path, out: Path, improved: bool) -> dict:
+    """Load time (empty input) and a full run, each the fastest of at least 3: both take seconds, and the
+    check time is their difference, which one disturbed run would skew."""
     extra = ["--improved"] if improved else []
     empty = WORK / "empty.tsv"
     empty.write_text("")
-    load = measure_best([cli, "check", "--warninglists", lists_dir, *extra, empty], stdout=WORK / "empty.out")
-    run = measure_best([cli, "check", "--warninglists", lists_dir, *extra, values], stdout=out)
+    runs = max(REPEAT, 3)
+    load = fastest([measure([cli, "check", "--warninglists", lists_dir, *extra, empty], stdout=WORK / "empty.out")
+                    for _ in range(runs)])
+    run = fastest([measure([cli, "check", "--warninglists", lists_dir, *extra, values], stdout=out)
+                   for _ in range(runs)])
     return {"load": load, "run": run}
 
 
@@ -667,7 +672,9 @@ def run_criterion(execute: bool) -> dict:
         tp = bench.get("throughput")
         if tp:
             (unit, amount), = tp.items()
-            row["throughput"] = f"{amount / (e['mean']['point_estimate'] / 1e9):,.0f} {unit.lower()}/s"
+            per_s = amount / (e["mean"]["point_estimate"] / 1e9)
+            row["throughput"] = (f"{per_s / 1e6:,.0f} MB/s" if unit.lower() == "bytes"
+                                 else f"{per_s:,.0f} {unit.lower()}/s")
         results.append(row)
     benches = sorted(p.stem for p in (ROOT / "benches" / "benches").glob("*.rs"))
     return {"benches": benches, "results": results, "ran": execute, "load_average": load_average()}
@@ -680,6 +687,10 @@ def run_criterion(execute: bool) -> dict:
 def fmt_s(s: float | None) -> str:
     if s is None:
         return "–"
+    if s < 1e-6:
+        return f"{s * 1e9:.1f} ns"
+    if s < 1e-3:
+        return f"{s * 1e6:.2f} µs"
     return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
 
 
@@ -721,15 +732,22 @@ def render_machine(results: dict) -> str:
         f"memory {m.get('memory_gib', '?')} GiB; Linux {m.get('kernel', '?')}",
         f"- {v.get('rustc', '?')}; Python {v.get('python', '?')}; pymispwarninglists {v.get('pymispwarninglists', '?')}; "
         f"DuckDB {v.get('duckdb', '?')}; SQLite {v.get('sqlite', '?')}",
-        f"- commit `{m.get('commit', '?')}`, run {results.get('when', '?')} ({results.get('mode', '?')} mode); "
-        f"each timed command of ours, DuckDB and SQLite run {results.get('config', {}).get('repeat', 1)} time(s), "
-        "the fastest kept",
     ]
     for sec in SECTIONS:
         r = results.get(sec)
-        if r and r.get("load_average"):
-            lines.append(f"- load average (1/5/15 min) during `{sec}`: {r['load_average']} at the start"
-                         + (f", {r['load_average_after']} at the end" if r.get("load_average_after") else ""))
+        if not r:
+            continue
+        run = r.get("run") or {"when": results.get("when"), "commit": m.get("commit"), "mode": results.get("mode"),
+                               "repeat": results.get("config", {}).get("repeat", 1)}
+        line = (f"- `{sec}`: run {run.get('when', '?')} at commit `{run.get('commit', '?')}` "
+                f"({run.get('mode', '?')} mode, {fmt_s(r.get('section_s'))})")
+        if run.get("repeat", 1) > 1:
+            line += f", fastest of {run['repeat']} runs of each timed command"
+        if r.get("load_average"):
+            line += f"; load average (1/5/15 min) {r['load_average']} at the start"
+            if r.get("load_average_after"):
+                line += f", {r['load_average_after']} at the end"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -751,7 +769,8 @@ def render_warninglists(r: dict) -> str:
         "",
         table(["checker", "values", "load", "check", "values/s", "peak RSS", "ours (MISP mode) is faster by"], rows),
         "",
-        "`load`: ours is the wall time of `check` on an empty input (process start and loading the lists), "
+        "`load`: ours is the wall time of `check` on an empty input (process start and loading the lists; "
+        "each of our two runs is the fastest of at least 3), "
         "pymispwarninglists' is `WarningLists(...)` inside the process. `check` = total − load. Peak RSS: "
         "the whole process, from `wait4` (`peers/rusage.py`, which puts a floor of about 8 MiB under it).",
         "",
@@ -1068,6 +1087,8 @@ def main() -> None:
         elif s == "criterion":
             results[s] = run_criterion(args.criterion)
         results[s]["section_s"] = time.perf_counter() - start
+        results[s]["run"] = {"when": results["when"], "commit": results["machine"]["commit"],
+                             "mode": results["mode"], "repeat": REPEAT}
         results_path.write_text(json.dumps(results, indent=1, default=str))
     print_summary(results, sections)
     if write:
