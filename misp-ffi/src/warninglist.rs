@@ -108,9 +108,9 @@ fn poisoned() -> FfiError {
 /// snapshot file opened in place. Both answer every check identically.
 enum Checker {
     /// Made by `misp_warninglists_load`; custom lists may be added.
-    Compiled(Matcher),
+    Compiled(Box<Matcher>),
     /// Made by `misp_warninglists_open_snapshot`; the lists are fixed.
-    Snapshot(WarninglistSnapshot),
+    Snapshot(Box<WarninglistSnapshot>),
 }
 
 impl Checker {
@@ -329,7 +329,7 @@ pub unsafe extern "C" fn misp_warninglists_load(
         };
         let loaded = warninglist::load(Path::new(path), self::improvements(improvements)?)?;
         let state = State {
-            checker: Checker::Compiled(loaded.matcher),
+            checker: Checker::Compiled(Box::new(loaded.matcher)),
             errors: loaded
                 .errors
                 .iter()
@@ -766,7 +766,7 @@ pub unsafe extern "C" fn misp_warninglists_open_snapshot(
             snapshot.verify()?;
         }
         let state = State {
-            checker: Checker::Snapshot(snapshot),
+            checker: Checker::Snapshot(Box::new(snapshot)),
             errors: Vec::new(),
             problems: Vec::new(),
         };
