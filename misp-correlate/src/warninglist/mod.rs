@@ -106,7 +106,12 @@
 //! therefore a handful of hash probes, one binary search or one automaton
 //! pass, and allocates nothing unless something matches
 //! ([`Matcher::check_into`] reuses the caller's vector). Which lists apply
-//! to a type is a precomputed bit set per type.
+//! to a type is a precomputed bit set per type, kept with the list metadata
+//! in one catalogue that the matcher and its snapshot share.
+//! [`Matcher::check_batch_into`] checks many attributes on the calling
+//! thread with reused buffers, hashing and touching the probes of 16
+//! attributes before looking any of them up; [`Matcher::check_batch`] does
+//! the same in parallel chunks.
 //!
 //! The hash tables are open-addressing tables with one tag byte per bucket
 //! in an array of its own, so a miss (the common case) reads one cache line
@@ -127,6 +132,7 @@
 //!
 //! [misp-warninglists]: https://github.com/MISP/misp-warninglists
 
+mod catalogue;
 mod cidr;
 mod event;
 mod hash;
