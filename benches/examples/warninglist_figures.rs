@@ -35,27 +35,13 @@ fn rss() -> usize {
         * 4096
 }
 
-/// CPU time of the calling thread (Linux schedstat; zero elsewhere).
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let ns = stat
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse::<u64>().ok())
-        .unwrap_or(0);
-    Duration::from_nanos(ns)
-}
-
-/// The fastest of `runs` runs of `f` in CPU time of the calling thread
-/// (the machine is shared, so wall time is noisy; single-threaded work
-/// only). Falls back to wall time where schedstat is missing.
 fn best(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
     let mut fastest = Duration::MAX;
     let mut out = 0;
     for _ in 0..runs {
-        let (cpu, wall) = (thread_cpu(), Instant::now());
+        let (cpu, wall) = (misp_benches::thread_cpu_time(), Instant::now());
         out = black_box(f());
-        let spent = thread_cpu().saturating_sub(cpu);
+        let spent = misp_benches::thread_cpu_time().saturating_sub(cpu);
         let spent = if spent.is_zero() {
             wall.elapsed()
         } else {

@@ -174,13 +174,6 @@ enum MaskRule {
     AtMost(f64),
 }
 
-impl<'a> PartPlan<'a> {
-    /// The value part planned.
-    pub(crate) fn part(&self) -> &'a str {
-        self.part
-    }
-}
-
 impl Segment {
     /// Checks one value part, appending hits for lists that apply and have
     /// not hit yet: [`plan`](Self::plan) then [`execute`](Self::execute).

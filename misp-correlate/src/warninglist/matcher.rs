@@ -14,7 +14,7 @@ use misp_core::AttributeType;
 use rayon::prelude::*;
 
 use super::catalogue::Catalogue;
-use super::index::{self, Ctx, PartPlan, Segment};
+use super::index::{self, Segment};
 use super::list::{EntryProblem, ListStats, ProblemKind, Warninglist};
 use super::{Hit, Improvements, ListId, ListType, Query, ToIdsGate};
 use crate::{Error, Result};
@@ -174,9 +174,6 @@ pub struct Matcher {
     custom: Vec<(ListId, Warninglist)>,
 }
 
-/// Queries whose probes are planned together in a batch.
-const PIPELINE: usize = 16;
-
 /// Hits of a batch of queries, in query order.
 #[derive(Clone, Debug, Default)]
 pub struct BatchHits<'a> {
@@ -273,55 +270,28 @@ impl Matcher {
     /// Checks `queries` in order on the calling thread, appending hits and
     /// each query's end offset.
     ///
-    /// Queries go through in groups of [`PIPELINE`]: every probe of every
-    /// query of a group is hashed and its bucket touched before any is
-    /// looked up, so that the cache misses of the whole group are under
-    /// way together rather than one query's few at a time.
+    /// Each check already hashes all of its probes and touches their
+    /// buckets before looking any up. Planning the probes of 16 queries
+    /// before looking up the first (so that the misses of the whole group
+    /// overlap) measured slower on the shared 2-core machine: the touching
+    /// loads hold the reorder buffer, and the plans cost copies. Without a
+    /// real prefetch instruction (which needs `unsafe`) one query at a time
+    /// is the faster arrangement.
     fn check_sequence<'a>(
         &'a self,
         queries: &[Query<'a>],
         gate: ToIdsGate,
         out: &mut BatchHits<'a>,
     ) {
-        let Some((main, rest)) = self.segments.split_first() else {
-            out.ends.extend(queries.iter().map(|_| out.hits.len()));
-            return;
-        };
-        type Planned<'p> = Option<(Ctx<'p>, PartPlan<'p>, Option<PartPlan<'p>>)>;
-        let mut planned: Vec<Planned<'a>> = Vec::with_capacity(PIPELINE);
-        for group in queries.chunks(PIPELINE) {
-            planned.clear();
-            planned.extend(group.iter().map(|query| {
-                let (first, second, ctx) = self.catalogue.prepare(*query, gate, 0)?;
-                let first = main.plan(first, &ctx);
-                let second = second.map(|second| main.plan(second, &ctx));
-                Some((ctx, first, second))
-            }));
-            for plan in &planned {
-                if let Some((ctx, first, second)) = plan {
-                    let ctx = Ctx {
-                        first_hit: out.hits.len(),
-                        ..*ctx
-                    };
-                    for part in std::iter::once(first).chain(second) {
-                        main.execute(part, &ctx, &mut out.hits);
-                        for segment in rest {
-                            segment.check_part(part.part(), &ctx, &mut out.hits);
-                        }
-                    }
-                    if let Some(new) = out.hits.get_mut(ctx.first_hit..) {
-                        self.catalogue.sort_hits(new);
-                    }
-                }
-                out.ends.push(out.hits.len());
-            }
+        for query in queries {
+            self.check_into(*query, gate, &mut out.hits);
+            out.ends.push(out.hits.len());
         }
     }
 
     /// Checks `queries` in order on the calling thread, replacing the
-    /// contents of `out` (whose buffers are reused). Faster than
-    /// [`check_into`](Self::check_into) per query: the memory accesses of
-    /// several queries overlap.
+    /// contents of `out` (whose buffers are reused, so a loop over batches
+    /// allocates nothing once they have grown).
     pub fn check_batch_into<'a>(
         &'a self,
         queries: &[Query<'a>],

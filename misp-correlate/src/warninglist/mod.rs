@@ -109,9 +109,8 @@
 //! to a type is a precomputed bit set per type, kept with the list metadata
 //! in one catalogue that the matcher and its snapshot share.
 //! [`Matcher::check_batch_into`] checks many attributes on the calling
-//! thread with reused buffers, hashing and touching the probes of 16
-//! attributes before looking any of them up; [`Matcher::check_batch`] does
-//! the same in parallel chunks.
+//! thread with reused buffers; [`Matcher::check_batch`] checks them in
+//! parallel chunks.
 //!
 //! The hash tables are open-addressing tables with one tag byte per bucket
 //! in an array of its own, so a miss (the common case) reads one cache line
