@@ -326,18 +326,7 @@ impl EngineBuilder {
             return Err(Error::InvalidArgument(format!("event {} exists", input.id)));
         }
         let e = self.engine.event_slot(input.id);
-        let org = input.org.map_or(NONE, |o| self.engine.org_slot(o));
-        let sg = match (input.distribution, input.sharing_group) {
-            (4, Some(g)) => self.engine.group_slot(g),
-            _ => NONE,
-        };
-        if let Some(rec) = self.engine.events.get_mut(e as usize) {
-            rec.exists = true;
-            rec.org = org;
-            rec.distribution = input.distribution;
-            rec.sg = sg;
-            rec.disable_correlation = input.disable_correlation;
-        }
+        self.engine.apply_event(e, input);
         Ok(())
     }
 
@@ -359,18 +348,7 @@ impl EngineBuilder {
                 input.id
             )));
         }
-        let event = self.engine.event_slot(input.event);
-        let sg = match (input.distribution, input.sharing_group) {
-            (4, Some(g)) => self.engine.group_slot(g),
-            _ => NONE,
-        };
-        if let Some(rec) = self.engine.objects.get_mut(o as usize) {
-            rec.exists = true;
-            rec.event = event;
-            rec.distribution = input.distribution;
-            rec.sg = sg;
-            rec.deleted = input.deleted;
-        }
+        self.engine.apply_object(o, input);
         Ok(())
     }
 
@@ -402,10 +380,9 @@ impl EngineBuilder {
             Some(o) => self.engine.object_slot(o),
             None => NONE,
         };
-        let sg = match (input.distribution, input.sharing_group) {
-            (4, Some(g)) => self.engine.group_slot(g),
-            _ => NONE,
-        };
+        let sg = self
+            .engine
+            .sharing_group(input.distribution, input.sharing_group);
         let id = match input.id {
             Id::Num(n) => RawId::Num(n),
             Id::Str(s) => {
