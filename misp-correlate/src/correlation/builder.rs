@@ -624,8 +624,6 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
             column.push((first, part));
         }
     }
-    let hasher = engine.keys.hasher.clone();
-    let rehash = |t: Tag, b: &[u8]| hasher.hash_stored(t, b);
     let results: Vec<Result<Vec<u32>>> = columns
         .into_par_iter()
         .zip(engine.keys.shards.par_iter_mut())
@@ -643,9 +641,9 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
                 new_ids += ids_here;
                 new_keys += part.entries.len() - ids_here;
             }
-            ids.reserve(new_ids, &rehash);
+            ids.reserve(new_ids);
             // Keys repeat; assume about half are new.
-            keys.reserve(new_keys / 2, &rehash);
+            keys.reserve(new_keys / 2);
             for (first, part) in column {
                 part.sids.clear();
                 part.sids.reserve_exact(part.entries.len());
@@ -655,7 +653,7 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
                         .get(e.start as usize..(e.start + e.len) as usize)
                         .unwrap_or(&[]);
                     let local = if e.item_which & 7 == which::ID {
-                        let (local, new) = ids.intern_bytes(e.hash, e.tag, bytes, &rehash)?;
+                        let (local, new) = ids.intern_bytes(e.hash, e.tag, bytes)?;
                         let slot = first + (e.item_which >> 3);
                         if let Some(p) = ids.payload.get_mut(local as usize) {
                             if new || p.0 == NONE {
@@ -666,7 +664,7 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
                         }
                         local
                     } else {
-                        keys.intern_bytes(e.hash, e.tag, bytes, &rehash)?.0
+                        keys.intern_bytes(e.hash, e.tag, bytes)?.0
                     };
                     part.sids.push(sid(shard, local));
                 }
