@@ -218,6 +218,7 @@ pub struct Built {
 ///
 /// let ip = AttributeType::from_name("ip-dst").unwrap();
 /// let mut b = EngineBuilder::new();
+/// b.reserve(2); // optional: the number of attributes to come
 /// b.add_event(&EventInput::new(1)).unwrap();
 /// b.add_event(&EventInput::new(2)).unwrap();
 /// b.add(&AttributeInput::new(10, 1, ip, "198.51.100.7")).unwrap();
@@ -307,6 +308,21 @@ impl EngineBuilder {
     /// [`EngineBuilder::build`]).
     pub fn ssdeep_threshold(&mut self, threshold: u32) -> &mut Self {
         self.engine.config.ssdeep_threshold = threshold;
+        self
+    }
+
+    /// Makes room for about `attributes` more attributes, when the caller
+    /// knows roughly how many will come: every shard of the string
+    /// interner sizes its table and columns once for one key per
+    /// attribute, instead of growing (and moving them) step by step. A
+    /// hint only: adding more or fewer is fine. Capacity that is never
+    /// used costs address space, not memory, except for the tables'
+    /// control bytes (about one byte per attribute).
+    pub fn reserve(&mut self, attributes: usize) -> &mut Self {
+        let per_shard = attributes.div_ceil(SHARDS);
+        for shard in &mut self.engine.keys.shards {
+            shard.reserve(per_shard);
+        }
         self
     }
 

@@ -316,13 +316,19 @@ impl<T: Default> Shard<T> {
     }
 
     /// Makes room for `additional` more strings (at most), so that a
-    /// batch of insertions grows the table once.
+    /// batch of insertions grows the table once. Best effort: never more
+    /// than the shard's id space, and if the memory is not there the
+    /// insertions grow the shard as they go.
     pub(crate) fn reserve(&mut self, additional: usize) {
+        let room = (MAX_LOCAL as usize + 1).saturating_sub(self.spans.len());
+        let additional = additional.min(room);
         let hashes = &self.hashes;
-        self.table.reserve(additional, |&l| stored_hash(hashes, l));
-        self.spans.reserve(additional);
-        self.payload.reserve(additional);
-        self.hashes.reserve(additional);
+        let _ = self
+            .table
+            .try_reserve(additional, |&l| stored_hash(hashes, l));
+        let _ = self.spans.try_reserve(additional);
+        let _ = self.payload.try_reserve(additional);
+        let _ = self.hashes.try_reserve(additional);
     }
 
     /// The stored string with local id `local`.
@@ -480,6 +486,22 @@ mod tests {
         assert_eq!(i.get(b).to_text(), long);
         assert_eq!(i.get(c).to_text(), "after");
         assert_eq!(i.find(&Canon::text(&long)), Some(b));
+    }
+
+    #[test]
+    fn reserving_changes_nothing_but_capacity() {
+        let mut i: Interner<u32> = Interner::new(Hasher::new());
+        let before = i.intern(&Canon::text("before")).unwrap();
+        for s in &mut i.shards {
+            s.reserve(1000);
+        }
+        let ids: Vec<u32> = (0..5_000)
+            .map(|n| i.intern(&Canon::text(&format!("v{n}"))).unwrap())
+            .collect();
+        assert_eq!(i.find(&Canon::text("before")), Some(before));
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(i.find(&Canon::text(&format!("v{n}"))), Some(*id));
+        }
     }
 
     #[test]
