@@ -160,6 +160,21 @@ fn defaults_exact_and_composite() {
             .unwrap()
             .ends_with("truncated.json")
     );
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("line 2, column ") && !message.contains("truncated.json"),
+        "the file is its own field: {message}"
+    );
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("truncated.json"))
+        .unwrap();
+    assert_eq!(
+        line.matches("truncated.json").count(),
+        1,
+        "the summary names the file once: {line}"
+    );
     let related = rep["related_events"].as_object().unwrap();
     assert_eq!(related[E1].as_array().unwrap().len(), 4);
     assert!(related[E3].as_array().unwrap().iter().any(|e| e == E1));
