@@ -278,7 +278,7 @@ fn a_truncated_file_keeps_its_complete_events() {
     for cut in 0..whole.len() {
         let items: Vec<_> = {
             let mut items = Vec::new();
-            json::stream_slice(whole[..cut].as_bytes(), Path::new("t.json"), |i| {
+            json::stream_slice(&whole.as_bytes()[..cut], Path::new("t.json"), |i| {
                 items.push(i);
                 std::ops::ControlFlow::Continue(())
             });

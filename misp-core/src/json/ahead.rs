@@ -57,8 +57,17 @@ enum State<T> {
 /// One file of the window, shared by its task and the consumer.
 #[derive(Debug)]
 struct Slot<T> {
-    state: Mutex<State<T>>,
+    state: Mutex<Shared<T>>,
     done: Condvar,
+}
+
+/// What the lock of a [`Slot`] guards.
+#[derive(Debug)]
+struct Shared<T> {
+    state: State<T>,
+    /// Whether the consumer waits on `done` (a notification costs a
+    /// system call, which most files never need).
+    waiting: bool,
 }
 
 /// One entry of the window.
@@ -160,7 +169,10 @@ impl<T: Send + 'static> ReadAhead<T> {
                 continue;
             }
             let slot = Arc::new(Slot {
-                state: Mutex::new(State::Queued(path)),
+                state: Mutex::new(Shared {
+                    state: State::Queued(path),
+                    waiting: false,
+                }),
                 done: Condvar::new(),
             });
             let task_slot = Arc::clone(&slot);
@@ -197,19 +209,20 @@ impl<T: Send + 'static> ReadAhead<T> {
     /// waited for. `None` only for a slot already taken, which the
     /// consumer never asks for twice.
     fn take(&self, slot: &Slot<T>) -> Option<T> {
-        let mut state = lock(&slot.state);
+        let mut shared = lock(&slot.state);
         loop {
-            match std::mem::replace(&mut *state, State::Gone) {
+            match std::mem::replace(&mut shared.state, State::Gone) {
                 State::Done(result) => return Some(result),
                 State::Queued(path) => {
-                    drop(state);
+                    drop(shared);
                     return Some((self.work)(&path));
                 }
                 State::Running => {
-                    *state = State::Running;
-                    state = slot
+                    shared.state = State::Running;
+                    shared.waiting = true;
+                    shared = slot
                         .done
-                        .wait(state)
+                        .wait(shared)
                         .unwrap_or_else(PoisonError::into_inner);
                 }
                 State::Gone => return None,
@@ -221,18 +234,21 @@ impl<T: Send + 'static> ReadAhead<T> {
 /// A pool task: reads the slot's file unless the consumer took it first.
 fn run_task<T>(slot: &Slot<T>, work: &(dyn Fn(&Path) -> T + Send + Sync)) {
     let path = {
-        let mut state = lock(&slot.state);
-        match std::mem::replace(&mut *state, State::Running) {
+        let mut shared = lock(&slot.state);
+        match std::mem::replace(&mut shared.state, State::Running) {
             State::Queued(path) => path,
             other => {
-                *state = other;
+                shared.state = other;
                 return;
             }
         }
     };
     let result = work(&path);
-    *lock(&slot.state) = State::Done(result);
-    slot.done.notify_all();
+    let mut shared = lock(&slot.state);
+    shared.state = State::Done(result);
+    if shared.waiting {
+        slot.done.notify_all();
+    }
 }
 
 impl<T> Drop for ReadAhead<T> {
@@ -240,9 +256,9 @@ impl<T> Drop for ReadAhead<T> {
         // Tasks not started yet have nothing to do.
         for entry in &self.window {
             if let Entry::Read { slot, .. } = entry {
-                let mut state = lock(&slot.state);
-                if matches!(*state, State::Queued(_)) {
-                    *state = State::Gone;
+                let mut shared = lock(&slot.state);
+                if matches!(shared.state, State::Queued(_)) {
+                    shared.state = State::Gone;
                 }
             }
         }

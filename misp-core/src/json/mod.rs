@@ -259,7 +259,17 @@ pub(crate) fn stream_file_with(
     if size <= in_memory_limit {
         buffer.clear();
         buffer.reserve(size as usize + 1);
-        if let Err(e) = (&file).read_to_end(buffer) {
+        // Reading at most the known size (and one byte to see the end)
+        // spares `read_to_end` the file-size and position look-ups it
+        // would make again; a file that grew meanwhile is read on.
+        let read = (&file).take(size + 1).read_to_end(buffer).and_then(|n| {
+            if n as u64 > size {
+                (&file).read_to_end(buffer)
+            } else {
+                Ok(n)
+            }
+        });
+        if let Err(e) = read {
             let _ = sink(Err(io_error(e)));
             return;
         }
