@@ -5,7 +5,10 @@
 //! `../shared/data/feeds/tweetfeed` next to the workspace root; the bench
 //! prints a message and does nothing when it is absent. Criterion reports
 //! MB/s of JSON (manifest and event files). `single-thread` is the
-//! per-core figure; `parallel` reads files on the rayon pool.
+//! per-core figure; `parallel` reads files on the rayon pool and keeps
+//! every event; `read-ahead` is what `misp-correlate correlate` does: a
+//! window of files parsed ahead on the pool, events handed over one by
+//! one in file order and dropped by the consumer.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -63,6 +66,15 @@ fn load(c: &mut Criterion) {
     });
     group.bench_function("parallel", |b| {
         b.iter(|| black_box(json::load_parallel([&dir]).len()))
+    });
+    group.bench_function("read-ahead", |b| {
+        b.iter(|| {
+            let mut attributes = 0;
+            for event in json::ParallelInputs::new([&dir]).flatten() {
+                attributes += event.attribute_count();
+            }
+            black_box(attributes)
+        })
     });
     group.finish();
 }

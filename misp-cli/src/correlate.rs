@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -194,16 +193,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut attributes = 0usize;
     let files = misp_core::json::discover(&args.inputs);
     let bar = progress(files.len());
-    let mut fatal = None;
-    for file in files {
-        let path = match file {
-            Ok(path) => path,
-            Err(e) => {
-                errors.push(error_entry(&e, None));
-                continue;
-            }
-        };
-        misp_core::json::stream_file(&path, |item| match item {
+    // Files are parsed ahead on the pool; events arrive in file order.
+    let mut inputs = misp_core::json::ParallelInputs::from_files(files);
+    let total_files = inputs.files_remaining();
+    while let Some(item) = inputs.next() {
+        match item {
             Ok(event) => {
                 attributes += event.attribute_count();
                 event_ids.push(event.uuid.clone());
@@ -213,24 +207,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                         warnings.insert(event.uuid.clone(), found);
                     }
                 }
-                match builder.add_misp_event(&event) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(e) => {
-                        fatal = Some(e.to_string());
-                        ControlFlow::Break(())
-                    }
-                }
+                builder
+                    .add_misp_event(&event)
+                    .map_err(|e| format!("correlate: {e}"))?;
             }
-            Err(e) => {
-                errors.push(error_entry(&e, Some(&path)));
-                ControlFlow::Continue(())
-            }
-        });
-        if let Some(e) = fatal.take() {
-            return Err(format!("correlate: {e}"));
+            Err(e) => errors.push(error_entry(&e)),
         }
         if let Some(bar) = &bar {
-            bar.inc(1);
+            bar.set_position((total_files - inputs.files_remaining()) as u64);
         }
     }
     if let Some(bar) = &bar {
@@ -369,15 +353,15 @@ fn load_warninglists(dir: &Path) -> Result<Matcher, String> {
     Ok(loaded.matcher)
 }
 
-fn error_entry(e: &misp_core::Error, fallback: Option<&Path>) -> ErrorEntry {
-    let file = e
-        .path()
-        .or(fallback)
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+/// An unreadable file or refused event: the file, and the message
+/// without the file name (which `file` already says).
+fn error_entry(e: &misp_core::Error) -> ErrorEntry {
     ErrorEntry {
-        file,
-        message: e.to_string(),
+        file: e
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        message: e.detail(),
     }
 }
 

@@ -9,7 +9,6 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use misp_core::Error;
 use misp_core::json::{LoadSummary, RejectedAttribute};
 use serde::Serialize;
 
@@ -79,28 +78,12 @@ fn print_json(out: &mut impl Write, summary: &LoadSummary) -> io::Result<()> {
                     .path()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
-                message: message_without_path(error),
+                message: error.detail(),
             })
             .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
     writeln!(out)
-}
-
-/// The error's message without its file name (the report has a `file`
-/// field for that).
-fn message_without_path(error: &Error) -> String {
-    match error {
-        Error::Json {
-            line,
-            column,
-            message,
-            ..
-        } => format!("line {line}, column {column}: {message}"),
-        Error::Invalid { message, .. } => message.clone(),
-        Error::Io { source, .. } => source.to_string(),
-        other => other.to_string(),
-    }
 }
 
 fn print_text(out: &mut impl Write, summary: &LoadSummary) -> io::Result<()> {

@@ -160,6 +160,21 @@ fn defaults_exact_and_composite() {
             .unwrap()
             .ends_with("truncated.json")
     );
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("line 2, column ") && !message.contains("truncated.json"),
+        "the file is its own field: {message}"
+    );
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("truncated.json"))
+        .unwrap();
+    assert_eq!(
+        line.matches("truncated.json").count(),
+        1,
+        "the summary names the file once: {line}"
+    );
     let related = rep["related_events"].as_object().unwrap();
     assert_eq!(related[E1].as_array().unwrap().len(), 4);
     assert!(related[E3].as_array().unwrap().iter().any(|e| e == E1));
@@ -351,4 +366,67 @@ fn warninglist_hits_per_attribute_and_event() {
     // Without the option the report has no warninglist section.
     let plain = run("no-warninglists", &[], &samples());
     assert!(plain.report.get("warninglists").is_none());
+}
+
+#[test]
+fn a_feed_with_missing_and_hostile_files_still_correlates_the_rest() {
+    let feed = scratch("hostile-feed");
+    let uuids: Vec<String> = (1..=6)
+        .map(|n| format!("{n:08x}-0000-4000-8000-000000000000"))
+        .collect();
+    let manifest: Vec<String> = uuids.iter().map(|u| format!("\"{u}\": {{}}")).collect();
+    std::fs::write(
+        feed.join("manifest.json"),
+        format!("{{{}}}", manifest.join(", ")),
+    )
+    .unwrap();
+    let event = |u: &str| {
+        format!(
+            r#"{{"Event": {{"uuid": "{u}", "info": "e", "Attribute": [{{"type": "domain", "value": "shared.example"}}]}}}}"#
+        )
+    };
+    // 1, 3 and 6 are good; 2 is missing; 4 nests past the recursion
+    // limit; 5 is cut short.
+    for n in [0, 2, 5] {
+        std::fs::write(feed.join(format!("{}.json", uuids[n])), event(&uuids[n])).unwrap();
+    }
+    let deep = format!(
+        r#"{{"response": {}{}}}"#,
+        "[{\"response\": ".repeat(50_000),
+        "}]".repeat(50_000)
+    );
+    std::fs::write(feed.join(format!("{}.json", uuids[3])), deep).unwrap();
+    let cut = event(&uuids[4]);
+    std::fs::write(
+        feed.join(format!("{}.json", uuids[4])),
+        &cut[..cut.len() / 2],
+    )
+    .unwrap();
+
+    let r = run("hostile-feed-run", &[], std::slice::from_ref(&feed));
+    assert_eq!(r.status, 0);
+    assert_eq!(r.report["events"], 3);
+    assert_eq!(r.report["correlations"], 3, "three events share a value");
+    let errors = r.report["errors"].as_array().unwrap();
+    let files: Vec<String> = errors
+        .iter()
+        .map(|e| e["file"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = [1, 3, 4]
+        .iter()
+        .map(|&n| {
+            feed.join(format!("{}.json", uuids[n]))
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(files, expected, "each bad entry named, in manifest order");
+    let messages: Vec<&str> = errors
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(messages[0].contains("file is missing"), "{}", messages[0]);
+    assert!(messages[1].contains("recursion limit"), "{}", messages[1]);
+    assert!(messages[2].contains("EOF"), "{}", messages[2]);
+    let _ = std::fs::remove_dir_all(&feed);
 }

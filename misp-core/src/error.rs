@@ -62,4 +62,29 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The message without the file name, for output that names the file
+    /// on its own ([`path`](Error::path)): `line L, column C: what` for
+    /// malformed JSON, the message alone otherwise. The `Display` form is
+    /// `<path>: <detail>` (`<path>:L:C: what` for malformed JSON).
+    ///
+    /// ```
+    /// let error = misp_core::json::parse_events(b"{\"Event\": [}").unwrap_err();
+    /// assert!(error.to_string().starts_with("<input>:1:"));
+    /// assert!(error.detail().starts_with("line 1, column "));
+    /// ```
+    pub fn detail(&self) -> String {
+        #[allow(unreachable_patterns)] // variants other helpers may add
+        match self {
+            Error::Json {
+                line,
+                column,
+                message,
+                ..
+            } => format!("line {line}, column {column}: {message}"),
+            Error::Invalid { message, .. } => message.clone(),
+            Error::Io { source, .. } => source.to_string(),
+            other => other.to_string(),
+        }
+    }
 }

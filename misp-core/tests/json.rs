@@ -5,7 +5,7 @@ use std::fs;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use misp_core::json::{self, Inputs, LoadSummary};
+use misp_core::json::{self, Inputs, LoadSummary, ParallelInputs};
 use misp_core::{Error, Event};
 
 const EVENT_UUID: &str = "5a4cb19a-f550-437f-bd29-48ed950d210f";
@@ -681,6 +681,38 @@ fn parallel_and_sequential_loads_agree() {
         sequential, streamed,
         "files parsed on the streaming thread give the same items"
     );
+    let windows: [(usize, u64, u64); 4] = [
+        (1, 0, json::IN_MEMORY_LIMIT),
+        (3, 1, json::IN_MEMORY_LIMIT),
+        (64, 1 << 30, json::IN_MEMORY_LIMIT),
+        (4, 1 << 20, 0),
+    ];
+    for (files, bytes, limit) in windows {
+        let ahead = || -> Vec<String> {
+            ParallelInputs::new(&inputs)
+                .read_ahead(files, bytes)
+                .in_memory_limit(limit)
+                .map(|item| format!("{item:?}"))
+                .collect()
+        };
+        assert_eq!(sequential, ahead(), "window {files} files, {bytes} bytes");
+        // A consumer on the pool itself, a pool of one thread included,
+        // reads the files it reaches first and never waits for a task
+        // that needs its thread.
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            assert_eq!(sequential, pool.install(ahead), "{threads} threads");
+        }
+    }
+    let mut inputs_left = ParallelInputs::new(&inputs);
+    let total = inputs_left.files_remaining();
+    assert!(total > 0);
+    assert!(inputs_left.next().is_some());
+    assert!(inputs_left.files_remaining() <= total);
+    drop(inputs_left);
 
     let a = LoadSummary::from_paths(&inputs);
     let b = LoadSummary::from_paths_parallel(&inputs);

@@ -1,5 +1,6 @@
 //! Input walking: MISP feeds, directories of event files, single files.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::fs;
 use std::io::{self, BufReader};
@@ -8,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
 
-use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::ahead::{Next, ReadAhead};
 use super::{IN_MEMORY_LIMIT, de, json_error, stream_file_with};
 use crate::{Error, Event, Result};
 
@@ -277,17 +278,25 @@ impl Inputs {
             });
             return Current::Buffered(items.into_iter());
         }
+        Current::stream(path, limit)
+    }
+}
+
+impl Current {
+    /// Parses `path` on a helper thread that hands its items over through
+    /// a bounded queue.
+    fn stream(path: PathBuf, in_memory_limit: u64) -> Current {
         let (sender, receiver) = mpsc::sync_channel(STREAM_QUEUE);
         let spawned = thread::Builder::new()
             .name("misp-json-stream".into())
             .spawn({
                 let path = path.clone();
                 move || {
-                    stream_file_with(&path, &mut Vec::new(), limit, |item| {
-                        match sender.send(item) {
-                            Ok(()) => ControlFlow::Continue(()),
-                            Err(_) => ControlFlow::Break(()),
-                        }
+                    stream_file_with(&path, &mut Vec::new(), in_memory_limit, |item| match sender
+                        .send(item)
+                    {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(_) => ControlFlow::Break(()),
                     });
                 }
             });
@@ -296,6 +305,20 @@ impl Inputs {
             Err(source) => Current::Buffered(vec![Err(Error::Io { path, source })].into_iter()),
         }
     }
+
+    /// The next item of the file being read; `None` when it is done.
+    fn next_item(&mut self) -> Option<Result<Event>> {
+        let item = match self {
+            Current::Idle => None,
+            Current::Buffered(items) => items.next(),
+            // `Err`: the reading thread is done.
+            Current::Streaming(receiver) => receiver.recv().ok(),
+        };
+        if item.is_none() {
+            *self = Current::Idle;
+        }
+        item
+    }
 }
 
 impl Iterator for Inputs {
@@ -303,17 +326,8 @@ impl Iterator for Inputs {
 
     fn next(&mut self) -> Option<Result<Event>> {
         loop {
-            match &mut self.current {
-                Current::Idle => {}
-                Current::Buffered(items) => match items.next() {
-                    Some(item) => return Some(item),
-                    None => self.current = Current::Idle,
-                },
-                Current::Streaming(receiver) => match receiver.recv() {
-                    Ok(item) => return Some(item),
-                    // The reading thread is done.
-                    Err(_) => self.current = Current::Idle,
-                },
+            if let Some(item) = self.current.next_item() {
+                return Some(item);
             }
             match self.files.next()? {
                 Ok(path) => self.current = self.open(path),
@@ -325,38 +339,145 @@ impl Iterator for Inputs {
 
 /// Every event of `paths`, as [`load`] yields them (same order), with the
 /// files parsed in parallel on the rayon pool. Holds all the events (not
-/// their JSON) at the end.
+/// their JSON) at the end: iterate a [`ParallelInputs`] to hold only a
+/// window of them.
 pub fn load_parallel<I, P>(paths: I) -> Vec<Result<Event>>
 where
     I: IntoIterator<Item = P>,
     P: AsRef<Path>,
 {
-    map_files_parallel(discover(paths), |items| items)
-        .into_iter()
-        .flatten()
-        .collect()
+    ParallelInputs::new(paths).collect()
 }
 
-/// Reads each file of a [`discover`] list on the rayon pool and maps its
-/// items (events and errors, in document order; an `Err` entry of the
-/// list is one item) with `f`. The results are in list order.
-pub(crate) fn map_files_parallel<T, F>(files: Vec<Result<PathBuf>>, f: F) -> Vec<T>
-where
-    T: Send,
-    F: Fn(Vec<Result<Event>>) -> T + Sync,
-{
-    files
-        .into_par_iter()
-        .map_init(Vec::new, |buffer, file| match file {
-            Ok(path) => {
-                let mut items = Vec::new();
-                stream_file_with(&path, buffer, IN_MEMORY_LIMIT, |item| {
-                    items.push(item);
-                    ControlFlow::Continue(())
-                });
-                f(items)
+/// Parses one file (up to `in_memory_limit` bytes, read whole) into its
+/// items, reusing the calling thread's read buffer.
+pub(crate) fn read_items(path: &Path, in_memory_limit: u64) -> Vec<Result<Event>> {
+    let mut items = Vec::new();
+    with_read_buffer(|buffer| {
+        stream_file_with(path, buffer, in_memory_limit, |item| {
+            items.push(item);
+            ControlFlow::Continue(())
+        });
+    });
+    items
+}
+
+thread_local! {
+    /// Each thread's buffer for the bytes of the file it parses, kept
+    /// from file to file: allocating (and page-faulting) a fresh buffer
+    /// per file costs more than one would think next to a fast parser.
+    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's read buffer (a fresh one if it is in use).
+pub(crate) fn with_read_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    READ_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffer) => f(&mut buffer),
+        Err(_) => f(&mut Vec::new()),
+    })
+}
+
+/// An iterator over the events of a set of inputs that yields exactly
+/// what [`Inputs`] yields, in the same order, with the files parsed ahead
+/// in parallel on the rayon pool.
+///
+/// A window of the next files (by default 32 files and, past the first,
+/// 64 MiB of JSON; see [`read_ahead`](ParallelInputs::read_ahead)) is
+/// being parsed at any time, each file by one pool task; the events are
+/// handed over in [`discover`] order whatever order the tasks finish in,
+/// so a consumer that numbers what it receives (the correlation builder)
+/// gets the same numbering on every run. Memory holds the window's
+/// events, never the whole input. A file larger than [`IN_MEMORY_LIMIT`]
+/// is streamed as [`Inputs`] streams it when its turn comes.
+///
+/// The consumer never waits for a task that has not started: it parses
+/// such a file itself. So it may run anywhere, a rayon pool thread
+/// included, and other work may share the pool (the correlation
+/// builder's normalisation does) without deadlock. Dropping the iterator
+/// cancels the tasks that have not started.
+///
+/// ```no_run
+/// use misp_core::json::{ParallelInputs, discover};
+///
+/// let files = discover(["feeds/tweetfeed"]);
+/// let mut inputs = ParallelInputs::from_files(files);
+/// while let Some(item) = inputs.next() {
+///     match item {
+///         Ok(event) => println!("{} {}", event.uuid, event.attribute_count()),
+///         Err(error) => eprintln!("{error}"),
+///     }
+///     eprint!("\r{} files to go", inputs.files_remaining());
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ParallelInputs {
+    ahead: ReadAhead<Vec<Result<Event>>>,
+    current: Current,
+    in_memory_limit: u64,
+}
+
+impl ParallelInputs {
+    /// Lists the event files of `paths` (see [`discover`]); parsing
+    /// starts at the first call to `next`.
+    pub fn new<I, P>(paths: I) -> ParallelInputs
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<Path>,
+    {
+        ParallelInputs::from_files(discover(paths))
+    }
+
+    /// Reads the files of a [`discover`] list (its `Err` entries are
+    /// yielded in place).
+    pub fn from_files(files: Vec<Result<PathBuf>>) -> ParallelInputs {
+        let limit = IN_MEMORY_LIMIT;
+        ParallelInputs {
+            ahead: ReadAhead::new(files, limit, move |path| read_items(path, limit)),
+            current: Current::Idle,
+            in_memory_limit: limit,
+        }
+    }
+
+    /// Sets the read-ahead window: at most `files` files (at least one)
+    /// are parsed ahead of the consumer and, past the first, at most
+    /// `bytes` bytes of JSON. A smaller window holds fewer events; one of
+    /// a few times the number of threads keeps the pool busy.
+    pub fn read_ahead(mut self, files: usize, bytes: u64) -> ParallelInputs {
+        self.ahead.set_window(files, bytes);
+        self
+    }
+
+    /// Sets the size above which a file is streamed from a buffered
+    /// reader on a helper thread instead of being read whole (default
+    /// [`IN_MEMORY_LIMIT`]), as [`Inputs::in_memory_limit`] does. Set it
+    /// before the first call to `next`.
+    pub fn in_memory_limit(mut self, bytes: u64) -> ParallelInputs {
+        self.in_memory_limit = bytes;
+        self.ahead.set_large_above(bytes);
+        self
+    }
+
+    /// Entries of the file list (files and `Err` entries) whose items
+    /// have not all been yielded yet, the one being yielded included: a
+    /// progress measure.
+    pub fn files_remaining(&self) -> usize {
+        self.ahead.remaining() + usize::from(!matches!(self.current, Current::Idle))
+    }
+}
+
+impl Iterator for ParallelInputs {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Result<Event>> {
+        loop {
+            if let Some(item) = self.current.next_item() {
+                return Some(item);
             }
-            Err(error) => f(vec![Err(error)]),
-        })
-        .collect()
+            match self.ahead.next_entry()? {
+                Next::Read(items) => self.current = Current::Buffered(items.into_iter()),
+                Next::Failed(error) => return Some(Err(error)),
+                Next::Large(path) => self.current = Current::stream(path, self.in_memory_limit),
+            }
+        }
+    }
 }

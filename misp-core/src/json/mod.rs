@@ -9,6 +9,7 @@
 //! | [`stream_slice`], [`stream_reader`], [`stream_file`] | one document | each event or error to a callback, as soon as it is read |
 //! | [`discover`] | feed directories, directories, files | the event files, in order |
 //! | [`load`] / [`Inputs`] | feed directories, directories, files | an iterator of `Result<Event>` |
+//! | [`ParallelInputs`] | the same | the same iterator, same order, files parsed ahead on the rayon pool |
 //! | [`load_parallel`] | the same | a `Vec<Result<Event>>`, files read on the rayon pool |
 //! | [`LoadSummary`] | events | counts per type and rejected attributes (what `misp-correlate load` prints) |
 //!
@@ -91,12 +92,27 @@
 //!
 //! # Memory
 //!
-//! Loading streams: no more than one event file's JSON is held at a time,
-//! and a file larger than [`IN_MEMORY_LIMIT`] is parsed from a buffered
-//! reader, one event at a time, instead of being read whole. No
-//! `serde_json::Value` is built: the visitors fill the model structs
-//! directly.
+//! Loading streams: [`Inputs`] holds no more than one event file's JSON
+//! at a time, [`ParallelInputs`] and
+//! [`LoadSummary::from_paths_parallel`] a bounded window of files (by
+//! default 32 files, and 64 MiB of JSON past the first), and a file
+//! larger than [`IN_MEMORY_LIMIT`] is parsed from a buffered reader, one
+//! event at a time, instead of being read whole. Each thread reads its
+//! files into one buffer that it keeps. No `serde_json::Value` is built:
+//! the visitors fill the model structs directly.
+//!
+//! # Hostile input
+//!
+//! Every input is handled in time and memory proportional to its size,
+//! with a result or an error naming the file, line and column: nesting
+//! deeper than serde_json's recursion limit (128) where an event or an
+//! attribute is expected is an error, while a skipped value (a
+//! `Galaxy`, an unknown key) of any depth is skipped without recursion;
+//! invalid UTF-8 in a string that is read (a value, a key) is an error at
+//! its position; a truncated file keeps the events completed before the
+//! cut. `tests/json_hostile.rs` holds one test for each case.
 
+mod ahead;
 mod de;
 mod feed;
 mod summary;
@@ -110,7 +126,7 @@ use serde::de::DeserializeSeed;
 
 use crate::{Error, Event, Result};
 
-pub use feed::{Inputs, discover, load, load_parallel, read_manifest};
+pub use feed::{Inputs, ParallelInputs, discover, load, load_parallel, read_manifest};
 pub use summary::{LoadSummary, RejectedAttribute};
 
 /// Files up to this size (64 MiB) are read into memory and parsed from
@@ -243,7 +259,17 @@ pub(crate) fn stream_file_with(
     if size <= in_memory_limit {
         buffer.clear();
         buffer.reserve(size as usize + 1);
-        if let Err(e) = (&file).read_to_end(buffer) {
+        // Reading at most the known size (and one byte to see the end)
+        // spares `read_to_end` the file-size and position look-ups it
+        // would make again; a file that grew meanwhile is read on.
+        let read = (&file).take(size + 1).read_to_end(buffer).and_then(|n| {
+            if n as u64 > size {
+                (&file).read_to_end(buffer)
+            } else {
+                Ok(n)
+            }
+        });
+        if let Err(e) = read {
             let _ = sink(Err(io_error(e)));
             return;
         }

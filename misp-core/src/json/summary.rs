@@ -5,8 +5,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::feed::{discover, map_files_parallel};
-use super::load;
+use super::ahead::{Next, ReadAhead};
+use super::feed::{discover, with_read_buffer};
+use super::{IN_MEMORY_LIMIT, load, stream_file_with};
 use crate::{AttributeType, Error, Event, Result, normalize};
 
 /// An attribute MISP would refuse to save: its type is unknown, or
@@ -82,23 +83,26 @@ impl LoadSummary {
     }
 
     /// Like [`from_paths`](LoadSummary::from_paths), with files read and
-    /// checked in parallel on the rayon pool. The result is identical,
-    /// order of `rejected` and `errors` included.
+    /// checked in parallel on the rayon pool, a window of them at a time
+    /// (as [`ParallelInputs`](super::ParallelInputs) reads them). The
+    /// result is identical, order of `rejected` and `errors` included.
+    /// Each file is summarised as it is parsed, so no file's events are
+    /// ever all in memory.
     pub fn from_paths_parallel<I, P>(paths: I) -> LoadSummary
     where
         I: IntoIterator<Item = P>,
         P: AsRef<Path>,
     {
-        let per_file = map_files_parallel(discover(paths), |items| {
-            let mut summary = LoadSummary::new();
-            for item in items {
-                summary.add(item);
-            }
-            summary
-        });
+        // Every file is summarised by a task: a large one is streamed
+        // event by event into its summary.
+        let mut ahead = ReadAhead::new(discover(paths), u64::MAX, summarise_file);
         let mut summary = LoadSummary::new();
-        for part in per_file {
-            summary.merge(part);
+        while let Some(next) = ahead.next_entry() {
+            match next {
+                Next::Read(part) => summary.merge(part),
+                Next::Failed(error) => summary.add_error(error),
+                Next::Large(path) => summary.merge(summarise_file(&path)),
+            }
         }
         summary
     }
@@ -185,4 +189,17 @@ impl LoadSummary {
     pub fn errors(&self) -> &[Error] {
         &self.errors
     }
+}
+
+/// The summary of one file, parsed from this thread's read buffer (or
+/// streamed if it is larger than [`IN_MEMORY_LIMIT`]).
+fn summarise_file(path: &Path) -> LoadSummary {
+    let mut summary = LoadSummary::new();
+    with_read_buffer(|buffer| {
+        stream_file_with(path, buffer, IN_MEMORY_LIMIT, |item| {
+            summary.add(item);
+            std::ops::ControlFlow::Continue(())
+        });
+    });
+    summary
 }
