@@ -163,7 +163,8 @@ mod intern;
 mod net;
 mod paged;
 mod posting;
-mod query;
+pub(crate) mod query;
+pub(crate) mod state;
 
 pub use acl::{AclMode, Viewer};
 pub use builder::{Built, CHUNK, EngineBuilder};

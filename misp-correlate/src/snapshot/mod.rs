@@ -52,6 +52,7 @@
 //! # Ok::<(), misp_correlate::Error>(())
 //! ```
 
+mod engine;
 mod format;
 mod hash;
 mod warninglist;
@@ -59,6 +60,7 @@ mod warninglist;
 use std::fmt;
 use std::path::Path;
 
+pub use engine::EngineSnapshot;
 pub use format::FORMAT_VERSION;
 pub use warninglist::WarninglistSnapshot;
 
@@ -244,7 +246,10 @@ fn section_name(tag: u32) -> String {
         0x5710..=0x5716 => cidr(0x5710, "IPv4"),
         0x5720..=0x5726 => cidr(0x5720, "IPv6"),
         0x5730 => "substring and regex lists".into(),
-        other => format!("section {other:#x}"),
+        other => match engine::section_name(other) {
+            Some(name) => name.into(),
+            None => format!("section {other:#x}"),
+        },
     }
 }
 
@@ -268,7 +273,7 @@ pub fn info(path: impl AsRef<Path>) -> Result<SnapshotInfo> {
         SnapshotKind::Engine => {
             let mapped = format::Mapped::open(path, SnapshotKind::Engine)?;
             mapped.verify()?;
-            Ok(SnapshotInfo::new(&mapped, Vec::new()))
+            Ok(EngineSnapshot::from_mapped(mapped)?.info())
         }
     }
 }
