@@ -55,6 +55,7 @@ pub(crate) mod tag {
     pub(crate) const OBJECTS: u32 = 0x4513;
     pub(crate) const ORGS: u32 = 0x4514;
     pub(crate) const GROUPS: u32 = 0x4515;
+    pub(crate) const METADATA: u32 = 0x4520;
 }
 
 /// The name of an engine section, for `snapshot info`.
@@ -81,6 +82,7 @@ pub(crate) fn section_name(t: u32) -> Option<&'static str> {
         tag::OBJECTS => "objects",
         tag::ORGS => "organisations",
         tag::GROUPS => "sharing groups",
+        tag::METADATA => "application metadata",
         _ => return None,
     })
 }
@@ -191,7 +193,7 @@ fn fst_map(mut entries: Vec<(Vec<u8>, u64)>) -> Result<Vec<u8>> {
 }
 
 /// The sections of `engine`'s snapshot.
-fn encode(engine: &Engine) -> Result<Writer> {
+fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
     let s: &Engine = engine;
     let slot_count = State::slot_count(s);
     let sid_count = engine
@@ -397,6 +399,7 @@ fn encode(engine: &Engine) -> Result<Writer> {
         (tag::OBJECTS, objects),
         (tag::ORGS, org_bytes),
         (tag::GROUPS, group_bytes),
+        (tag::METADATA, metadata.to_vec()),
     ] {
         w.section(t, bytes);
     }
@@ -437,6 +440,7 @@ pub struct EngineSnapshot {
     str_id_fst: (usize, usize),
     event_attr_offsets: (usize, usize),
     event_attrs: (usize, usize),
+    metadata: (usize, usize),
     events: Vec<EventInfo>,
     event_ids: IdTable,
     objects: Vec<ObjectInfo>,
@@ -458,7 +462,27 @@ impl EngineSnapshot {
     ///
     /// [`Error::Io`] if the file cannot be written.
     pub fn save_engine(engine: &Engine, path: impl AsRef<Path>) -> Result<()> {
-        encode(engine)?.write_to(SnapshotKind::Engine, path.as_ref())
+        EngineSnapshot::save_engine_with_metadata(engine, &[], path)
+    }
+
+    /// [`save_engine`](Self::save_engine), storing `metadata` (opaque bytes
+    /// of the application's choosing, such as a description of the inputs)
+    /// with it; [`metadata`](Self::metadata) gives them back.
+    ///
+    /// # Errors
+    ///
+    /// As [`save_engine`](Self::save_engine).
+    pub fn save_engine_with_metadata(
+        engine: &Engine,
+        metadata: &[u8],
+        path: impl AsRef<Path>,
+    ) -> Result<()> {
+        encode(engine, metadata)?.write_to(SnapshotKind::Engine, path.as_ref())
+    }
+
+    /// The application metadata saved with the engine (empty if none).
+    pub fn metadata(&self) -> &[u8] {
+        self.section(self.metadata)
     }
 
     /// The snapshot file image of `engine`, in memory.
@@ -467,7 +491,7 @@ impl EngineSnapshot {
     ///
     /// [`Error::InvalidArgument`] if the engine is too large for the format.
     pub fn engine_to_bytes(engine: &Engine) -> Result<Vec<u8>> {
-        Ok(encode(engine)?.finish(SnapshotKind::Engine))
+        Ok(encode(engine, &[])?.finish(SnapshotKind::Engine))
     }
 
     /// Opens an engine snapshot by memory-mapping it. The header, the
@@ -653,6 +677,7 @@ impl EngineSnapshot {
             str_id_fst: range(tag::STR_ID_FST)?,
             event_attr_offsets,
             event_attrs,
+            metadata: range(tag::METADATA).unwrap_or((0, 0)),
             events,
             event_ids,
             objects,
@@ -676,14 +701,15 @@ impl EngineSnapshot {
         self.mapped.verify()
     }
 
-    /// Writes the snapshot's state to `path` (a new engine snapshot).
+    /// Writes the snapshot's state (and metadata) to `path`, a new
+    /// engine snapshot.
     ///
     /// # Errors
     ///
     /// As [`save_engine`](Self::save_engine), and as
     /// [`to_engine`](Self::to_engine).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        EngineSnapshot::save_engine(&self.to_engine()?, path)
+        EngineSnapshot::save_engine_with_metadata(&self.to_engine()?, self.metadata(), path)
     }
 
     /// Decodes the snapshot into an in-memory [`Engine`] that takes changes
