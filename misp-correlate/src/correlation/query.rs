@@ -70,18 +70,18 @@ impl<'e> AttributeView<'e> {
 
     /// The attribute's identity.
     pub fn id(&self) -> Id<'e> {
-        on_state!(self.src, s => s.ident_of(self.slot))
+        on_state!(self.src, s => State::ident_of(s, self.slot))
     }
 
     /// Its event's identity.
     pub fn event(&self) -> Id<'e> {
-        on_state!(self.src, s => s.event_ident(s.event_of(self.slot)))
+        on_state!(self.src, s => State::event_ident(s, s.event_of(self.slot)))
     }
 
     /// Its object's identity, if any.
     pub fn object(&self) -> Option<Id<'e>> {
         on_state!(self.src, s => {
-            let o = s.rec(self.slot)?.object;
+            let o = State::rec(s, self.slot)?.object;
             if o == NONE { None } else { s.object_ident(o) }
         })
     }
@@ -103,7 +103,7 @@ impl<'e> AttributeView<'e> {
 
     /// Whether the attribute takes part in correlation (§3).
     pub fn is_eligible(&self) -> bool {
-        on_state!(self.src, s => s.rec(self.slot).is_some_and(|r| s.eligible(&r)))
+        on_state!(self.src, s => State::rec(s, self.slot).is_some_and(|r| s.eligible(&r)))
     }
 
     /// The match keys it correlates on (§4): none if it is not eligible
@@ -268,7 +268,7 @@ impl<'e> PostingView<'e> {
 
     /// Number of attributes carrying it.
     pub fn len(&self) -> usize {
-        on_state!(self.src, s => s.posting(self.key).len())
+        on_state!(self.src, s => State::posting(s, self.key).len())
     }
 
     /// Whether no attribute carries it.
@@ -279,7 +279,7 @@ impl<'e> PostingView<'e> {
     /// The attributes carrying it, in the order they were added.
     pub fn attributes(&self) -> impl Iterator<Item = AttributeView<'e>> + 'e {
         let src = self.src;
-        let slots: &'e [u32] = on_state!(src, s => s.posting(self.key));
+        let slots: &'e [u32] = on_state!(src, s => State::posting(s, self.key));
         slots.iter().map(move |&slot| AttributeView::new(src, slot))
     }
 
@@ -287,12 +287,12 @@ impl<'e> PostingView<'e> {
     pub fn events(&self) -> Vec<(Id<'e>, u64)> {
         on_state!(self.src, s => {
             let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
-            for &slot in s.posting(self.key) {
+            for &slot in State::posting(s, self.key) {
                 *counts.entry(s.event_of(slot)).or_insert(0) += 1;
             }
             counts
                 .into_iter()
-                .map(|(e, c)| (s.event_ident(e), c))
+                .map(|(e, c)| (State::event_ident(s, e), c))
                 .collect()
         })
     }

@@ -406,8 +406,9 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
     Ok(w)
 }
 
-/// A saved correlation engine, memory-mapped. See the [module
-/// documentation](self).
+/// A saved correlation engine, memory-mapped: the bulk is read in place,
+/// the answers are the engine's (see the [module
+/// documentation](crate::snapshot) and `FORMAT.md`).
 ///
 /// It has the engine's query methods ([`correlations_of`](Self::correlations_of),
 /// [`related_events`](Self::related_events), [`correlations`](Self::correlations),

@@ -13,7 +13,7 @@
 //! [`Error::Snapshot`](crate::Error::Snapshot) or wrong answers, never a
 //! panic or undefined behaviour. The checksum of the whole body needs a
 //! pass over every byte, so it is checked on request:
-//! [`WarninglistSnapshot::verify`].
+//! [`WarninglistSnapshot::verify`], [`EngineSnapshot::verify`].
 //!
 //! # Overview of types
 //!
@@ -22,6 +22,16 @@
 //!   [`WarninglistSnapshot::open`]; it answers every query of the matcher
 //!   with identical results, lists can be enabled and disabled, and
 //!   [`WarninglistSnapshot::save`] writes the current state.
+//! * [`EngineSnapshot`]: save a correlation
+//!   [`Engine`](crate::correlation::Engine) with
+//!   [`EngineSnapshot::save_engine`], open with [`EngineSnapshot::open`]; it
+//!   has the engine's query methods and answers them with the engine's own
+//!   code (both implement one read-only state trait), identically. Changes
+//!   go through [`EngineSnapshot::to_engine`], which decodes the snapshot
+//!   into an in-memory engine (no delta over the mapped base); the bulk
+//!   (records, postings, strings) is queried in place, the CIDR index and
+//!   the ssdeep graph are rebuilt on first use when advanced correlation is
+//!   on.
 //! * [`SnapshotInfo`]: what a snapshot holds (kind, version, section sizes,
 //!   counts), for `misp-correlate snapshot info`; [`info`] reads it from any
 //!   snapshot file.
