@@ -415,6 +415,36 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
 /// [`summary`](Self::summary), [`over_correlating`](Self::over_correlating),
 /// [`top_keys`](Self::top_keys), [`posting_of`](Self::posting_of), …), with the
 /// same results.
+///
+/// ```
+/// use misp_core::AttributeType;
+/// use misp_correlate::correlation::{AttributeInput, Config, Engine, EventInput, Id};
+/// use misp_correlate::snapshot::EngineSnapshot;
+///
+/// let ty = |n| AttributeType::from_name(n).unwrap();
+/// let mut engine = Engine::new(Config::default())?;
+/// engine.add_event(&EventInput::new("e1"))?;
+/// engine.add_event(&EventInput::new("e2"))?;
+/// engine.add_attribute(&AttributeInput::new("a", "e1", ty("domain"), "Example.com"))?;
+/// engine.add_attribute(&AttributeInput::new("b", "e2", ty("hostname"), "example.com"))?;
+///
+/// let dir = std::env::temp_dir().join(format!("doc-engine-snapshot-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("engine.snap");
+/// EngineSnapshot::save_engine(&engine, &path)?;
+///
+/// let snapshot = EngineSnapshot::open(&path)?;
+/// assert_eq!(snapshot.summary(), engine.summary());
+/// let seen = snapshot.correlations_of(Id::Str("a"), None)?;
+/// assert_eq!(seen[0].b().id(), Id::Str("b"));
+///
+/// // Changes: decode into an engine, change it, save it again.
+/// let mut changed = snapshot.to_engine()?;
+/// changed.remove_attribute(Id::Str("b"))?;
+/// assert_eq!(changed.summary().exact, 0);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), misp_correlate::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct EngineSnapshot {
     mapped: Mapped,
