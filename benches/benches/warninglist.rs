@@ -2,8 +2,11 @@
 //!
 //! * `warninglist/build`: read and compile the full misp-warninglists set
 //!   (119 lists, 2,510,044 entries) from JSON.
-//! * `warninglist/check`: check the 718,796 TweetFeed values one by one on
-//!   one core (MISP-compatible and improved mode).
+//! * `warninglist/check`: check the 718,796 TweetFeed values on one core
+//!   (MISP-compatible and improved mode), one by one with
+//!   [`Matcher::check_into`] (`one-core`) and through
+//!   [`Matcher::check_batch_into`] (`one-core-batch`, whose queries' memory
+//!   accesses overlap).
 //! * `warninglist/check_batch`: the same values through
 //!   [`Matcher::check_batch`] on rayon pools of 1 and 2 threads.
 //!
@@ -31,7 +34,7 @@ use std::time::Instant;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use misp_core::AttributeType;
 use misp_correlate::warninglist::{
-    self, Improvements, LoadedLists, Matcher, MatcherBuilder, Query, ToIdsGate,
+    self, BatchHits, Improvements, LoadedLists, Matcher, MatcherBuilder, Query, ToIdsGate,
 };
 
 fn data_path(variable: &str, relative: &str) -> Option<PathBuf> {
@@ -158,6 +161,17 @@ fn bench_check(c: &mut Criterion) {
                     hits.clear();
                     matcher.check_into(*query, ToIdsGate::Off, &mut hits);
                     total += hits.len();
+                }
+                black_box(total)
+            });
+        });
+        group.bench_function(BenchmarkId::new("one-core-batch", mode), |b| {
+            let mut batch = BatchHits::default();
+            b.iter(|| {
+                let mut total = 0;
+                for chunk in queries.chunks(4096) {
+                    matcher.check_batch_into(chunk, ToIdsGate::Off, &mut batch);
+                    total += batch.hit_count();
                 }
                 black_box(total)
             });

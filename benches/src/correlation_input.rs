@@ -160,7 +160,11 @@ pub fn peak_rss() -> Option<u64> {
 /// its events (numeric identities, owner organisations, distributions,
 /// sharing groups, `disable_correlation`), their objects (identity
 /// `event << 32 | index`), then every attribute (identity: its index),
-/// streamed from the generator's reused buffer.
+/// streamed from the generator's reused buffer. The builder is told the
+/// number of attributes first ([`EngineBuilder::reserve`]), as a caller
+/// that knows its corpus size would.
+///
+/// [`EngineBuilder::reserve`]: misp_correlate::correlation::EngineBuilder::reserve
 ///
 /// # Errors
 ///
@@ -171,6 +175,7 @@ pub fn feed_corpus(
 ) -> misp_correlate::Result<()> {
     use misp_correlate::correlation::{AttributeInput, EventInput, Id, ObjectInput};
     let object_id = |event: u32, index: u32| (u64::from(event) << 32) | u64::from(index);
+    builder.reserve(usize::try_from(corpus.attribute_count()).unwrap_or(usize::MAX));
     for ev in corpus.events() {
         builder.add_event(&EventInput {
             id: Id::Num(u64::from(ev.index)),

@@ -22,8 +22,11 @@
 //!
 //! Lines without a TAB, or that are not UTF-8, still get an object (with the
 //! text decoded lossily, no hits and an `"error"` field) and a warning on
-//! standard error; the exit status is then 1. Problems in the lists are
-//! warnings on standard error and do not change the exit status.
+//! standard error; the exit status is then 1. Problems in the lists do not
+//! change the exit status: a file that cannot be used is a warning on
+//! standard error, and entries that can never match (a regex PHP rejects, a
+//! CIDR MISP cannot match, …) are summed up in one warning line with a
+//! count per list; `--verbose` prints one line per entry instead.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -52,6 +55,10 @@ pub struct Args {
     /// parsing, `g` regexes, CIDR overlap, …) instead of MISP's behaviour.
     #[arg(long)]
     improved: bool,
+    /// Print every list entry that can never match, one warning line each,
+    /// instead of one summary line with a count per list.
+    #[arg(long, short)]
+    verbose: bool,
     /// Input file of `type<TAB>value` lines (default: standard input).
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
@@ -66,7 +73,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         (Some(path), _) => Source::Snapshot(Box::new(
             WarninglistSnapshot::open(path).map_err(|e| format!("cannot open snapshot: {e}"))?,
         )),
-        (None, Some(dir)) => Source::Matcher(Box::new(load_matcher(dir, args.improved)?)),
+        (None, Some(dir)) => {
+            Source::Matcher(Box::new(load_matcher(dir, args.improved, args.verbose)?))
+        }
         (None, None) => return Err("give --warninglists DIR or --snapshot FILE".into()),
     };
     if let (Some(path), Source::Matcher(matcher)) = (&args.save_snapshot, &source) {
@@ -102,7 +111,11 @@ impl Source {
     }
 }
 
-fn load_matcher(dir: &std::path::Path, improved: bool) -> Result<warninglist::Matcher, String> {
+fn load_matcher(
+    dir: &std::path::Path,
+    improved: bool,
+    verbose: bool,
+) -> Result<warninglist::Matcher, String> {
     let improvements = if improved {
         Improvements::all()
     } else {
@@ -113,10 +126,35 @@ fn load_matcher(dir: &std::path::Path, improved: bool) -> Result<warninglist::Ma
     for error in &loaded.errors {
         eprintln!("misp-correlate: warning: {error}");
     }
-    for problem in &loaded.problems {
-        eprintln!("misp-correlate: warning: {problem}");
+    if verbose {
+        for problem in &loaded.problems {
+            eprintln!("misp-correlate: warning: {problem}");
+        }
+    } else if let Some(summary) = problem_summary(&loaded.problems) {
+        eprintln!("misp-correlate: warning: {summary}");
     }
     Ok(loaded.matcher)
+}
+
+/// One line counting the unusable entries per list (in list-name order),
+/// or `None` when there are none.
+fn problem_summary(problems: &[warninglist::EntryProblem]) -> Option<String> {
+    let mut per_list: std::collections::BTreeMap<&str, usize> = Default::default();
+    for problem in problems {
+        *per_list.entry(problem.list.as_str()).or_insert(0) += 1;
+    }
+    if per_list.is_empty() {
+        return None;
+    }
+    let counts: Vec<String> = per_list
+        .iter()
+        .map(|(list, n)| format!("{list:?} {n}"))
+        .collect();
+    Some(format!(
+        "{} list entries can never match ({}); --verbose lists them",
+        problems.len(),
+        counts.join(", ")
+    ))
 }
 
 fn check_lines(matcher: &Source, file: Option<&PathBuf>) -> Result<ExitCode, String> {

@@ -215,7 +215,12 @@ fn reads_a_file_argument() {
 
 #[test]
 fn loader_problems_are_warnings() {
-    let (_, stderr, code) = check("", false);
+    let dir = warninglists();
+    let output = run(&["--warninglists", dir.to_str().expect("UTF-8"), "-v"], b"");
+    let (stderr, code) = (
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        output.status.code(),
+    );
     assert_eq!(code, Some(0));
     assert_eq!(
         stderr.matches("unknown modifier 'g'").count(),
@@ -230,4 +235,37 @@ fn missing_warninglists_is_fatal() {
     let output = run(&["--warninglists", "/nonexistent/warninglists"], b"");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/warninglists"));
+}
+
+#[test]
+fn unusable_entries_are_summed_up_unless_verbose() {
+    let dir = warninglists();
+    let dir = dir.to_str().expect("UTF-8");
+    let input = b"ip-dst\t10.0.0.1\n";
+
+    let output = run(&["--warninglists", dir], input);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warnings: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        warnings,
+        ["misp-correlate: warning: 33 list entries can never match \
+             (\"Unattributed phone number.\" 33); --verbose lists them"],
+        "{stderr}"
+    );
+
+    let output = run(&["--warninglists", dir, "--verbose"], input);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warnings: Vec<&str> = stderr.lines().collect();
+    assert_eq!(warnings.len(), 33, "{stderr}");
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.contains("list \"Unattributed phone number.\"")
+                && w.contains("unknown modifier 'g'")),
+        "{stderr}"
+    );
+    // Both print the same results.
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 1);
 }

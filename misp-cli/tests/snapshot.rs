@@ -75,7 +75,7 @@ fn snapshot_check_prints_what_directory_check_prints() {
 
 #[test]
 fn info_describes_the_fixture() {
-    let fixture = root().join("testdata/snapshots/warninglists-v1.snap");
+    let fixture = root().join("testdata/snapshots/warninglists-v2.snap");
     let out = run(&["snapshot", "info", s(&fixture)], b"");
     assert_eq!(
         out.status.code(),
@@ -85,7 +85,7 @@ fn info_describes_the_fixture() {
     );
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     assert!(text.contains("kind: warninglists"), "{text}");
-    assert!(text.contains("format version: 1"), "{text}");
+    assert!(text.contains("format version: 2"), "{text}");
     assert!(text.contains("lists: 4"), "{text}");
     assert!(text.contains("hostname keys: 3"), "{text}");
 }
@@ -93,7 +93,7 @@ fn info_describes_the_fixture() {
 #[test]
 fn info_refuses_damaged_files_with_a_message() {
     let fixture =
-        std::fs::read(root().join("testdata/snapshots/warninglists-v1.snap")).expect("fixture");
+        std::fs::read(root().join("testdata/snapshots/warninglists-v2.snap")).expect("fixture");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("not a snapshot", b"hello, world".to_vec(), "not a snapshot"),
         (
@@ -216,7 +216,7 @@ fn correlate_from_a_snapshot_answers_as_from_the_inputs() {
 
 #[test]
 fn engine_snapshot_damage_is_reported() {
-    let fixture = std::fs::read(root().join("testdata/snapshots/engine-v1.snap")).expect("fixture");
+    let fixture = std::fs::read(root().join("testdata/snapshots/engine-v2.snap")).expect("fixture");
     let mut newer = fixture.clone();
     newer[8] = 7;
     let mut flipped = fixture.clone();

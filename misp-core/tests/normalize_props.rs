@@ -2,12 +2,12 @@
 //!
 //! * Idempotence: saving a stored value again stores the same value, for
 //!   every type. MISP's pipeline has three documented exceptions, which
-//!   are excluded precisely (see [`misp_rewrites_again`]).
+//!   are excluded precisely (see [`misp_core::rewrites_on_resave`]).
 //! * Composite values split and join back: `value1 + "|" + value2` is the
 //!   stored value.
 //! * No input panics, and accepted values keep MISP's invariants.
 
-use misp_core::{AttributeType, NormalizedValue, normalize};
+use misp_core::{AttributeType, NormalizedValue, normalize, rewrites_on_resave};
 use proptest::prelude::*;
 
 /// Pieces that exercise the pipeline: refang patterns, separators, IP and
@@ -137,54 +137,6 @@ fn tricky_value() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Whether MISP itself would rewrite a stored value on the next save.
-///
-/// MISP's pipeline is idempotent except for three documented cases:
-///
-/// 1. Refanging is one pass of each rule, and runs before lowercasing, so
-///    a stored value can still hold a refang pattern: `a@b.c[[.]]d` is
-///    stored as `a@b.c[.]d`, and `a@b.c[DOT]d` as `a@b.c[dot]d`.
-/// 2. A rewrite after `trim()` can expose whitespace at an end, which the
-///    next save trims: `domain` `example.com\n.` is stored as
-///    `example.com\n` (PCRE's `$` matches before a final newline), and
-///    `mac-address` `aa:bb:cc:dd:ee:ff\n:` as `aa:bb:cc:dd:ee:ff:\n`.
-/// 3. Phone numbers: the `00` → `+` test is PHP's loose `==`, and the
-///    `(0)` removal runs after it, so `(0)0049` is stored as `0049`, which
-///    the next save turns into `+49` (likewise a stored `+0…` or `0`).
-fn misp_rewrites_again(ty: &str, stored: &str) -> bool {
-    let url = matches!(ty, "link" | "url");
-    let dots = url
-        || matches!(
-            ty,
-            "ip-src"
-                | "ip-dst"
-                | "domain|ip"
-                | "domain"
-                | "hostname"
-                | "email"
-                | "email-src"
-                | "email-dst"
-        );
-    let email = matches!(ty, "email" | "email-src" | "email-dst");
-    let starts_ci = |p: &str| {
-        stored.len() >= p.len() && stored.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
-    };
-    let refang_left = (url
-        && (["hxxp", "hxtp", "htxp", "meow", "h[tt]p"]
-            .iter()
-            .any(|p| starts_ci(p))
-            || stored.contains("[hxxp://]")
-            || stored.contains("[:]")))
-        || (dots
-            && (stored.contains("[.]") || stored.contains("[dot]") || stored.contains("(dot)")))
-        || (email && (stored.contains("[@]") || stored.contains("[at]")));
-    let php_trim = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\0' | '\x0B');
-    let exposed_whitespace = stored.trim_matches(php_trim) != stored;
-    let phone = matches!(ty, "prtn" | "phone-number" | "whois-registrant-phone")
-        && (stored.starts_with("00") || stored.starts_with("+0") || stored == "0");
-    refang_left || exposed_whitespace || phone
-}
-
 fn check_accepted(ty: AttributeType, v: &NormalizedValue) {
     let s = v.as_str();
     assert!(s.len() <= 65_535, "{ty} stored {} bytes", s.len());
@@ -208,7 +160,7 @@ proptest! {
     #[test]
     fn idempotent(ty in any_type(), raw in tricky_value()) {
         if let Ok(first) = normalize(ty, &raw) {
-            if !misp_rewrites_again(ty.name(), first.as_str()) {
+            if !rewrites_on_resave(ty, first.as_str()) {
                 let second = normalize(ty, first.as_str());
                 prop_assert_eq!(second.as_ref(), Ok(&first), "{} {:?}", ty, raw);
             }
@@ -237,7 +189,7 @@ fn documented_exceptions_rewrite_again() {
         let ty = AttributeType::from_name(name).expect("known type");
         let stored = normalize(ty, raw).expect("accepted").into_string();
         assert_eq!(stored, first, "{name} {raw:?}");
-        assert!(misp_rewrites_again(name, &stored));
+        assert!(rewrites_on_resave(ty, &stored));
         assert_eq!(
             normalize(ty, &stored).expect("accepted").into_string(),
             second
@@ -248,7 +200,7 @@ fn documented_exceptions_rewrite_again() {
         .expect("accepted")
         .into_string();
     assert_eq!(stored, "example.com\n");
-    assert!(misp_rewrites_again("domain", &stored));
+    assert!(rewrites_on_resave(domain, &stored));
     assert_eq!(
         normalize(domain, &stored).expect("accepted").as_str(),
         "example.com"

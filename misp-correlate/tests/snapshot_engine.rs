@@ -17,7 +17,7 @@ fn workspace_root() -> PathBuf {
 /// `testdata/events/correlation/`, advanced correlation on, exclusion
 /// `excluded-%`. Written by `write_fixtures` below.
 fn fixture() -> PathBuf {
-    workspace_root().join("testdata/snapshots/engine-v1.snap")
+    workspace_root().join("testdata/snapshots/engine-v2.snap")
 }
 
 /// The engine the fixture holds, built from the JSON events.
@@ -158,14 +158,14 @@ fn exercise(snap: &EngineSnapshot) {
 fn damaged_files_are_refused_with_the_problem_named() {
     let good = std::fs::read(fixture()).unwrap();
     let mut newer = good.clone();
-    newer[8] = 2;
-    assert!(matches!(
+    newer[8] = 9;
+    assert_eq!(
         problem(EngineSnapshot::from_bytes(newer, "newer.snap")),
         SnapshotProblem::UnsupportedVersion {
-            found: 2,
-            supported: 1
+            found: 9,
+            supported: snapshot::FORMAT_VERSION
         }
-    ));
+    );
     assert!(matches!(
         problem(EngineSnapshot::from_bytes(
             good[..good.len() - 8].to_vec(),
@@ -192,7 +192,7 @@ fn damaged_files_are_refused_with_the_problem_named() {
         ));
     }
     // A warninglist snapshot is not an engine.
-    let wl = workspace_root().join("testdata/snapshots/warninglists-v1.snap");
+    let wl = workspace_root().join("testdata/snapshots/warninglists-v2.snap");
     assert!(matches!(
         problem(EngineSnapshot::open(&wl)),
         SnapshotProblem::WrongKind { .. }

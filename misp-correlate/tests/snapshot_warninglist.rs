@@ -289,11 +289,11 @@ fn damaged_files_are_clear_errors() {
         SnapshotProblem::BadMagic
     );
     let mut newer = good.clone();
-    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&9u32.to_le_bytes());
     let err = WarninglistSnapshot::from_bytes(newer, "newer.snap").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "snapshot newer.snap: format version 2 is not supported (this build reads version 1); rebuild the snapshot"
+        "snapshot newer.snap: format version 9 is not supported (this build reads version 2); rebuild the snapshot"
     );
     assert!(matches!(
         problem(WarninglistSnapshot::from_bytes(
@@ -337,11 +337,11 @@ fn wrong_kind_and_info() {
     assert!(info.to_string().contains("kind: warninglists"));
 }
 
-/// The committed fixture `testdata/snapshots/warninglists-v1.snap`, written
+/// The committed fixture `testdata/snapshots/warninglists-v2.snap`, written
 /// by `write_fixtures` below from the lists in
 /// `testdata/snapshots/warninglists/`.
 fn fixture() -> PathBuf {
-    workspace_root().join("testdata/snapshots/warninglists-v1.snap")
+    workspace_root().join("testdata/snapshots/warninglists-v2.snap")
 }
 
 fn fixture_matcher(lists: &Path) -> Matcher {
@@ -398,10 +398,30 @@ fn bumped_version_fixture_is_refused() {
     let err = WarninglistSnapshot::open(&path).unwrap_err();
     let message = err.to_string();
     assert!(
-        message.contains("format version 2 is not supported"),
+        message.contains(&format!(
+            "format version {} is not supported",
+            snapshot::FORMAT_VERSION + 1
+        )),
         "{message}"
     );
     assert!(message.contains("bumped.snap"), "{message}");
+}
+
+/// The version-1 fixture (16-byte hash slots, tables at most half full)
+/// is refused with a message saying what to do.
+#[test]
+fn version_1_fixture_is_refused() {
+    let path = workspace_root().join("testdata/snapshots/warninglists-v1.snap");
+    let err = WarninglistSnapshot::open(&path).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains(
+            "format version 1 is not supported (this build reads version 2); rebuild the snapshot"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("warninglists-v1.snap"), "{message}");
+    assert!(snapshot::info(&path).is_err());
 }
 
 /// Rewrites the committed fixture: `cargo test -p misp-correlate --test
@@ -412,6 +432,6 @@ fn write_fixtures() {
     // Relative paths, so the stored list sources do not name this machine.
     std::env::set_current_dir(workspace_root()).unwrap();
     let matcher = fixture_matcher(Path::new("testdata/snapshots/warninglists"));
-    WarninglistSnapshot::save_matcher(&matcher, "testdata/snapshots/warninglists-v1.snap").unwrap();
+    WarninglistSnapshot::save_matcher(&matcher, "testdata/snapshots/warninglists-v2.snap").unwrap();
     assert!(fixture().exists());
 }

@@ -362,12 +362,22 @@ fn engine_check(
         .map(|(t, v)| Query::new(*t, v.as_str()))
         .collect();
     let batch = m.check_batch(&query_list, ToIdsGate::Off);
+    // The one-thread batch, with a reused buffer that held other hits.
+    let mut sequential = misp_correlate::warninglist::BatchHits::default();
+    m.check_batch_into(
+        &query_list[query_list.len() / 2..],
+        ToIdsGate::Off,
+        &mut sequential,
+    );
+    m.check_batch_into(&query_list, ToIdsGate::Off, &mut sequential);
+    assert_eq!(sequential.len(), query_list.len());
     query_list
         .iter()
         .enumerate()
         .map(|(i, q)| {
             let single = m.check_query(*q, ToIdsGate::Off);
             assert_eq!(batch.get(i), &single[..], "batch and single checks agree");
+            assert_eq!(sequential.get(i), &single[..], "check_batch_into agrees");
             let names: Vec<&str> = single.iter().map(|h| h.list_name).collect();
             let mut sorted = names.clone();
             sorted.sort_unstable();

@@ -10,8 +10,10 @@
 //! the warninglists under `LISTS` (MISP-compatible), then prints `ready`.
 //! For each line then read on standard input it builds the queries from
 //! the in-memory pairs, runs `Matcher::check_batch` over them once and
-//! prints `{"values": N, "hits": H, "seconds": S}`; it stops at the end of
-//! its input. Being driven run by run lets the caller interleave Rust and
+//! prints `{"values": N, "hits": H, "seconds": S, "cpu_seconds": C}` (`C`:
+//! CPU time of every thread of the process during the run, from
+//! `/proc/self/task/*/schedstat`; `null` where that is not available); it
+//! stops at the end of its input. Being driven run by run lets the caller interleave Rust and
 //! Python runs, so that both see the same machine load.
 
 use std::io::{BufRead, Write};
@@ -54,6 +56,7 @@ fn run() -> Result<(), String> {
     out.flush().map_err(|e| e.to_string())?;
     for line in std::io::stdin().lock().lines() {
         line.map_err(|e| e.to_string())?;
+        let cpu_start = process_cpu_seconds();
         let start = Instant::now();
         let queries: Vec<Query<'_>> = pairs
             .iter()
@@ -61,9 +64,13 @@ fn run() -> Result<(), String> {
             .collect();
         let batch = matcher.check_batch(&queries, ToIdsGate::Off);
         let seconds = start.elapsed().as_secs_f64();
+        let cpu_seconds = match (cpu_start, process_cpu_seconds()) {
+            (Some(a), Some(b)) => (b - a).to_string(),
+            _ => "null".to_owned(),
+        };
         writeln!(
             out,
-            "{{\"values\": {}, \"hits\": {}, \"seconds\": {seconds}}}",
+            "{{\"values\": {}, \"hits\": {}, \"seconds\": {seconds}, \"cpu_seconds\": {cpu_seconds}}}",
             pairs.len(),
             batch.hit_count()
         )
@@ -71,4 +78,15 @@ fn run() -> Result<(), String> {
         out.flush().map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// CPU time used so far by every thread of this process (Linux: the sum of
+/// the first field, nanoseconds on CPU, of each `/proc/self/task/*/schedstat`).
+fn process_cpu_seconds() -> Option<f64> {
+    let mut nanos = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        nanos += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(nanos as f64 / 1e9)
 }

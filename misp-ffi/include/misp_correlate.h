@@ -75,6 +75,11 @@ typedef enum {
      */
     MISP_ERR_POISONED = 9,
     /**
+     * A snapshot file is not a snapshot of the expected kind and format
+     * version, or is damaged (the message says what is wrong).
+     */
+    MISP_ERR_SNAPSHOT = 10,
+    /**
      * An internal panic was caught at the boundary. This is a bug in the
      * library; the message says where it happened.
      */
@@ -1120,6 +1125,34 @@ misp_result misp_normalize(const char *type_name,
 const char *misp_result_name(uint32_t code);
 
 /**
+ * Describes the snapshot file at `path`, of any kind, after checking it
+ * whole (header, format version, section table and the checksum of every
+ * byte).
+ *
+ * `*out_json` receives `{"kind": "warninglists"|"engine", "version": V,
+ * "file_bytes": N, "counts": {NAME: N, …}, "sections": {NAME: BYTES,
+ * …}}` (`counts` says what the snapshot holds: lists, keys, …). The
+ * caller frees it with `misp_string_free`.
+ *
+ * Ownership: `path` is borrowed for the call only.
+ *
+ * Thread safety: safe from any number of threads at once.
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+ * * `MISP_ERR_IO`: `path` cannot be read.
+ * * `MISP_ERR_SNAPSHOT`: not a snapshot of this format version, or
+ *   damaged.
+ *
+ * # Safety
+ *
+ * `path` must be valid for reads of `path_len` bytes; `out_json` and
+ * `out_len` for one write each.
+ */
+misp_result misp_snapshot_info(const char *path, size_t path_len, char **out_json, size_t *out_len);
+
+/**
  * Frees a string returned by the library through a `char **`
  * out-parameter (JSON results, normalised values).
  *
@@ -1255,6 +1288,53 @@ misp_result misp_warninglists_check_batch(const misp_warninglists *lists,
                                           size_t *out_len);
 
 /**
+ * Checks many values at once, as `misp_warninglists_check_batch`, and
+ * returns the hits in a packed binary layout instead of JSON, for
+ * callers that decode large results in bulk (the Python package).
+ *
+ * The input is as for `misp_warninglists_check_batch`. `*out_packed`
+ * receives `*out_len` bytes made of little-endian `uint32_t` words
+ * followed by text:
+ *
+ * * a header of 5 words: the layout version (1), the number of queries
+ *   `n`, the number of hits `h`, the number of lists in the table `l`,
+ *   and flags (bit 0: some string contains a NUL byte);
+ * * `h` words: the query index of each hit (hits are in query order, and
+ *   a query's hits are sorted by list name, as `misp_warninglists_check`);
+ * * `h` words: the table index (`0..l`) of each hit's list;
+ * * `2l + 2h` words: the byte offset, from the start of the text, where
+ *   each string ends;
+ * * the text: `2l + 2h` UTF-8 strings, each followed by a NUL byte: each
+ *   table list's name and type (`list`, `list_type`), then each hit's
+ *   `match` and `value`.
+ *
+ * When flag bit 0 is clear the strings can be cut at the NUL bytes;
+ * otherwise use the offsets (string `i` starts one byte after the end of
+ * string `i - 1`). The table holds only the lists hit in this batch.
+ * The caller frees the buffer with `misp_string_free`.
+ *
+ * Ownership: every argument is borrowed for the call only.
+ *
+ * Thread safety: as `misp_warninglists_check`.
+ *
+ * # Errors
+ *
+ * As `misp_warninglists_check_batch`; also `MISP_ERR_INVALID` when the
+ * result would not fit 32-bit offsets (4 GiB).
+ *
+ * # Safety
+ *
+ * As `misp_warninglists_check_batch`.
+ */
+misp_result misp_warninglists_check_batch_packed(const misp_warninglists *lists,
+                                                 const char *strings,
+                                                 size_t strings_len,
+                                                 const size_t *lens,
+                                                 size_t lens_len,
+                                                 char **out_packed,
+                                                 size_t *out_len);
+
+/**
  * Frees warninglists made by `misp_warninglists_load`.
  *
  * Calling with NULL is a no-op. Must not be called twice with the same
@@ -1303,6 +1383,47 @@ misp_result misp_warninglists_load(const char *path,
                                    misp_warninglists **out_lists);
 
 /**
+ * Opens a warninglist snapshot file (written by
+ * `misp_warninglists_save_snapshot` or `misp-correlate snapshot`) by
+ * memory-mapping it: no list file is read or compiled.
+ *
+ * Opening checks the header, format version, kind and the bounds of every
+ * structure; `verify` also checks the checksum of the whole file (one
+ * pass over every byte). The handle answers every check as the
+ * warninglists it was saved from, takes `misp_warninglists_set_enabled`
+ * and can be saved again; `misp_warninglists_add_list` is refused (the
+ * lists of a snapshot are fixed). `misp_warninglists_report` lists the
+ * lists in name order, with no errors or problems (those of the original
+ * load are not kept in the snapshot).
+ *
+ * On success `*out_lists` receives a new handle, owned by the caller and
+ * freed with `misp_warninglists_free`. The file must not be changed
+ * while the handle is open (it is mapped); replacing it (as the save
+ * functions do, atomically) is safe.
+ *
+ * Ownership: `path` is borrowed for the call only.
+ *
+ * Thread safety: safe from any number of threads at once; the handle is
+ * shared as one made by `misp_warninglists_load`.
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+ * * `MISP_ERR_IO`: `path` cannot be read.
+ * * `MISP_ERR_SNAPSHOT`: not a warninglist snapshot of this format
+ *   version, or damaged (the message says what is wrong).
+ *
+ * # Safety
+ *
+ * `path` must be valid for reads of `path_len` bytes and `out_lists` for
+ * one write.
+ */
+misp_result misp_warninglists_open_snapshot(const char *path,
+                                            size_t path_len,
+                                            bool verify,
+                                            misp_warninglists **out_lists);
+
+/**
  * Describes loaded warninglists: the lists, the files that could not be
  * used, and the entries that can never match.
  *
@@ -1330,6 +1451,31 @@ misp_result misp_warninglists_load(const char *path,
 misp_result misp_warninglists_report(const misp_warninglists *lists,
                                      char **out_json,
                                      size_t *out_len);
+
+/**
+ * Saves warninglists (loaded, or opened from a snapshot) to a snapshot
+ * file at `path`, with their custom lists and enabled switches, replacing
+ * the file atomically (`path` may be the snapshot the handle was opened
+ * from). `misp_warninglists_open_snapshot` opens it again.
+ *
+ * Ownership: `path` is borrowed for the call only.
+ *
+ * Thread safety: runs under the read lock, alongside checks.
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+ * * `MISP_ERR_IO`: the file cannot be written.
+ * * `MISP_ERR_SNAPSHOT`: a section of the opened snapshot cannot be read.
+ * * `MISP_ERR_POISONED` after an internal panic during a change.
+ *
+ * # Safety
+ *
+ * `lists` must be a live handle and `path` valid for `path_len` bytes.
+ */
+misp_result misp_warninglists_save_snapshot(const misp_warninglists *lists,
+                                            const char *path,
+                                            size_t path_len);
 
 /**
  * Enables or disables the list whose `name` field is `name` (enabled

@@ -160,6 +160,14 @@ final class MispCorrelate
         return new MispWarninglists($this, $out);
     }
 
+    /** Opens warninglists saved by MispWarninglists::saveSnapshot (memory-mapped; $verify checks every byte). */
+    public function warninglistsSnapshot(string $path, bool $verify = false): MispWarninglists
+    {
+        $out = $this->ffi->new('misp_warninglists *');
+        $this->check($this->ffi->misp_warninglists_open_snapshot($path, strlen($path), $verify, FFI::addr($out)));
+        return new MispWarninglists($this, $out);
+    }
+
     /**
      * Builds an engine from MISP JSON files or directories.
      *
@@ -236,6 +244,12 @@ final class MispWarninglists
             $lens[$i++] = strlen($value);
         }
         return $this->misp->callJson('misp_warninglists_check_batch', $this->handle, $strings, strlen($strings), $lens, $count);
+    }
+
+    /** Saves the lists (custom lists and switches included) to a snapshot file, replaced atomically. */
+    public function saveSnapshot(string $path): void
+    {
+        $this->misp->check($this->misp->ffi->misp_warninglists_save_snapshot($this->handle, $path, strlen($path)));
     }
 }
 

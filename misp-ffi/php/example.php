@@ -77,6 +77,14 @@ expect('batch: a dax30 host', [$many[2][0]['match'] ?? null, $many[2][0]['value'
 $improved = $misp->warninglists("$root/misp-ffi/tests/data/warninglists", $misp->ffi->MISP_WL_LOWERCASE_HOSTS);
 expect('upper-case host, MISP-compatible', $lists->check('hostname', 'WWW.BMW.DE'), []);
 expect('upper-case host, lowercase_hosts', count($improved->check('hostname', 'WWW.BMW.DE')), 1);
+$base = tempnam(sys_get_temp_dir(), 'misp-wl-');
+$snapshot = "$base.snap";
+$lists->saveSnapshot($snapshot);
+$mapped = $misp->warninglistsSnapshot($snapshot, true);
+expect('a snapshot answers as the lists it was saved from', $mapped->check('ip-dst', '10.1.2.3'), $lists->check('ip-dst', '10.1.2.3'));
+unset($mapped);
+unlink($snapshot);
+unlink($base);
 
 // --- correlation -----------------------------------------------------------
 

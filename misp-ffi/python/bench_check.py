@@ -12,9 +12,11 @@ value)`` tuples and ends with a list of hit lists of dicts (packing, the C
 call, JSON decoding included).
 
 Rust and Python runs alternate (R, P, R, P, ...) so that both see the same
-machine load; the script prints the best and median time of each, and the
+machine load; the script prints the best and median wall time of each, the
 ratio Python / Rust of the best times and the median of the per-round ratios
-(target: <= 2).
+(target: <= 2), and the same for CPU time (all threads of each process:
+``time.process_time`` in Python, ``/proc/self/task/*/schedstat`` in Rust),
+which depends less on what else the machine runs.
 
 Data: the full misp-warninglists set and TweetFeed's typed values, from
 ``$MISP_WARNINGLISTS`` / ``$MISP_VALUES`` or ``shared/data`` next to the
@@ -92,21 +94,26 @@ def main() -> None:
         rust.stdin.flush()
         return json.loads(rust.stdout.readline())
 
-    def run_python() -> tuple[float, int]:
+    def run_python() -> tuple[float, float, int]:
+        cpu_start = time.process_time()
         start = time.perf_counter()
         results = wl.check_many(pairs)
-        return time.perf_counter() - start, sum(len(hits) for hits in results)
+        seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu_start
+        return seconds, cpu_seconds, sum(len(hits) for hits in results)
 
     run_rust()
     run_python()  # warm up both (thread pools, caches)
-    rust_seconds, python_seconds = [], []
+    rust_seconds, python_seconds, rust_cpu, python_cpu = [], [], [], []
     for _ in range(args.repeat):
         r = run_rust()
-        p, python_hits = run_python()
+        p, p_cpu, python_hits = run_python()
         if r["values"] != len(pairs) or r["hits"] != python_hits:
             sys.exit(f"bench_check: Rust and Python disagree: {r} vs {len(pairs)} values, {python_hits} hits")
         rust_seconds.append(r["seconds"])
         python_seconds.append(p)
+        rust_cpu.append(r["cpu_seconds"])
+        python_cpu.append(p_cpu)
     rust.stdin.close()
     rust.wait()
 
@@ -118,6 +125,14 @@ def main() -> None:
         f"ratio:   {min(python_seconds) / min(rust_seconds):8.2f} of the best times, "
         f"{statistics.median(ratios):.2f} median per round (python / rust; target <= 2)"
     )
+    if None not in rust_cpu:
+        cpu_ratios = [p / r for p, r in zip(python_cpu, rust_cpu)]
+        print(f"cpu rust:   {min(rust_cpu) * 1000:8.1f} ms best, {statistics.median(rust_cpu) * 1000:8.1f} ms median")
+        print(f"cpu python: {min(python_cpu) * 1000:8.1f} ms best, {statistics.median(python_cpu) * 1000:8.1f} ms median")
+        print(
+            f"cpu ratio:  {min(python_cpu) / min(rust_cpu):8.2f} of the best times, "
+            f"{statistics.median(cpu_ratios):.2f} median per round"
+        )
 
 
 if __name__ == "__main__":

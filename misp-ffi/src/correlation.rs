@@ -113,6 +113,29 @@ unsafe fn builder_mut<'a>(builder: *mut misp_engine_builder) -> Result<&'a mut B
     unsafe { handle::as_mut(builder, "builder") }
 }
 
+/// The body of a builder function adding one JSON record: parses `json`
+/// as `$record` (called `$what` in errors) and applies `$apply` to the
+/// library builder (`$b`) and the record (`$r`).
+///
+/// Expands to an `unsafe` block's contents: the caller's contract covers
+/// `$builder` (a live builder used by no other thread) and `$json` (valid
+/// for `$json_len` bytes).
+macro_rules! builder_record {
+    ($builder:expr, $json:expr, $json_len:expr, $record:ident, $what:literal,
+     |$b:ident, $r:ident| $apply:expr) => {
+        guard(|| {
+            let (builder, json) = (
+                builder_mut($builder)?,
+                handle::bytes_arg($json.cast(), $json_len, "json")?,
+            );
+            let $b = &mut builder.builder;
+            let $r: $record<'_> = parse_input(json, $what)?;
+            $apply?;
+            Ok(())
+        })
+    };
+}
+
 /// Sets the over-correlation limit: a value correlates only while no
 /// attribute carrying it would have more than `limit` partners in other
 /// events. A negative `limit` disables the check. Default 20, MISP's
@@ -386,18 +409,11 @@ pub unsafe extern "C" fn misp_engine_builder_add_event(
     json: *const c_char,
     json_len: usize,
 ) -> misp_result {
-    guard(|| {
-        // SAFETY: forwarded contract.
-        let (b, json) = unsafe {
-            (
-                builder_mut(builder)?,
-                handle::bytes_arg(json.cast(), json_len, "json")?,
-            )
-        };
-        let event: EventIn<'_> = parse_input(json, "event")?;
-        b.builder.add_event(&event.input())?;
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        builder_record!(builder, json, json_len, EventIn, "event", |b, r| b
+            .add_event(&r.input()))
+    }
 }
 
 /// Adds one object given as JSON `{"id", "event", "distribution",
@@ -418,18 +434,11 @@ pub unsafe extern "C" fn misp_engine_builder_add_object(
     json: *const c_char,
     json_len: usize,
 ) -> misp_result {
-    guard(|| {
-        // SAFETY: forwarded contract.
-        let (b, json) = unsafe {
-            (
-                builder_mut(builder)?,
-                handle::bytes_arg(json.cast(), json_len, "json")?,
-            )
-        };
-        let object: ObjectIn<'_> = parse_input(json, "object")?;
-        b.builder.add_object(&object.input())?;
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        builder_record!(builder, json, json_len, ObjectIn, "object", |b, r| b
+            .add_object(&r.input()))
+    }
 }
 
 /// Adds one attribute given as JSON `{"id", "event", "object", "type",
@@ -456,18 +465,11 @@ pub unsafe extern "C" fn misp_engine_builder_add_attribute(
     json: *const c_char,
     json_len: usize,
 ) -> misp_result {
-    guard(|| {
-        // SAFETY: forwarded contract.
-        let (b, json) = unsafe {
-            (
-                builder_mut(builder)?,
-                handle::bytes_arg(json.cast(), json_len, "json")?,
-            )
-        };
-        let attribute: AttributeIn<'_> = parse_input(json, "attribute")?;
-        b.builder.add(&attribute.input()?)?;
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        builder_record!(builder, json, json_len, AttributeIn, "attribute", |b, r| b
+            .add(&r.input()?))
+    }
 }
 
 /// Builds the engine (in parallel) and consumes the builder.
@@ -1021,6 +1023,48 @@ unsafe fn change_with_json(
     unsafe { change(engine, body) }
 }
 
+/// The body of an engine change given as one JSON record: parses `json`
+/// as `$record` (called `$what` in errors) and applies `$apply` to the
+/// engine (`$e`) and the record (`$r`) under the write lock. A macro, not
+/// a function, because the record borrows from `json` with a lifetime
+/// known only inside the call.
+///
+/// Expands to an `unsafe` call: the caller's contract covers `$engine`
+/// (NULL or a live engine) and `$json` (valid for `$json_len` bytes).
+macro_rules! record_change {
+    ($engine:expr, $json:expr, $json_len:expr, $record:ident, $what:literal,
+     |$e:ident, $r:ident| $apply:expr) => {
+        change_with_json($engine, $json, $json_len, |$e: &mut Engine, json: &[u8]| {
+            let $r: $record<'_> = parse_input(json, $what)?;
+            Ok($apply?)
+        })
+    };
+}
+
+/// Runs an engine change on the identity `id` (called `what` in errors)
+/// under the write lock.
+///
+/// # Safety
+///
+/// `engine` must be NULL or a live engine; `id` NULL or a valid `misp_id`.
+unsafe fn change_id<E>(
+    engine: *const misp_engine,
+    id: *const misp_id,
+    what: &str,
+    apply: impl FnOnce(&mut Engine, misp_correlate::correlation::Id<'_>) -> Result<(), E>,
+) -> misp_result
+where
+    FfiError: From<E>,
+{
+    let body = |engine: &mut Engine| {
+        // SAFETY: forwarded contract.
+        let id = unsafe { id_arg(id, what) }?;
+        Ok(apply(engine, id)?)
+    };
+    // SAFETY: forwarded contract.
+    unsafe { change(engine, body) }
+}
+
 /// Adds an event given as JSON `{"id", "org", "distribution",
 /// "sharing_group", "disable_correlation"}` (only `id` required;
 /// defaults: distribution 1, no owner, correlation enabled).
@@ -1044,12 +1088,11 @@ pub unsafe extern "C" fn misp_engine_add_event(
     json: *const c_char,
     json_len: usize,
 ) -> misp_result {
-    let body = |engine: &mut Engine, json: &[u8]| {
-        let record: EventIn<'_> = parse_input(json, "event")?;
-        Ok(engine.add_event(&record.input())?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change_with_json(engine, json, json_len, body) }
+    unsafe {
+        record_change!(engine, json, json_len, EventIn, "event", |e, r| e
+            .add_event(&r.input()))
+    }
 }
 
 /// Replaces an event's settings (owner, distribution, sharing group,
@@ -1075,12 +1118,11 @@ pub unsafe extern "C" fn misp_engine_update_event(
     json: *const c_char,
     json_len: usize,
 ) -> misp_result {
-    let body = |engine: &mut Engine, json: &[u8]| {
-        let record: EventIn<'_> = parse_input(json, "event")?;
-        Ok(engine.update_event(&record.input())?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change_with_json(engine, json, json_len, body) }
+    unsafe {
+        record_change!(engine, json, json_len, EventIn, "event", |e, r| e
+            .update_event(&r.input()))
+    }
 }
 
 /// Adds an object given as JSON `{"id", "event", "distribution",
@@ -1106,12 +1148,11 @@ pub unsafe extern "C" fn misp_engine_add_object(
     json: *const c_char,
     json_len: usize,
 ) -> misp_result {
-    let body = |engine: &mut Engine, json: &[u8]| {
-        let record: ObjectIn<'_> = parse_input(json, "object")?;
-        Ok(engine.add_object(&record.input())?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change_with_json(engine, json, json_len, body) }
+    unsafe {
+        record_change!(engine, json, json_len, ObjectIn, "object", |e, r| e
+            .add_object(&r.input()))
+    }
 }
 
 /// Replaces an object's settings, given as in `misp_engine_add_object`.
@@ -1135,12 +1176,11 @@ pub unsafe extern "C" fn misp_engine_update_object(
     json: *const c_char,
     json_len: usize,
 ) -> misp_result {
-    let body = |engine: &mut Engine, json: &[u8]| {
-        let record: ObjectIn<'_> = parse_input(json, "object")?;
-        Ok(engine.update_object(&record.input())?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change_with_json(engine, json, json_len, body) }
+    unsafe {
+        record_change!(engine, json, json_len, ObjectIn, "object", |e, r| e
+            .update_object(&r.input()))
+    }
 }
 
 /// Adds an attribute given as JSON `{"id", "event", "object", "type",
@@ -1171,12 +1211,11 @@ pub unsafe extern "C" fn misp_engine_add_attribute(
     json: *const c_char,
     json_len: usize,
 ) -> misp_result {
-    let body = |engine: &mut Engine, json: &[u8]| {
-        let record: AttributeIn<'_> = parse_input(json, "attribute")?;
-        Ok(engine.add_attribute(&record.input()?)?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change_with_json(engine, json, json_len, body) }
+    unsafe {
+        record_change!(engine, json, json_len, AttributeIn, "attribute", |e, r| e
+            .add_attribute(&r.input()?))
+    }
 }
 
 /// Replaces an attribute (value, type, event, object, flags,
@@ -1204,12 +1243,11 @@ pub unsafe extern "C" fn misp_engine_update_attribute(
     json: *const c_char,
     json_len: usize,
 ) -> misp_result {
-    let body = |engine: &mut Engine, json: &[u8]| {
-        let record: AttributeIn<'_> = parse_input(json, "attribute")?;
-        Ok(engine.update_attribute(&record.input()?)?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change_with_json(engine, json, json_len, body) }
+    unsafe {
+        record_change!(engine, json, json_len, AttributeIn, "attribute", |e, r| e
+            .update_attribute(&r.input()?))
+    }
 }
 
 /// Removes an event and all its attributes.
@@ -1229,13 +1267,8 @@ pub unsafe extern "C" fn misp_engine_remove_event(
     engine: *const misp_engine,
     event: *const misp_id,
 ) -> misp_result {
-    let body = |engine: &mut Engine| {
-        // SAFETY: forwarded contract.
-        let id = unsafe { id_arg(event, "event") }?;
-        Ok(engine.remove_event(id)?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change(engine, body) }
+    unsafe { change_id(engine, event, "event", Engine::remove_event) }
 }
 
 /// Removes an object; its attributes stay but no longer correlate.
@@ -1254,13 +1287,8 @@ pub unsafe extern "C" fn misp_engine_remove_object(
     engine: *const misp_engine,
     object: *const misp_id,
 ) -> misp_result {
-    let body = |engine: &mut Engine| {
-        // SAFETY: forwarded contract.
-        let id = unsafe { id_arg(object, "object") }?;
-        Ok(engine.remove_object(id)?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change(engine, body) }
+    unsafe { change_id(engine, object, "object", Engine::remove_object) }
 }
 
 /// Deletes an attribute; its correlations disappear at once.
@@ -1279,13 +1307,8 @@ pub unsafe extern "C" fn misp_engine_remove_attribute(
     engine: *const misp_engine,
     attribute: *const misp_id,
 ) -> misp_result {
-    let body = |engine: &mut Engine| {
-        // SAFETY: forwarded contract.
-        let id = unsafe { id_arg(attribute, "attribute") }?;
-        Ok(engine.remove_attribute(id)?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change(engine, body) }
+    unsafe { change_id(engine, attribute, "attribute", Engine::remove_attribute) }
 }
 
 /// Enables or disables correlation for one attribute (its
@@ -1306,13 +1329,12 @@ pub unsafe extern "C" fn misp_engine_set_attribute_correlation(
     attribute: *const misp_id,
     enabled: bool,
 ) -> misp_result {
-    let body = |engine: &mut Engine| {
-        // SAFETY: forwarded contract.
-        let id = unsafe { id_arg(attribute, "attribute") }?;
-        Ok(engine.set_attribute_correlation(id, enabled)?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change(engine, body) }
+    unsafe {
+        change_id(engine, attribute, "attribute", |e, id| {
+            e.set_attribute_correlation(id, enabled)
+        })
+    }
 }
 
 /// Enables or disables correlation for a whole event.
@@ -1332,13 +1354,12 @@ pub unsafe extern "C" fn misp_engine_set_event_correlation(
     event: *const misp_id,
     enabled: bool,
 ) -> misp_result {
-    let body = |engine: &mut Engine| {
-        // SAFETY: forwarded contract.
-        let id = unsafe { id_arg(event, "event") }?;
-        Ok(engine.set_event_correlation(id, enabled)?)
-    };
     // SAFETY: forwarded contract.
-    unsafe { change(engine, body) }
+    unsafe {
+        change_id(engine, event, "event", |e, id| {
+            e.set_event_correlation(id, enabled)
+        })
+    }
 }
 
 /// Adds (`add` true) or removes an exclusion pattern (see

@@ -49,13 +49,16 @@ pub enum misp_result {
     /// A handle was left inconsistent by an earlier internal panic during
     /// a modification; it must be freed and rebuilt.
     MISP_ERR_POISONED = 9,
+    /// A snapshot file is not a snapshot of the expected kind and format
+    /// version, or is damaged (the message says what is wrong).
+    MISP_ERR_SNAPSHOT = 10,
     /// An internal panic was caught at the boundary. This is a bug in the
     /// library; the message says where it happened.
     MISP_ERR_PANIC = 99,
 }
 
 /// Every code, in numeric order.
-pub(crate) const ALL_RESULTS: [misp_result; 11] = [
+pub(crate) const ALL_RESULTS: [misp_result; 12] = [
     misp_result::MISP_OK,
     misp_result::MISP_ERR_NULL,
     misp_result::MISP_ERR_UTF8,
@@ -66,6 +69,7 @@ pub(crate) const ALL_RESULTS: [misp_result; 11] = [
     misp_result::MISP_ERR_REJECTED,
     misp_result::MISP_ERR_WARNINGLIST,
     misp_result::MISP_ERR_POISONED,
+    misp_result::MISP_ERR_SNAPSHOT,
     misp_result::MISP_ERR_PANIC,
 ];
 
@@ -83,6 +87,7 @@ impl misp_result {
             misp_result::MISP_ERR_REJECTED => "MISP_ERR_REJECTED\0",
             misp_result::MISP_ERR_WARNINGLIST => "MISP_ERR_WARNINGLIST\0",
             misp_result::MISP_ERR_POISONED => "MISP_ERR_POISONED\0",
+            misp_result::MISP_ERR_SNAPSHOT => "MISP_ERR_SNAPSHOT\0",
             misp_result::MISP_ERR_PANIC => "MISP_ERR_PANIC\0",
         }
     }
@@ -161,6 +166,7 @@ impl From<misp_correlate::Error> for FfiError {
             misp_correlate::Error::Io { .. } => misp_result::MISP_ERR_IO,
             misp_correlate::Error::Warninglist { .. } => misp_result::MISP_ERR_WARNINGLIST,
             misp_correlate::Error::Rejected(_) => misp_result::MISP_ERR_REJECTED,
+            misp_correlate::Error::Snapshot { .. } => misp_result::MISP_ERR_SNAPSHOT,
             _ => misp_result::MISP_ERR_INVALID,
         };
         FfiError::new(code, error.to_string())
@@ -172,7 +178,8 @@ pub(crate) fn correlate_error_file(error: &misp_correlate::Error) -> String {
     let path = match error {
         misp_correlate::Error::Core(core) => core.path(),
         misp_correlate::Error::Io { path, .. }
-        | misp_correlate::Error::Warninglist { path, .. } => Some(path.as_path()),
+        | misp_correlate::Error::Warninglist { path, .. }
+        | misp_correlate::Error::Snapshot { path, .. } => Some(path.as_path()),
         _ => None,
     };
     path.map(|p| p.display().to_string()).unwrap_or_default()
@@ -310,6 +317,7 @@ mod tests {
                 (7, "MISP_ERR_REJECTED"),
                 (8, "MISP_ERR_WARNINGLIST"),
                 (9, "MISP_ERR_POISONED"),
+                (10, "MISP_ERR_SNAPSHOT"),
                 (99, "MISP_ERR_PANIC"),
             ]
         );

@@ -359,7 +359,20 @@ pub(crate) fn owned_text(text: &str) -> (*mut c_char, usize) {
     owned.into_raw()
 }
 
-/// Frees a string made by [`owned_json`] or [`owned_text`]; NULL is a
+/// A library-owned binary buffer of about `capacity` bytes written by
+/// `write` (which appends to the vector it is given), returned as
+/// `(bytes, length)` and freed like a string (it is also NUL-terminated).
+pub(crate) fn owned_bytes(
+    capacity: usize,
+    write: impl FnOnce(&mut Vec<u8>),
+) -> (*mut c_char, usize) {
+    let mut owned = OwnedString::new(capacity);
+    write(&mut owned.0);
+    owned.into_raw()
+}
+
+/// Frees a string made by [`owned_json`], [`owned_text`] or
+/// [`owned_bytes`]; NULL is a
 /// no-op.
 ///
 /// # Safety

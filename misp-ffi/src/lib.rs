@@ -55,6 +55,7 @@ mod handle;
 mod load;
 mod normalize;
 mod panic;
+mod snapshot;
 mod string;
 mod warninglist;
 
@@ -78,11 +79,13 @@ pub use error::{misp_last_error, misp_last_error_len, misp_result, misp_result_n
 pub use handle::misp_str;
 pub use load::{misp_load_summary, misp_load_summary_paths};
 pub use normalize::misp_normalize;
+pub use snapshot::misp_snapshot_info;
 pub use string::{misp_string_free, misp_version};
 pub use warninglist::{
     misp_warninglist_improvement, misp_warninglists, misp_warninglists_add_list,
-    misp_warninglists_check, misp_warninglists_check_batch, misp_warninglists_free,
-    misp_warninglists_load, misp_warninglists_report, misp_warninglists_set_enabled,
+    misp_warninglists_check, misp_warninglists_check_batch, misp_warninglists_check_batch_packed,
+    misp_warninglists_free, misp_warninglists_load, misp_warninglists_open_snapshot,
+    misp_warninglists_report, misp_warninglists_save_snapshot, misp_warninglists_set_enabled,
 };
 
 #[cfg(test)]

@@ -15,10 +15,13 @@ use std::fmt;
 use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use misp_correlate::snapshot::WarninglistSnapshot;
 use misp_correlate::warninglist::{
-    self, BatchHits, EntryProblem, Hit, Improvements, Matched, Matcher, Query, QueryType,
+    self, BatchHits, EntryProblem, Hit, Improvements, ListInfo, Matched, Matcher, Query, QueryType,
     ToIdsGate, Warninglist,
 };
+use rayon::iter::ParallelIterator;
+use rayon::slice::ParallelSlice;
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 
@@ -46,9 +49,9 @@ pub(crate) struct Warninglists {
     state: RwLock<State>,
 }
 
-/// The matcher and what its loading reported.
+/// The checker and what its loading reported.
 struct State {
-    matcher: Matcher,
+    checker: Checker,
     errors: Vec<ReportError>,
     problems: Vec<ReportProblem>,
 }
@@ -99,6 +102,137 @@ fn poisoned() -> FfiError {
         misp_result::MISP_ERR_POISONED,
         "the warninglists were left inconsistent by an earlier internal panic; free and reload them",
     )
+}
+
+/// What answers the checks: lists compiled from `list.json` files, or a
+/// snapshot file opened in place. Both answer every check identically.
+enum Checker {
+    /// Made by `misp_warninglists_load`; custom lists may be added.
+    Compiled(Box<Matcher>),
+    /// Made by `misp_warninglists_open_snapshot`; the lists are fixed.
+    Snapshot(Box<WarninglistSnapshot>),
+}
+
+impl Checker {
+    fn check_query<'a>(&'a self, query: Query<'a>) -> Vec<Hit<'a>> {
+        match self {
+            Checker::Compiled(matcher) => matcher.check_query(query, ToIdsGate::Off),
+            Checker::Snapshot(snapshot) => snapshot.check_query(query, ToIdsGate::Off),
+        }
+    }
+
+    /// Checks `queries` in parallel (rayon), hits in query order.
+    fn check_batch<'a>(&'a self, queries: &[Query<'a>]) -> Batch<'a> {
+        match self {
+            Checker::Compiled(matcher) => {
+                Batch::from(&matcher.check_batch(queries, ToIdsGate::Off))
+            }
+            Checker::Snapshot(snapshot) => {
+                const CHUNK: usize = 2048;
+                let chunks: Vec<Batch<'a>> = queries
+                    .par_chunks(CHUNK)
+                    .map(|chunk| {
+                        let mut out = Batch::with_capacity(chunk.len());
+                        for query in chunk {
+                            snapshot.check_into(*query, ToIdsGate::Off, &mut out.hits);
+                            out.ends.push(out.hits.len());
+                        }
+                        out
+                    })
+                    .collect();
+                let mut batch = Batch::with_capacity(queries.len());
+                for chunk in chunks {
+                    let offset = batch.hits.len();
+                    batch.ends.extend(chunk.ends.iter().map(|end| end + offset));
+                    batch.hits.extend(chunk.hits);
+                }
+                batch
+            }
+        }
+    }
+
+    fn set_enabled(&mut self, name: &str, enabled: bool) -> Result<(), FfiError> {
+        match self {
+            Checker::Compiled(matcher) => matcher.set_enabled(name, enabled)?,
+            Checker::Snapshot(snapshot) => snapshot.set_enabled(name, enabled)?,
+        }
+        Ok(())
+    }
+
+    /// Adds a custom list; returns its entries that can never match.
+    fn add_list(&mut self, list: Warninglist) -> Result<Vec<EntryProblem>, FfiError> {
+        match self {
+            Checker::Compiled(matcher) => Ok(matcher.add_list(list)?.1),
+            Checker::Snapshot(snapshot) => Err(FfiError::invalid(format!(
+                "cannot add list {:?}: warninglists opened from snapshot {} are fixed; \
+                 add custom lists before saving the snapshot",
+                list.name(),
+                snapshot.path().display()
+            ))),
+        }
+    }
+
+    fn lists(&self) -> Box<dyn Iterator<Item = &ListInfo> + '_> {
+        match self {
+            Checker::Compiled(matcher) => Box::new(matcher.lists()),
+            Checker::Snapshot(snapshot) => Box::new(snapshot.lists()),
+        }
+    }
+
+    fn save_snapshot(&self, path: &Path) -> Result<(), FfiError> {
+        match self {
+            Checker::Compiled(matcher) => WarninglistSnapshot::save_matcher(matcher, path)?,
+            Checker::Snapshot(snapshot) => snapshot.save(path)?,
+        }
+        Ok(())
+    }
+}
+
+/// The hits of a batch of queries, in query order: query `i` has
+/// `hits[ends[i - 1]..ends[i]]`.
+struct Batch<'a> {
+    ends: Vec<usize>,
+    hits: Vec<Hit<'a>>,
+}
+
+impl<'a> Batch<'a> {
+    fn with_capacity(queries: usize) -> Batch<'a> {
+        Batch {
+            ends: Vec::with_capacity(queries),
+            hits: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The hits of each query, in order.
+    fn iter(&self) -> impl Iterator<Item = &[Hit<'a>]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| self.hits.get(start..end).unwrap_or(&[]))
+    }
+
+    /// Each hit with the index of its query.
+    fn indexed_hits(&self) -> impl Iterator<Item = (usize, &Hit<'a>)> + '_ {
+        self.iter()
+            .enumerate()
+            .flat_map(|(query, hits)| hits.iter().map(move |hit| (query, hit)))
+    }
+}
+
+impl<'a> From<&BatchHits<'a>> for Batch<'a> {
+    fn from(batch: &BatchHits<'a>) -> Batch<'a> {
+        let mut out = Batch::with_capacity(batch.len());
+        out.hits.reserve(batch.hit_count());
+        for hits in batch.iter() {
+            out.hits.extend_from_slice(hits);
+            out.ends.push(out.hits.len());
+        }
+        out
+    }
 }
 
 /// Departures from MISP's warninglist behaviour, as bit flags for
@@ -195,7 +329,7 @@ pub unsafe extern "C" fn misp_warninglists_load(
         };
         let loaded = warninglist::load(Path::new(path), self::improvements(improvements)?)?;
         let state = State {
-            matcher: loaded.matcher,
+            checker: Checker::Compiled(Box::new(loaded.matcher)),
             errors: loaded
                 .errors
                 .iter()
@@ -280,7 +414,7 @@ impl Serialize for HitRows<'_, '_> {
 }
 
 /// The hits of a batch as a JSON array of arrays, in query order.
-struct BatchRows<'h, 'a>(&'h BatchHits<'a>);
+struct BatchRows<'h, 'a>(&'h Batch<'a>);
 
 impl Serialize for BatchRows<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -343,12 +477,29 @@ pub unsafe extern "C" fn misp_warninglists_check(
         };
         let state = lists.read()?;
         let query = Query::new(QueryType::Name(type_name), value);
-        let hits = state.matcher.check_query(query, ToIdsGate::Off);
+        let hits = state.checker.check_query(query);
         let (text, len) = handle::owned_json(&HitRows(&hits))?;
         out_json.write(text);
         out_len.write(len);
         Ok(())
     })
+}
+
+/// The queries of `type_0, value_0, type_1, value_1, …`.
+fn pair_queries<'a>(items: &[&'a str]) -> Result<Vec<Query<'a>>, FfiError> {
+    if items.len() % 2 != 0 {
+        return Err(FfiError::invalid(format!(
+            "argument `lens_len` is {}: the strings must come in (type, value) pairs",
+            items.len()
+        )));
+    }
+    Ok(items
+        .chunks_exact(2)
+        .filter_map(|pair| match pair {
+            [type_name, value] => Some(Query::new(QueryType::Name(type_name), value)),
+            _ => None,
+        })
+        .collect())
 }
 
 /// Checks many values at once (in parallel), as `misp_warninglists_check`
@@ -402,25 +553,264 @@ pub unsafe extern "C" fn misp_warninglists_check_batch(
                 Out::new(out_len, "out_len")?,
             )
         };
-        if items.len() % 2 != 0 {
-            return Err(FfiError::invalid(format!(
-                "argument `lens_len` is {}: the strings must come in (type, value) pairs",
-                items.len()
-            )));
-        }
-        let queries: Vec<Query<'_>> = items
-            .chunks_exact(2)
-            .filter_map(|pair| match pair {
-                [type_name, value] => Some(Query::new(QueryType::Name(type_name), value)),
-                _ => None,
-            })
-            .collect();
+        let queries = pair_queries(&items)?;
         let state = lists.read()?;
-        let batch = state.matcher.check_batch(&queries, ToIdsGate::Off);
+        let batch = state.checker.check_batch(&queries);
         let (text, len) = handle::owned_json(&BatchRows(&batch))?;
         out_json.write(text);
         out_len.write(len);
         Ok(())
+    })
+}
+
+/// Version of the packed batch layout, the first word of every packed
+/// result.
+const PACKED_LAYOUT: u32 = 1;
+
+/// Flag of a packed result: some string contains a NUL byte, so the
+/// strings must be cut at their `ends`, not at NUL bytes.
+const PACKED_TEXT_HAS_NUL: u32 = 1;
+
+/// Writes `batch` in the packed layout of
+/// `misp_warninglists_check_batch_packed`.
+fn packed(batch: &Batch<'_>) -> Result<(*mut c_char, usize), FfiError> {
+    let too_big = || {
+        FfiError::invalid(
+            "the packed batch result would exceed 4 GiB (u32 offsets); split the batch".to_owned(),
+        )
+    };
+    let word = |n: usize| u32::try_from(n).map_err(|_| too_big());
+    // The lists hit, in order of first hit, and each list's table index.
+    let mut table_index: Vec<u32> = Vec::new();
+    let mut table: Vec<&Hit<'_>> = Vec::new();
+    let mut hit_list = Vec::with_capacity(batch.hits.len());
+    for hit in &batch.hits {
+        let id = hit.list.index();
+        if table_index.len() <= id {
+            table_index.resize(id + 1, u32::MAX);
+        }
+        let slot = table_index.get_mut(id).ok_or_else(too_big)?;
+        if *slot == u32::MAX {
+            *slot = word(table.len())?;
+            table.push(hit);
+        }
+        hit_list.push(*slot);
+    }
+    // The strings: each list's name and type, then each hit's match and
+    // value, every one followed by a NUL byte.
+    let mut text: Vec<u8> = Vec::with_capacity(batch.hits.len() * 32);
+    let mut ends: Vec<u32> = Vec::with_capacity(2 * (table.len() + batch.hits.len()));
+    let mut has_nul = false;
+    let mut push = |text: &mut Vec<u8>, s: &str| -> Result<(), FfiError> {
+        has_nul |= s.as_bytes().contains(&0);
+        text.extend_from_slice(s.as_bytes());
+        ends.push(word(text.len())?);
+        text.push(0);
+        Ok(())
+    };
+    for hit in &table {
+        push(&mut text, hit.list_name)?;
+        push(&mut text, hit.list_type.as_str())?;
+    }
+    let mut network = String::new();
+    for hit in &batch.hits {
+        match hit.matched {
+            Matched::Text(matched) => push(&mut text, matched)?,
+            other => {
+                network.clear();
+                fmt::write(&mut network, format_args!("{other}")).map_err(|_| too_big())?;
+                push(&mut text, &network)?;
+            }
+        }
+        push(&mut text, hit.value)?;
+    }
+    let header = [
+        PACKED_LAYOUT,
+        word(batch.len())?,
+        word(batch.hits.len())?,
+        word(table.len())?,
+        if has_nul { PACKED_TEXT_HAS_NUL } else { 0 },
+    ];
+    let words = header.len() + 2 * batch.hits.len() + ends.len();
+    let size = words * 4 + text.len();
+    word(size)?;
+    Ok(handle::owned_bytes(size, |out| {
+        let mut put = |w: u32| out.extend_from_slice(&w.to_le_bytes());
+        header.iter().copied().for_each(&mut put);
+        batch
+            .indexed_hits()
+            .for_each(|(query, _)| put(query as u32));
+        hit_list.iter().copied().for_each(&mut put);
+        ends.iter().copied().for_each(&mut put);
+        out.extend_from_slice(&text);
+    }))
+}
+
+/// Checks many values at once, as `misp_warninglists_check_batch`, and
+/// returns the hits in a packed binary layout instead of JSON, for
+/// callers that decode large results in bulk (the Python package).
+///
+/// The input is as for `misp_warninglists_check_batch`. `*out_packed`
+/// receives `*out_len` bytes made of little-endian `uint32_t` words
+/// followed by text:
+///
+/// * a header of 5 words: the layout version (1), the number of queries
+///   `n`, the number of hits `h`, the number of lists in the table `l`,
+///   and flags (bit 0: some string contains a NUL byte);
+/// * `h` words: the query index of each hit (hits are in query order, and
+///   a query's hits are sorted by list name, as `misp_warninglists_check`);
+/// * `h` words: the table index (`0..l`) of each hit's list;
+/// * `2l + 2h` words: the byte offset, from the start of the text, where
+///   each string ends;
+/// * the text: `2l + 2h` UTF-8 strings, each followed by a NUL byte: each
+///   table list's name and type (`list`, `list_type`), then each hit's
+///   `match` and `value`.
+///
+/// When flag bit 0 is clear the strings can be cut at the NUL bytes;
+/// otherwise use the offsets (string `i` starts one byte after the end of
+/// string `i - 1`). The table holds only the lists hit in this batch.
+/// The caller frees the buffer with `misp_string_free`.
+///
+/// Ownership: every argument is borrowed for the call only.
+///
+/// Thread safety: as `misp_warninglists_check`.
+///
+/// # Errors
+///
+/// As `misp_warninglists_check_batch`; also `MISP_ERR_INVALID` when the
+/// result would not fit 32-bit offsets (4 GiB).
+///
+/// # Safety
+///
+/// As `misp_warninglists_check_batch`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn misp_warninglists_check_batch_packed(
+    lists: *const misp_warninglists,
+    strings: *const c_char,
+    strings_len: usize,
+    lens: *const usize,
+    lens_len: usize,
+    out_packed: *mut *mut c_char,
+    out_len: *mut usize,
+) -> misp_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the pointers per `# Safety`.
+        let (lists, items, out_packed, out_len) = unsafe {
+            (
+                handle::as_ref(lists, "lists")?,
+                handle::packed_str_list_arg(strings, strings_len, lens, lens_len, "strings")?,
+                Out::new(out_packed, "out_packed")?,
+                Out::new(out_len, "out_len")?,
+            )
+        };
+        let queries = pair_queries(&items)?;
+        let state = lists.read()?;
+        let (buffer, len) = packed(&state.checker.check_batch(&queries))?;
+        out_packed.write(buffer);
+        out_len.write(len);
+        Ok(())
+    })
+}
+
+/// Opens a warninglist snapshot file (written by
+/// `misp_warninglists_save_snapshot` or `misp-correlate snapshot`) by
+/// memory-mapping it: no list file is read or compiled.
+///
+/// Opening checks the header, format version, kind and the bounds of every
+/// structure; `verify` also checks the checksum of the whole file (one
+/// pass over every byte). The handle answers every check as the
+/// warninglists it was saved from, takes `misp_warninglists_set_enabled`
+/// and can be saved again; `misp_warninglists_add_list` is refused (the
+/// lists of a snapshot are fixed). `misp_warninglists_report` lists the
+/// lists in name order, with no errors or problems (those of the original
+/// load are not kept in the snapshot).
+///
+/// On success `*out_lists` receives a new handle, owned by the caller and
+/// freed with `misp_warninglists_free`. The file must not be changed
+/// while the handle is open (it is mapped); replacing it (as the save
+/// functions do, atomically) is safe.
+///
+/// Ownership: `path` is borrowed for the call only.
+///
+/// Thread safety: safe from any number of threads at once; the handle is
+/// shared as one made by `misp_warninglists_load`.
+///
+/// # Errors
+///
+/// * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+/// * `MISP_ERR_IO`: `path` cannot be read.
+/// * `MISP_ERR_SNAPSHOT`: not a warninglist snapshot of this format
+///   version, or damaged (the message says what is wrong).
+///
+/// # Safety
+///
+/// `path` must be valid for reads of `path_len` bytes and `out_lists` for
+/// one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn misp_warninglists_open_snapshot(
+    path: *const c_char,
+    path_len: usize,
+    verify: bool,
+    out_lists: *mut *mut misp_warninglists,
+) -> misp_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the pointers per `# Safety`.
+        let (path, out_lists) = unsafe {
+            (
+                handle::str_arg(path, path_len, "path")?,
+                Out::new(out_lists, "out_lists")?,
+            )
+        };
+        let snapshot = WarninglistSnapshot::open(path)?;
+        if verify {
+            snapshot.verify()?;
+        }
+        let state = State {
+            checker: Checker::Snapshot(Box::new(snapshot)),
+            errors: Vec::new(),
+            problems: Vec::new(),
+        };
+        out_lists.write(handle::into_raw(Warninglists {
+            state: RwLock::new(state),
+        }));
+        Ok(())
+    })
+}
+
+/// Saves warninglists (loaded, or opened from a snapshot) to a snapshot
+/// file at `path`, with their custom lists and enabled switches, replacing
+/// the file atomically (`path` may be the snapshot the handle was opened
+/// from). `misp_warninglists_open_snapshot` opens it again.
+///
+/// Ownership: `path` is borrowed for the call only.
+///
+/// Thread safety: runs under the read lock, alongside checks.
+///
+/// # Errors
+///
+/// * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+/// * `MISP_ERR_IO`: the file cannot be written.
+/// * `MISP_ERR_SNAPSHOT`: a section of the opened snapshot cannot be read.
+/// * `MISP_ERR_POISONED` after an internal panic during a change.
+///
+/// # Safety
+///
+/// `lists` must be a live handle and `path` valid for `path_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn misp_warninglists_save_snapshot(
+    lists: *const misp_warninglists,
+    path: *const c_char,
+    path_len: usize,
+) -> misp_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the pointers per `# Safety`.
+        let (lists, path) = unsafe {
+            (
+                handle::as_ref(lists, "lists")?,
+                handle::str_arg(path, path_len, "path")?,
+            )
+        };
+        lists.read()?.checker.save_snapshot(Path::new(path))
     })
 }
 
@@ -456,7 +846,7 @@ pub unsafe extern "C" fn misp_warninglists_set_enabled(
                 handle::str_arg(name, name_len, "name")?,
             )
         };
-        lists.write()?.matcher.set_enabled(name, enabled)?;
+        lists.write()?.checker.set_enabled(name, enabled)?;
         Ok(())
     })
 }
@@ -500,7 +890,7 @@ pub unsafe extern "C" fn misp_warninglists_add_list(
         };
         let list = Warninglist::from_json(json, IN_MEMORY_SOURCE)?;
         let mut state = lists.write()?;
-        let (_, problems) = state.matcher.add_list(list)?;
+        let problems = state.checker.add_list(list)?;
         state
             .problems
             .extend(problems.iter().map(ReportProblem::from));
@@ -573,7 +963,7 @@ pub unsafe extern "C" fn misp_warninglists_report(
         let state = lists.read()?;
         let report = Report {
             lists: state
-                .matcher
+                .checker
                 .lists()
                 .map(|info| {
                     let stats = info.stats();
@@ -783,6 +1173,245 @@ mod tests {
         );
         // SAFETY: freed once.
         unsafe { misp_warninglists_free(lists) };
+    }
+
+    /// The packed layout decoded naively: per query, its hits as JSON.
+    fn decode_packed(bytes: &[u8]) -> Vec<serde_json::Value> {
+        let word = |i: usize| u32::from_le_bytes(bytes[i * 4..i * 4 + 4].try_into().unwrap());
+        assert_eq!(word(0), PACKED_LAYOUT);
+        let (n, h, l, flags) = (
+            word(1) as usize,
+            word(2) as usize,
+            word(3) as usize,
+            word(4),
+        );
+        let strings = 2 * l + 2 * h;
+        let text_start = (5 + 2 * h + strings) * 4;
+        let text = &bytes[text_start..];
+        let mut start = 0;
+        let mut all = Vec::new();
+        for i in 0..strings {
+            let end = word(5 + 2 * h + i) as usize;
+            all.push(std::str::from_utf8(&text[start..end]).unwrap().to_owned());
+            assert_eq!(text[end], 0, "every string is followed by NUL");
+            start = end + 1;
+        }
+        assert_eq!(start, text.len());
+        assert_eq!(
+            flags & PACKED_TEXT_HAS_NUL != 0,
+            all.iter().any(|s| s.contains('\0'))
+        );
+        let mut out = vec![serde_json::json!([]); n];
+        for k in 0..h {
+            let (query, list) = (word(5 + k) as usize, word(5 + h + k) as usize);
+            out[query].as_array_mut().unwrap().push(serde_json::json!({
+                "list": all[2 * list], "list_type": all[2 * list + 1],
+                "match": all[2 * l + 2 * k], "value": all[2 * l + 2 * k + 1],
+            }));
+        }
+        out
+    }
+
+    fn batch_inputs(pairs: &[(&str, &str)]) -> (String, Vec<usize>) {
+        let mut data = String::new();
+        let mut lens = Vec::new();
+        for (t, v) in pairs {
+            data.push_str(t);
+            data.push_str(v);
+            lens.extend([t.len(), v.len()]);
+        }
+        (data, lens)
+    }
+
+    fn check_packed(
+        lists: *const misp_warninglists,
+        pairs: &[(&str, &str)],
+    ) -> Vec<serde_json::Value> {
+        let (data, lens) = batch_inputs(pairs);
+        let (mut out, mut len) = (ptr::null_mut(), 0);
+        // SAFETY: valid pointers.
+        let r = unsafe {
+            misp_warninglists_check_batch_packed(
+                lists,
+                data.as_ptr().cast(),
+                data.len(),
+                lens.as_ptr(),
+                lens.len(),
+                &mut out,
+                &mut len,
+            )
+        };
+        assert_eq!(r, misp_result::MISP_OK);
+        // SAFETY: the library returned `len` bytes at `out`.
+        let bytes = unsafe { std::slice::from_raw_parts(out.cast::<u8>(), len) }.to_vec();
+        // SAFETY: freed once.
+        unsafe { crate::misp_string_free(out) };
+        decode_packed(&bytes)
+    }
+
+    const PAIRS: [(&str, &str); 8] = [
+        ("ip-src", "192.168.0.1"),
+        ("md5", "d41d8cd98f00b204e9800998ecf8427e"),
+        ("domain", "misp-project.org"),
+        ("hostname", "www.bmw.de"),
+        ("domain|ip", "www.bmw.de|10.0.0.1"),
+        ("email-src", "abuse@example.com"),
+        ("url", "https://app.any.run/tasks/1"),
+        ("ip-dst", "10.1.2.3"),
+    ];
+
+    #[test]
+    fn packed_batch_matches_single_checks() {
+        let lists = load(0);
+        let batch = check_packed(lists, &PAIRS);
+        assert_eq!(batch.len(), PAIRS.len());
+        for (i, (t, v)) in PAIRS.iter().enumerate() {
+            assert_eq!(batch[i], check(lists, t, v), "{t} {v}");
+        }
+        assert_eq!(check_packed(lists, &[]), Vec::<serde_json::Value>::new());
+        // A NUL byte in a value that hits sets the flag; offsets still cut right.
+        let custom = r#"{"name": "nul", "type": "string", "list": ["a\u0000b"], "matching_attributes": ["text"]}"#;
+        // SAFETY: valid pointers.
+        let r = unsafe { misp_warninglists_add_list(lists, custom.as_ptr().cast(), custom.len()) };
+        assert_eq!(r, misp_result::MISP_OK);
+        let batch = check_packed(lists, &[("text", "a\0b"), ("ip-dst", "10.1.2.3")]);
+        assert_eq!(batch[0][0]["match"], "a\u{0}b");
+        assert_eq!(batch[1], check(lists, "ip-dst", "10.1.2.3"));
+        // SAFETY: freed once.
+        unsafe { misp_warninglists_free(lists) };
+    }
+
+    #[test]
+    fn snapshots_round_trip() {
+        let dir = std::env::temp_dir().join(format!("misp-ffi-snapshot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("lists.snap");
+        let path = path.to_str().unwrap();
+        let lists = load(0);
+        let custom = r#"{"name": "custom", "type": "string", "list": ["evil.example"], "matching_attributes": ["domain"]}"#;
+        // SAFETY: valid pointers.
+        unsafe {
+            assert_eq!(
+                misp_warninglists_add_list(lists, custom.as_ptr().cast(), custom.len()),
+                misp_result::MISP_OK
+            );
+            assert_eq!(
+                misp_warninglists_save_snapshot(lists, path.as_ptr().cast(), path.len()),
+                misp_result::MISP_OK
+            );
+        }
+        let mut opened = ptr::null_mut();
+        // SAFETY: valid pointers.
+        let r = unsafe {
+            misp_warninglists_open_snapshot(path.as_ptr().cast(), path.len(), true, &mut opened)
+        };
+        assert_eq!(r, misp_result::MISP_OK);
+        let mut pairs = PAIRS.to_vec();
+        pairs.push(("domain", "evil.example"));
+        for (t, v) in &pairs {
+            assert_eq!(check(opened, t, v), check(lists, t, v), "{t} {v}");
+        }
+        assert_eq!(check_packed(opened, &pairs), check_packed(lists, &pairs));
+        assert_eq!(check(opened, "domain", "evil.example")[0]["list"], "custom");
+
+        // Switches work and are saved; custom lists are refused.
+        let name = "List of RFC 1918 CIDR blocks";
+        let saved = dir.join("resaved.snap");
+        let saved = saved.to_str().unwrap();
+        // SAFETY: valid pointers.
+        unsafe {
+            assert_eq!(
+                misp_warninglists_set_enabled(opened, name.as_ptr().cast(), name.len(), false),
+                misp_result::MISP_OK
+            );
+            assert_eq!(
+                misp_warninglists_add_list(opened, custom.as_ptr().cast(), custom.len()),
+                misp_result::MISP_ERR_INVALID
+            );
+            assert_eq!(
+                misp_warninglists_save_snapshot(opened, saved.as_ptr().cast(), saved.len()),
+                misp_result::MISP_OK
+            );
+        }
+        assert_eq!(check(opened, "ip-dst", "10.1.2.3"), serde_json::json!([]));
+        let mut reopened = ptr::null_mut();
+        let (mut out, mut len) = (ptr::null_mut(), 0);
+        // SAFETY: valid pointers.
+        unsafe {
+            assert_eq!(
+                misp_warninglists_open_snapshot(
+                    saved.as_ptr().cast(),
+                    saved.len(),
+                    false,
+                    &mut reopened
+                ),
+                misp_result::MISP_OK
+            );
+            assert_eq!(
+                misp_warninglists_report(reopened, &mut out, &mut len),
+                misp_result::MISP_OK
+            );
+        }
+        assert_eq!(check(reopened, "ip-dst", "10.1.2.3"), serde_json::json!([]));
+        let report = take_json(out);
+        let rows = report["lists"].as_array().unwrap();
+        assert_eq!(rows.len(), 7);
+        assert_eq!(
+            rows.iter().find(|r| r["name"] == name).unwrap()["enabled"],
+            false
+        );
+
+        // Info describes the file.
+        // SAFETY: valid pointers.
+        let r = unsafe {
+            crate::misp_snapshot_info(saved.as_ptr().cast(), saved.len(), &mut out, &mut len)
+        };
+        assert_eq!(r, misp_result::MISP_OK);
+        let info = take_json(out);
+        assert_eq!(info["kind"], "warninglists");
+        assert_eq!(info["counts"]["lists"], 7);
+
+        // Not a snapshot, missing, damaged.
+        let not = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let mut never = ptr::null_mut();
+        // SAFETY: valid pointers.
+        unsafe {
+            let r =
+                misp_warninglists_open_snapshot(not.as_ptr().cast(), not.len(), false, &mut never);
+            assert_eq!(r, misp_result::MISP_ERR_SNAPSHOT);
+            let r = misp_warninglists_open_snapshot(
+                c"/nonexistent.snap".as_ptr(),
+                17,
+                false,
+                &mut never,
+            );
+            assert_eq!(r, misp_result::MISP_ERR_IO);
+        }
+        assert!(never.is_null());
+        let mut bytes = std::fs::read(path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        let damaged = dir.join("damaged.snap");
+        std::fs::write(&damaged, bytes).unwrap();
+        let damaged = damaged.to_str().unwrap();
+        // SAFETY: valid pointers.
+        let r = unsafe {
+            misp_warninglists_open_snapshot(
+                damaged.as_ptr().cast(),
+                damaged.len(),
+                true,
+                &mut never,
+            )
+        };
+        assert_eq!(r, misp_result::MISP_ERR_SNAPSHOT);
+        assert!(crate::panic::tests_last_error().contains("damaged.snap"));
+        // SAFETY: freed once each.
+        unsafe {
+            misp_warninglists_free(reopened);
+            misp_warninglists_free(opened);
+            misp_warninglists_free(lists);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

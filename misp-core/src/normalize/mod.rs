@@ -57,12 +57,15 @@ use std::fmt;
 
 use crate::AttributeType;
 
+pub use resave::rewrites_on_resave;
+
 mod datetime;
 mod domain;
 mod ip;
 mod json_syntax;
 mod php;
 mod refang;
+mod resave;
 mod rewrite;
 mod rules;
 mod url;

@@ -219,6 +219,7 @@ pub struct Built {
 ///
 /// let ip = AttributeType::from_name("ip-dst").unwrap();
 /// let mut b = EngineBuilder::new();
+/// b.reserve(2); // optional: the number of attributes to come
 /// b.add_event(&EventInput::new(1)).unwrap();
 /// b.add_event(&EventInput::new(2)).unwrap();
 /// b.add(&AttributeInput::new(10, 1, ip, "198.51.100.7")).unwrap();
@@ -311,6 +312,21 @@ impl EngineBuilder {
         self
     }
 
+    /// Makes room for about `attributes` more attributes, when the caller
+    /// knows roughly how many will come: every shard of the string
+    /// interner sizes its table and columns once for one key per
+    /// attribute, instead of growing (and moving them) step by step. A
+    /// hint only: adding more or fewer is fine. Capacity that is never
+    /// used costs address space, not memory, except for the tables'
+    /// control bytes (about one byte per attribute).
+    pub fn reserve(&mut self, attributes: usize) -> &mut Self {
+        let per_shard = attributes.div_ceil(SHARDS);
+        for shard in &mut self.engine.keys.shards {
+            shard.reserve(per_shard);
+        }
+        self
+    }
+
     /// Adds an exclusion pattern (§5).
     pub fn exclusion(&mut self, pattern: &str) -> &mut Self {
         self.engine.exclusions.insert(pattern);
@@ -327,18 +343,7 @@ impl EngineBuilder {
             return Err(Error::InvalidArgument(format!("event {} exists", input.id)));
         }
         let e = self.engine.event_slot(input.id);
-        let org = input.org.map_or(NONE, |o| self.engine.org_slot(o));
-        let sg = match (input.distribution, input.sharing_group) {
-            (4, Some(g)) => self.engine.group_slot(g),
-            _ => NONE,
-        };
-        if let Some(rec) = self.engine.events.get_mut(e as usize) {
-            rec.exists = true;
-            rec.org = org;
-            rec.distribution = input.distribution;
-            rec.sg = sg;
-            rec.disable_correlation = input.disable_correlation;
-        }
+        self.engine.apply_event(e, input);
         Ok(())
     }
 
@@ -360,18 +365,7 @@ impl EngineBuilder {
                 input.id
             )));
         }
-        let event = self.engine.event_slot(input.event);
-        let sg = match (input.distribution, input.sharing_group) {
-            (4, Some(g)) => self.engine.group_slot(g),
-            _ => NONE,
-        };
-        if let Some(rec) = self.engine.objects.get_mut(o as usize) {
-            rec.exists = true;
-            rec.event = event;
-            rec.distribution = input.distribution;
-            rec.sg = sg;
-            rec.deleted = input.deleted;
-        }
+        self.engine.apply_object(o, input);
         Ok(())
     }
 
@@ -403,10 +397,9 @@ impl EngineBuilder {
             Some(o) => self.engine.object_slot(o),
             None => NONE,
         };
-        let sg = match (input.distribution, input.sharing_group) {
-            (4, Some(g)) => self.engine.group_slot(g),
-            _ => NONE,
-        };
+        let sg = self
+            .engine
+            .sharing_group(input.distribution, input.sharing_group);
         let id = match input.id {
             Id::Num(n) => RawId::Num(n),
             Id::Str(s) => {
@@ -648,8 +641,6 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
             column.push((first, part));
         }
     }
-    let hasher = engine.keys.hasher.clone();
-    let rehash = |t: Tag, b: &[u8]| hasher.hash_stored(t, b);
     let results: Vec<Result<Vec<u32>>> = columns
         .into_par_iter()
         .zip(engine.keys.shards.par_iter_mut())
@@ -667,9 +658,9 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
                 new_ids += ids_here;
                 new_keys += part.entries.len() - ids_here;
             }
-            ids.reserve(new_ids, &rehash);
+            ids.reserve(new_ids);
             // Keys repeat; assume about half are new.
-            keys.reserve(new_keys / 2, &rehash);
+            keys.reserve(new_keys / 2);
             for (first, part) in column {
                 part.sids.clear();
                 part.sids.reserve_exact(part.entries.len());
@@ -679,7 +670,7 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
                         .get(e.start as usize..(e.start + e.len) as usize)
                         .unwrap_or(&[]);
                     let local = if e.item_which & 7 == which::ID {
-                        let (local, new) = ids.intern_bytes(e.hash, e.tag, bytes, &rehash)?;
+                        let (local, new) = ids.intern_bytes(e.hash, e.tag, bytes)?;
                         let slot = first + (e.item_which >> 3);
                         if let Some(p) = ids.payload.get_mut(local as usize) {
                             if new || p.0 == NONE {
@@ -690,7 +681,7 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
                         }
                         local
                     } else {
-                        keys.intern_bytes(e.hash, e.tag, bytes, &rehash)?.0
+                        keys.intern_bytes(e.hash, e.tag, bytes)?.0
                     };
                     part.sids.push(sid(shard, local));
                 }

@@ -107,6 +107,13 @@ impl AttrRec {
     }
 }
 
+/// An event or an object, as the owner of linked attributes.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    Event(u32),
+    Object(u32),
+}
+
 /// One event.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EventRec {
@@ -639,10 +646,7 @@ impl Engine {
             Some(o) => self.object_slot(o),
             None => NONE,
         };
-        let sg = match (input.distribution, input.sharing_group) {
-            (4, Some(g)) => self.group_slot(g),
-            _ => NONE,
-        };
+        let sg = self.sharing_group(input.distribution, input.sharing_group);
         let mut flags = flag::LIVE;
         if matches!(input.id, Id::Str(_)) {
             flags |= flag::EXT_STR;
@@ -703,12 +707,19 @@ impl Engine {
 
     // ----- events --------------------------------------------------------
 
-    fn apply_event(&mut self, e: u32, input: &EventInput<'_>) {
-        let org = input.org.map_or(NONE, |o| self.org_slot(o));
-        let sg = match (input.distribution, input.sharing_group) {
+    /// The sharing-group slot of a record with `distribution` and
+    /// `group`: only distribution 4 ("sharing group") has one.
+    pub(crate) fn sharing_group(&mut self, distribution: u8, group: Option<u64>) -> u32 {
+        match (distribution, group) {
             (4, Some(g)) => self.group_slot(g),
             _ => NONE,
-        };
+        }
+    }
+
+    /// Sets event `e`'s settings from `input` (it exists from now on).
+    pub(crate) fn apply_event(&mut self, e: u32, input: &EventInput<'_>) {
+        let org = input.org.map_or(NONE, |o| self.org_slot(o));
+        let sg = self.sharing_group(input.distribution, input.sharing_group);
         if let Some(rec) = self.events.get_mut(e as usize) {
             rec.exists = true;
             rec.org = org;
@@ -718,14 +729,23 @@ impl Engine {
         }
     }
 
-    fn sync_event(&mut self, e: u32) {
-        let attrs = self
-            .events
-            .get(e as usize)
-            .map(|r| r.attrs.clone())
-            .unwrap_or_default();
-        for s in attrs {
+    /// The live attribute slots linked to `owner`.
+    fn linked(&self, owner: Owner) -> &[u32] {
+        let attrs = match owner {
+            Owner::Event(e) => self.events.get(e as usize).map(|r| &r.attrs),
+            Owner::Object(o) => self.objects.get(o as usize).map(|r| &r.attrs),
+        };
+        attrs.map_or(&[], Vec::as_slice)
+    }
+
+    /// Re-synchronises the attributes linked to `owner` (after a change
+    /// to it that may change their eligibility). Syncing never changes
+    /// the links, so the list is walked in place.
+    fn sync_linked(&mut self, owner: Owner) {
+        let mut i = 0;
+        while let Some(&s) = self.linked(owner).get(i) {
             self.sync(s);
+            i += 1;
         }
     }
 
@@ -741,7 +761,7 @@ impl Engine {
         }
         let e = self.event_slot(input.id);
         self.apply_event(e, input);
-        self.sync_event(e);
+        self.sync_linked(Owner::Event(e));
         self.touched();
         Ok(())
     }
@@ -757,7 +777,7 @@ impl Engine {
             .event_slot_of(input.id)
             .ok_or_else(|| Error::InvalidArgument(format!("no event {}", input.id)))?;
         self.apply_event(e, input);
-        self.sync_event(e);
+        self.sync_linked(Owner::Event(e));
         self.touched();
         Ok(())
     }
@@ -775,7 +795,7 @@ impl Engine {
         if let Some(rec) = self.events.get_mut(e as usize) {
             rec.disable_correlation = !enabled;
         }
-        self.sync_event(e);
+        self.sync_linked(Owner::Event(e));
         self.touched();
         Ok(())
     }
@@ -790,10 +810,11 @@ impl Engine {
         let e = self
             .event_slot_of(id)
             .ok_or_else(|| Error::InvalidArgument(format!("no event {id}")))?;
+        // Taken, not cloned: unlinking finds nothing left to remove here.
         let attrs = self
             .events
-            .get(e as usize)
-            .map(|r| r.attrs.clone())
+            .get_mut(e as usize)
+            .map(|r| std::mem::take(&mut r.attrs))
             .unwrap_or_default();
         for s in attrs {
             self.drop_slot(s);
@@ -810,7 +831,7 @@ impl Engine {
         }
         // Attributes of other events that point at those objects.
         for o in gone {
-            self.sync_object(o);
+            self.sync_linked(Owner::Object(o));
         }
         self.touched();
         Ok(())
@@ -818,29 +839,16 @@ impl Engine {
 
     // ----- objects -------------------------------------------------------
 
-    fn apply_object(&mut self, o: u32, input: &ObjectInput<'_>) {
+    /// Sets object `o`'s settings from `input` (it exists from now on).
+    pub(crate) fn apply_object(&mut self, o: u32, input: &ObjectInput<'_>) {
         let event = self.event_slot(input.event);
-        let sg = match (input.distribution, input.sharing_group) {
-            (4, Some(g)) => self.group_slot(g),
-            _ => NONE,
-        };
+        let sg = self.sharing_group(input.distribution, input.sharing_group);
         if let Some(rec) = self.objects.get_mut(o as usize) {
             rec.exists = true;
             rec.event = event;
             rec.distribution = input.distribution;
             rec.sg = sg;
             rec.deleted = input.deleted;
-        }
-    }
-
-    fn sync_object(&mut self, o: u32) {
-        let attrs = self
-            .objects
-            .get(o as usize)
-            .map(|r| r.attrs.clone())
-            .unwrap_or_default();
-        for s in attrs {
-            self.sync(s);
         }
     }
 
@@ -864,7 +872,7 @@ impl Engine {
         }
         let o = self.object_slot(input.id);
         self.apply_object(o, input);
-        self.sync_object(o);
+        self.sync_linked(Owner::Object(o));
         self.touched();
         Ok(())
     }
@@ -880,7 +888,7 @@ impl Engine {
             .object_exists(input.id)
             .ok_or_else(|| Error::InvalidArgument(format!("no object {}", input.id)))?;
         self.apply_object(o, input);
-        self.sync_object(o);
+        self.sync_linked(Owner::Object(o));
         self.touched();
         Ok(())
     }
@@ -898,7 +906,7 @@ impl Engine {
         if let Some(rec) = self.objects.get_mut(o as usize) {
             rec.exists = false;
         }
-        self.sync_object(o);
+        self.sync_linked(Owner::Object(o));
         self.touched();
         Ok(())
     }

@@ -18,6 +18,11 @@
 //!
 //! The tag is part of equality, so a hash and a string that happens to
 //! have the same bytes never collide.
+//!
+//! A shard keeps the low 32 bits of every string's hash beside its span,
+//! and its table is keyed by those bits (see [`table_hash`]): growing the
+//! table then never reads (or re-hashes) the strings themselves, which
+//! would touch the whole arena in random order.
 
 use std::borrow::Cow;
 
@@ -236,7 +241,19 @@ pub(crate) struct Shard<T> {
     spans: Vec<Span>,
     /// Per-string payload, indexed by local id.
     pub(crate) payload: Vec<T>,
+    /// The low 32 bits of each string's hash, indexed by local id.
+    hashes: Vec<u32>,
     table: HashTable<u32>,
+}
+
+/// The hash a shard's table uses for a string whose full hash is `hash`:
+/// a function of its low 32 bits only, so that the table can grow from
+/// the stored bits. hashbrown takes the bucket from the low bits and the
+/// control byte from the top seven, so both halves carry the bits.
+#[inline]
+fn table_hash(hash: u64) -> u64 {
+    let low = hash & 0xFFFF_FFFF;
+    low | (low << 32)
 }
 
 impl<T: Default> Shard<T> {
@@ -250,22 +267,16 @@ impl<T: Default> Shard<T> {
         let (arena, spans) = (&self.arena, &self.spans);
         let want = canon.bytes();
         self.table
-            .find(hash, |&l| {
+            .find(table_hash(hash), |&l| {
                 Self::bytes_at(arena, spans, l).is_some_and(|(t, b)| t == canon.tag && b == want)
             })
             .copied()
     }
 
     /// The local id of `canon`, interning it if new (the flag says
-    /// whether it was). `rehash` recomputes the hash of a stored string
-    /// (used when the table grows).
-    pub(crate) fn intern(
-        &mut self,
-        hash: u64,
-        canon: &Canon<'_>,
-        rehash: &impl Fn(Tag, &[u8]) -> u64,
-    ) -> Result<(u32, bool)> {
-        self.intern_bytes(hash, canon.tag, canon.bytes(), rehash)
+    /// whether it was).
+    pub(crate) fn intern(&mut self, hash: u64, canon: &Canon<'_>) -> Result<(u32, bool)> {
+        self.intern_bytes(hash, canon.tag, canon.bytes())
     }
 
     /// [`Shard::intern`] for a string already in its canonical encoding.
@@ -274,10 +285,9 @@ impl<T: Default> Shard<T> {
         hash: u64,
         tag: Tag,
         bytes: &[u8],
-        rehash: &impl Fn(Tag, &[u8]) -> u64,
     ) -> Result<(u32, bool)> {
         let (arena, spans) = (&self.arena, &self.spans);
-        let found = self.table.find(hash, |&l| {
+        let found = self.table.find(table_hash(hash), |&l| {
             Self::bytes_at(arena, spans, l).is_some_and(|(t, b)| t == tag && b == bytes)
         });
         if let Some(&l) = found {
@@ -297,27 +307,28 @@ impl<T: Default> Shard<T> {
             len_tag: bytes.len() as u32 | ((tag as u32) << 30),
         });
         self.payload.push(T::default());
+        self.hashes.push(hash as u32);
         let local = local as u32;
-        let (arena, spans) = (&self.arena, &self.spans);
+        let hashes = &self.hashes;
         self.table
-            .insert_unique(hash, local, |&l| match Self::bytes_at(arena, spans, l) {
-                Some((t, b)) => rehash(t, b),
-                None => 0,
-            });
+            .insert_unique(table_hash(hash), local, |&l| stored_hash(hashes, l));
         Ok((local, true))
     }
 
     /// Makes room for `additional` more strings (at most), so that a
-    /// batch of insertions grows the table once.
-    pub(crate) fn reserve(&mut self, additional: usize, rehash: &impl Fn(Tag, &[u8]) -> u64) {
-        let (arena, spans) = (&self.arena, &self.spans);
-        self.table
-            .reserve(additional, |&l| match Self::bytes_at(arena, spans, l) {
-                Some((t, b)) => rehash(t, b),
-                None => 0,
-            });
-        self.spans.reserve(additional);
-        self.payload.reserve(additional);
+    /// batch of insertions grows the table once. Best effort: never more
+    /// than the shard's id space, and if the memory is not there the
+    /// insertions grow the shard as they go.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        let room = (MAX_LOCAL as usize + 1).saturating_sub(self.spans.len());
+        let additional = additional.min(room);
+        let hashes = &self.hashes;
+        let _ = self
+            .table
+            .try_reserve(additional, |&l| stored_hash(hashes, l));
+        let _ = self.spans.try_reserve(additional);
+        let _ = self.payload.try_reserve(additional);
+        let _ = self.hashes.try_reserve(additional);
     }
 
     /// The stored string with local id `local`.
@@ -327,6 +338,14 @@ impl<T: Default> Shard<T> {
             None => Stored(&[], Tag::Raw),
         }
     }
+}
+
+/// The table hash of local id `l`, from its stored bits.
+#[inline]
+fn stored_hash(hashes: &[u32], l: u32) -> u64 {
+    hashes
+        .get(l as usize)
+        .map_or(0, |&h| table_hash(u64::from(h)))
 }
 
 /// Hashing shared by the interners of one engine.
@@ -394,13 +413,11 @@ impl<T: Default> Interner<T> {
     pub(crate) fn intern(&mut self, canon: &Canon<'_>) -> Result<u32> {
         let h = self.hasher.hash(canon);
         let shard = Hasher::shard_of(h);
-        let hasher = &self.hasher;
-        let rehash = |t: Tag, b: &[u8]| hasher.hash_stored(t, b);
         let s = self
             .shards
             .get_mut(shard)
             .ok_or_else(|| Error::InvalidArgument("shard out of range".into()))?;
-        s.intern(h, canon, &rehash).map(|(l, _)| sid(shard, l))
+        s.intern(h, canon).map(|(l, _)| sid(shard, l))
     }
 
     /// The stored string `id`.
@@ -469,6 +486,22 @@ mod tests {
         assert_eq!(i.get(b).to_text(), long);
         assert_eq!(i.get(c).to_text(), "after");
         assert_eq!(i.find(&Canon::text(&long)), Some(b));
+    }
+
+    #[test]
+    fn reserving_changes_nothing_but_capacity() {
+        let mut i: Interner<u32> = Interner::new(Hasher::new());
+        let before = i.intern(&Canon::text("before")).unwrap();
+        for s in &mut i.shards {
+            s.reserve(1000);
+        }
+        let ids: Vec<u32> = (0..5_000)
+            .map(|n| i.intern(&Canon::text(&format!("v{n}"))).unwrap())
+            .collect();
+        assert_eq!(i.find(&Canon::text("before")), Some(before));
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(i.find(&Canon::text(&format!("v{n}"))), Some(*id));
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub(crate) use super::engine::{AttrRec, BIG, Config, Engine, EventRec, ObjRec, f
 pub(crate) use super::fuzzy::FuzzyGraph;
 use super::id::Id;
 pub(crate) use super::id::IdTable;
-pub(crate) use super::intern::{Canon, Hasher, NONE, SlotRef, Stored, Tag};
+pub(crate) use super::intern::{Canon, Hasher, NONE, SlotRef, Stored, Tag, sid, split};
 pub(crate) use super::net::CidrIndex;
 use super::net::{Addr, CidrKey, IpKey, Net};
 use super::query::Summary;

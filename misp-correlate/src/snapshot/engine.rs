@@ -27,7 +27,7 @@ use super::{SnapshotInfo, SnapshotKind};
 use crate::correlation::query::query_api;
 use crate::correlation::state::{
     AttrRec, BIG, Canon, CidrIndex, EventInfo, FuzzyGraph, Hasher, IdTable, NONE, ObjectInfo,
-    SetStats, Src, State, Stored, Tag, build_cidr, build_fuzzy, flag, to_engine,
+    SetStats, Src, State, Stored, Tag, build_cidr, build_fuzzy, flag, sid, split, to_engine,
 };
 use crate::correlation::{AclMode, Config, Engine, Id, Ident, Summary};
 use crate::{Error, Result};
@@ -204,7 +204,8 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
         .map(|(shard, sh)| {
             (sh.payload.len() as u64)
                 .checked_sub(1)
-                .map_or(0, |last| (last << 6 | shard as u64) + 1)
+                .and_then(|last| u32::try_from(last).ok())
+                .map_or(0, |last| u64::from(sid(shard, last)) + 1)
         })
         .max()
         .unwrap_or(0);
@@ -278,7 +279,7 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
     let (key_offsets, key_bytes) = string_table(stored.iter().map(|st| st.0));
     let key_tags: Vec<u8> = stored.iter().map(|st| st.1 as u8).collect();
     let allocated = |sid: u32| {
-        let (shard, local) = ((sid & 63) as usize, sid >> 6);
+        let (shard, local) = split(sid);
         engine
             .keys
             .shards

@@ -36,7 +36,7 @@ use crate::{Error, Result};
 /// The file's first eight bytes.
 pub(crate) const MAGIC: [u8; 8] = *b"MISPSNAP";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Header length in bytes.
 pub(crate) const HEADER_LEN: usize = 64;
 /// Bytes per section table entry.
@@ -521,12 +521,12 @@ mod tests {
         assert_eq!(problem(open(bad)), SnapshotProblem::BadMagic);
 
         let mut newer = good.clone();
-        newer[8] = 2;
+        newer[8] = 0x7f;
         assert_eq!(
             problem(open(newer)),
             SnapshotProblem::UnsupportedVersion {
-                found: 2,
-                supported: 1
+                found: 0x7f,
+                supported: FORMAT_VERSION
             }
         );
 

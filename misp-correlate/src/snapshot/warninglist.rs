@@ -3,9 +3,11 @@
 //! The big parts of a matcher are answered straight from the mapped bytes:
 //!
 //! * the string and hostname tables are open-addressing hash tables laid
-//!   out in the file (16-byte slots, linear probing, the matcher's
-//!   ASCII-case-folding hash with the seed stored in the file), over a key
-//!   arena and a pool of list-id sets;
+//!   out in the file (one tag byte per bucket, then 8-byte slots, linear
+//!   probing, an ASCII-case-folding hash fixed by the format with the seed
+//!   stored in the file), over a key arena and a pool of list-id sets; a
+//!   query hashes all of its probes and touches their tags before looking
+//!   any up, as the matcher does;
 //! * the CIDR interval indexes (IPv4 and IPv6) are the matcher's own arrays
 //!   (networks, interval starts, member offsets, members, a 65,537-entry
 //!   directory on the top 16 bits, per-list outermost entries), searched by
@@ -25,17 +27,16 @@ use std::sync::OnceLock;
 
 use misp_core::AttributeType;
 
-use super::format::{Cursor, Mapped, Writer, le_u16, le_u32, put_str};
+use super::format::{Cursor, Mapped, Writer, align8, le_u16, le_u32, put_str};
 use super::hash::hash;
 use super::{SnapshotInfo, SnapshotKind};
 use crate::warninglist::parts::{
-    Address, Bits, CidrIndex, Ctx, DOMAIN_LIKE, ListInfo, Net, Segment, UNKNOWN_SLOT, USES_CIDR,
+    Address, Bits, Catalogue, CidrIndex, Ctx, KeyTable, ListInfo, Net, Segment, USES_CIDR,
     USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile, for_each_suffix, misp_host,
     parse_prefix, parse_value, parsed_host, php_numeric,
 };
 use crate::warninglist::{
-    Hit, Improvements, ListId, ListStats, ListType, Matched, Matcher, Query, QueryType, ToIdsGate,
-    Warninglist,
+    Hit, Improvements, ListId, ListStats, ListType, Matched, Matcher, Query, ToIdsGate, Warninglist,
 };
 use crate::{Error, Result};
 
@@ -61,12 +62,16 @@ const KEPT: u32 = 6;
 /// A list set with this bit is one list id inline; otherwise it is an
 /// offset into the pool (as in the matcher).
 const SINGLE: u32 = 1 << 31;
-/// The `set` of an empty hash slot.
-const EMPTY: u32 = u32::MAX;
-/// Bytes per hash slot: hash tag, key start, key length, list set.
-const SLOT_LEN: usize = 16;
-/// Bytes before the slots of a hash table: seed, capacity, key count.
-const TABLE_HEADER: usize = 24;
+/// Bytes per hash slot: key offset, list set.
+const SLOT_LEN: usize = 8;
+/// Bytes before the tags of a hash table: seed, bucket count, key count,
+/// bytes absent from every key.
+const TABLE_HEADER: usize = 32;
+/// Bytes common in values but rare in list entries; up to three that occur
+/// in no key are stored with a table, and a probe containing one skips it.
+const SENTINEL_CANDIDATES: [u8; 7] = [b'/', b':', b'?', b'=', b'&', b'%', b' '];
+/// Host suffixes hashed and touched before any is looked up.
+const MAX_TOUCHED_SUFFIXES: usize = 8;
 /// The hash seed written by this version (fixed, so files are reproducible).
 const SEED: u64 = 0x6d69_7370_736e_6170;
 
@@ -146,45 +151,147 @@ impl PoolWriter {
     }
 }
 
-/// Writes a hash table of `keys` (sorted, so files are reproducible):
-/// returns (slot section, key arena).
-fn write_table(
-    keys: &std::collections::BTreeMap<Vec<u8>, Vec<u16>>,
-    pool: &mut PoolWriter,
-) -> Result<(Vec<u8>, Vec<u8>)> {
-    let capacity = if keys.is_empty() {
+/// The list ids of one key (usually one or two).
+type KeyLists = smallvec::SmallVec<[u16; 4]>;
+
+/// Tag byte of a hash: never 0 (the empty bucket).
+#[inline]
+fn tag_of(hash: u64) -> u8 {
+    0x80 | (hash >> 57) as u8
+}
+
+/// Appends `n` as unsigned LEB128.
+fn put_leb128(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads an unsigned LEB128 number at `at`: (value, bytes read).
+#[inline]
+fn read_leb128(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut value = 0usize;
+    for k in 0..5 {
+        let b = *bytes.get(at + k)?;
+        value |= usize::from(b & 0x7f) << (7 * k);
+        if b & 0x80 == 0 {
+            return Some((value, k + 1));
+        }
+    }
+    None
+}
+
+/// Writes a hash table of `keys` (distinct): returns (table section, key
+/// arena). Keys are inserted in order of home bucket, then bytes, so the
+/// file does not depend on the matcher's order and the inserts walk the
+/// table front to back; list sets are interned in that order too.
+fn write_table(keys: Vec<(&[u8], KeyLists)>, pool: &mut PoolWriter) -> Result<(Vec<u8>, Vec<u8>)> {
+    let n = keys.len();
+    let buckets = if n == 0 {
         0
     } else {
-        (keys.len() * 2).next_power_of_two()
+        (n + n / 3).next_power_of_two().max(16)
     };
-    let mut slots = vec![(0u32, 0u32, 0u32, EMPTY); capacity];
-    let mut arena = Vec::new();
+    let mask = buckets.wrapping_sub(1);
+    let mut hashed: Vec<(u64, &[u8], KeyLists)> = keys
+        .into_iter()
+        .map(|(key, lists)| (hash(SEED, key), key, lists))
+        .collect();
+    hashed.sort_unstable_by(|a, b| {
+        (a.0 as usize & mask)
+            .cmp(&(b.0 as usize & mask))
+            .then_with(|| a.1.cmp(b.1))
+    });
+    let mut tags = vec![0u8; buckets];
+    let mut slots = vec![0u8; buckets * SLOT_LEN];
+    let mut arena = Vec::with_capacity(hashed.iter().map(|(_, k, _)| k.len() + 1).sum());
+    let mut present = [false; 256];
     let too_big = || Error::InvalidArgument("snapshot: more than 4 GiB of keys".into());
-    for (key, lists) in keys {
+    for (h, key, lists) in &hashed {
         let set = pool.intern(lists)?;
         let start = u32::try_from(arena.len()).map_err(|_| too_big())?;
-        let len = u32::try_from(key.len()).map_err(|_| too_big())?;
+        put_leb128(&mut arena, key.len());
         arena.extend_from_slice(key);
-        let hash = hash(SEED, key);
-        let mask = capacity - 1;
-        let mut i = hash as usize & mask;
-        while slots.get(i).is_some_and(|s| s.3 != EMPTY) {
+        for &b in *key {
+            if let Some(p) = present.get_mut(usize::from(b)) {
+                *p = true;
+            }
+        }
+        let mut i = *h as usize & mask;
+        // `n < buckets`, so an empty bucket is always found.
+        while tags.get(i).is_some_and(|&t| t != 0) {
             i = (i + 1) & mask;
         }
-        if let Some(slot) = slots.get_mut(i) {
-            *slot = ((hash >> 32) as u32, start, len, set);
+        if let (Some(tag), Some(slot)) = (
+            tags.get_mut(i),
+            slots.get_mut(i * SLOT_LEN..(i + 1) * SLOT_LEN),
+        ) {
+            *tag = tag_of(*h);
+            slot[..4].copy_from_slice(&start.to_le_bytes());
+            slot[4..].copy_from_slice(&set.to_le_bytes());
         }
     }
-    let mut out = Vec::with_capacity(TABLE_HEADER + capacity * SLOT_LEN);
+    u32::try_from(arena.len()).map_err(|_| too_big())?;
+    let absent: Vec<u8> = SENTINEL_CANDIDATES
+        .into_iter()
+        .filter(|&b| !present.get(usize::from(b)).copied().unwrap_or(true))
+        .take(3)
+        .collect();
+    let mut out = Vec::with_capacity(TABLE_HEADER + align8(buckets) + slots.len());
     out.extend_from_slice(&SEED.to_le_bytes());
-    out.extend_from_slice(&(capacity as u64).to_le_bytes());
-    out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
-    for (tag, start, len, set) in slots {
-        for v in [tag, start, len, set] {
-            out.extend_from_slice(&v.to_le_bytes());
+    out.extend_from_slice(&(buckets as u64).to_le_bytes());
+    out.extend_from_slice(&(n as u64).to_le_bytes());
+    let mut sentinels = [0u8; 8];
+    sentinels[0] = absent.len() as u8;
+    for (dst, b) in sentinels[1..].iter_mut().zip(&absent) {
+        *dst = *b;
+    }
+    out.extend_from_slice(&sentinels);
+    out.extend_from_slice(&tags);
+    out.resize(TABLE_HEADER + align8(buckets), 0);
+    out.extend_from_slice(&slots);
+    Ok((out, arena))
+}
+
+/// The keys of one kind of table of every segment, with their list ids
+/// (sorted, distinct).
+fn table_keys<'m>(
+    segments: &'m [Segment],
+    table: impl Fn(&'m Segment) -> &'m KeyTable,
+) -> Vec<(&'m [u8], KeyLists)> {
+    let mut keys: Vec<(&[u8], KeyLists)> = Vec::new();
+    if let [segment] = segments {
+        // One segment (no custom lists): keys are already distinct.
+        let table = table(segment);
+        keys.reserve(table.len());
+        for (key, set) in table.entries() {
+            let lists = segment.pool().lists(set).map(|l| l.index() as u16);
+            keys.push((key, lists.collect()));
+        }
+        return keys;
+    }
+    let mut at: ahash::HashMap<&[u8], usize> = Default::default();
+    for segment in segments {
+        for (key, set) in table(segment).entries() {
+            let lists = segment.pool().lists(set).map(|l| l.index() as u16);
+            match at.get(key) {
+                Some(&i) => {
+                    if let Some((_, ids)) = keys.get_mut(i) {
+                        ids.extend(lists);
+                        ids.sort_unstable();
+                        ids.dedup();
+                    }
+                }
+                None => {
+                    at.insert(key, keys.len());
+                    keys.push((key, lists.collect()));
+                }
+            }
         }
     }
-    Ok((out, arena))
+    keys
 }
 
 /// An address family as stored in a snapshot.
@@ -353,26 +460,10 @@ fn write_lazy(groups: &[Vec<(ListId, Vec<&str>)>]) -> Vec<u8> {
 pub(super) fn matcher_writer(matcher: &Matcher) -> Result<Writer> {
     let segments = matcher.segments();
     let improvements = matcher.improvements();
-    let mut strings: std::collections::BTreeMap<Vec<u8>, Vec<u16>> = Default::default();
-    let mut hosts: std::collections::BTreeMap<Vec<u8>, Vec<u16>> = Default::default();
-    for segment in segments {
-        for (table, out) in [
-            (segment.strings(), &mut strings),
-            (segment.hosts(), &mut hosts),
-        ] {
-            for (key, set) in table.entries() {
-                let ids = out.entry(key.to_vec()).or_default();
-                ids.extend(segment.pool().lists(set).map(|l| l.index() as u16));
-            }
-        }
-    }
-    for ids in strings.values_mut().chain(hosts.values_mut()) {
-        ids.sort_unstable();
-        ids.dedup();
-    }
     let mut pool = PoolWriter::default();
-    let (string_slots, string_keys) = write_table(&strings, &mut pool)?;
-    let (host_slots, host_keys) = write_table(&hosts, &mut pool)?;
+    let (string_slots, string_keys) =
+        write_table(table_keys(segments, Segment::strings), &mut pool)?;
+    let (host_slots, host_keys) = write_table(table_keys(segments, Segment::hosts), &mut pool)?;
 
     let mut writer = Writer::default();
     writer.section(META, write_meta(&improvements, matcher.lists_by_id()));
@@ -405,45 +496,63 @@ pub(super) fn matcher_writer(matcher: &Matcher) -> Result<Writer> {
 struct TableView {
     seed: u64,
     mask: usize,
+    tags: Range<usize>,
     slots: Range<usize>,
     keys: Range<usize>,
     len: usize,
+    /// Bytes that occur in no key (repeated to fill), if any.
+    sentinels: Option<[u8; 3]>,
 }
 
 impl TableView {
-    fn open(mapped: &Mapped, slots_tag: u32, keys_tag: u32) -> Result<TableView> {
-        let range = mapped.range(slots_tag)?;
-        let bytes = mapped.section(slots_tag)?;
+    fn open(mapped: &Mapped, table_tag: u32, keys_tag: u32) -> Result<TableView> {
+        let range = mapped.range(table_tag)?;
+        let bytes = mapped.section(table_tag)?;
         let mut cursor = Cursor::new(bytes);
-        let (Some(seed), Some(capacity), Some(len)) = (cursor.u64(), cursor.u64(), cursor.u64())
+        let (Some(seed), Some(buckets), Some(len), Some(absent)) =
+            (cursor.u64(), cursor.u64(), cursor.u64(), cursor.take(8))
         else {
-            return Err(mapped.corrupt(format!("hash table {slots_tag:#x}: no header")));
+            return Err(mapped.corrupt(format!("hash table {table_tag:#x}: no header")));
         };
-        let capacity = usize::try_from(capacity).unwrap_or(usize::MAX);
-        let expected = capacity
+        let buckets = usize::try_from(buckets).unwrap_or(usize::MAX);
+        let expected = buckets
             .checked_mul(SLOT_LEN)
-            .and_then(|n| n.checked_add(TABLE_HEADER));
-        if (capacity != 0 && !capacity.is_power_of_two()) || expected != Some(bytes.len()) {
+            .and_then(|n| n.checked_add(TABLE_HEADER + align8(buckets)));
+        if (buckets != 0 && !buckets.is_power_of_two()) || expected != Some(bytes.len()) {
             return Err(mapped.corrupt(format!(
-                "hash table {slots_tag:#x}: capacity {capacity} does not fit its {} bytes",
+                "hash table {table_tag:#x}: {buckets} buckets do not fit its {} bytes",
                 bytes.len()
             )));
         }
         // The key count is only reported (and tells empty tables apart);
-        // counting the slots would touch every page of the table.
+        // counting the tags would touch every page of the table.
         let len = usize::try_from(len).unwrap_or(usize::MAX);
-        if len > capacity {
+        if len > buckets {
             return Err(mapped.corrupt(format!(
-                "hash table {slots_tag:#x}: {len} keys in {capacity} slots"
+                "hash table {table_tag:#x}: {len} keys in {buckets} buckets"
             )));
         }
-        let slots = range.start + TABLE_HEADER..range.end;
+        let sentinels = match absent {
+            [0, ..] => None,
+            [1, a, ..] => Some([*a, *a, *a]),
+            [2, a, b, ..] => Some([*a, *b, *b]),
+            [3, a, b, c, ..] => Some([*a, *b, *c]),
+            _ => {
+                return Err(
+                    mapped.corrupt(format!("hash table {table_tag:#x}: bad absent-byte count"))
+                );
+            }
+        };
+        let tags = range.start + TABLE_HEADER..range.start + TABLE_HEADER + buckets;
+        let slots = range.start + TABLE_HEADER + align8(buckets)..range.end;
         Ok(TableView {
             seed,
-            mask: capacity.wrapping_sub(1),
+            mask: buckets.wrapping_sub(1),
+            tags,
             slots,
             keys: mapped.range(keys_tag)?,
             len,
+            sentinels,
         })
     }
 
@@ -451,49 +560,73 @@ impl TableView {
         self.len == 0
     }
 
-    /// Calls `found` with the keys equal to `probe` (ignoring ASCII case
-    /// when `fold`), stopping after the first exact match.
+    /// Whether `probe` contains a byte no key contains.
+    #[inline]
+    fn cannot_contain(&self, probe: &[u8]) -> bool {
+        self.sentinels
+            .is_some_and(|[a, b, c]| memchr::memchr3(a, b, c, probe).is_some())
+    }
+
+    #[inline]
+    fn hash(&self, probe: &[u8]) -> u64 {
+        hash(self.seed, probe)
+    }
+
+    /// Loads the home tag of `hash`, so that the cache misses of several
+    /// probes overlap (see the matcher's `KeyTable::touch`).
+    #[inline]
+    fn touch(&self, data: &[u8], hash: u64) {
+        let at = self.tags.start.wrapping_add(hash as usize & self.mask);
+        std::hint::black_box(data.get(at).copied());
+    }
+
+    /// Calls `found` with the keys equal to `probe` (hashed as `hash`),
+    /// ignoring ASCII case when `fold`, stopping after the first exact match.
     #[inline]
     fn probe<'a>(
         &self,
         data: &'a [u8],
         probe: &[u8],
+        hash: u64,
         fold: bool,
         mut found: impl FnMut(&'a [u8], u32),
     ) {
-        let (Some(slots), Some(keys)) = (data.get(self.slots.clone()), data.get(self.keys.clone()))
-        else {
-            return;
-        };
         if self.len == 0 {
             return;
         }
-        let hash = hash(self.seed, probe);
-        let tag = (hash >> 32) as u32;
+        let (Some(tags), Some(slots), Some(keys)) = (
+            data.get(self.tags.clone()),
+            data.get(self.slots.clone()),
+            data.get(self.keys.clone()),
+        ) else {
+            return;
+        };
+        let tag = tag_of(hash);
         let mut i = hash as usize & self.mask;
         // At most one pass over the table, even if a damaged file has no
-        // empty slot.
+        // empty bucket.
         for _ in 0..=self.mask {
-            let at = i * SLOT_LEN;
-            let Some(set) = le_u32(slots, at + 12) else {
-                return;
-            };
-            if set == EMPTY {
-                return;
-            }
-            if le_u32(slots, at) == Some(tag) {
-                let start = le_u32(slots, at + 4).unwrap_or(0) as usize;
-                let len = le_u32(slots, at + 8).unwrap_or(0) as usize;
-                if let Some(key) = keys.get(start..start.saturating_add(len)) {
-                    if fold {
-                        if key.eq_ignore_ascii_case(probe) {
+            match tags.get(i) {
+                Some(0) | None => return,
+                Some(&t) if t == tag => {
+                    let start = le_u32(slots, i * SLOT_LEN).unwrap_or(0) as usize;
+                    let set = le_u32(slots, i * SLOT_LEN + 4).unwrap_or(0);
+                    let key = read_leb128(keys, start).and_then(|(len, skip)| {
+                        let from = start + skip;
+                        keys.get(from..from.checked_add(len)?)
+                    });
+                    if let Some(key) = key {
+                        if fold {
+                            if key.eq_ignore_ascii_case(probe) {
+                                found(key, set);
+                            }
+                        } else if key == probe {
                             found(key, set);
+                            return;
                         }
-                    } else if key == probe {
-                        found(key, set);
-                        return;
                     }
                 }
+                Some(_) => {}
             }
             i = (i + 1) & self.mask;
         }
@@ -652,60 +785,6 @@ impl CidrView {
     }
 }
 
-/// Which lists apply to which type, rebuilt at open from the list metadata
-/// (the same construction as the matcher's).
-#[derive(Debug, Default)]
-struct Gates {
-    words: usize,
-    slots: ahash::HashMap<Box<str>, u32>,
-    allowed: Vec<u64>,
-    uses: Vec<u8>,
-}
-
-fn build_gates(lists: &[ListInfo]) -> Gates {
-    let mut gates = Gates::default();
-    for ty in AttributeType::all() {
-        gates.slots.insert(ty.name().into(), ty.index() as u32);
-    }
-    let mut extra = 0usize;
-    for info in lists {
-        for name in info.matching_attributes() {
-            if name != "ALL" && !gates.slots.contains_key(name.as_str()) {
-                let slot = (UNKNOWN_SLOT + 1 + extra) as u32;
-                gates.slots.insert(name.as_str().into(), slot);
-                extra += 1;
-            }
-        }
-    }
-    let slots = UNKNOWN_SLOT + 1 + extra;
-    let words = lists.len().div_ceil(64);
-    gates.words = words;
-    gates.allowed = vec![0; slots * words];
-    gates.uses = vec![0; slots];
-    for info in lists.iter().filter(|l| l.is_enabled()) {
-        let (word, bit) = (info.id().index() / 64, 1u64 << (info.id().index() % 64));
-        let mut mark = |slot: usize| {
-            if let Some(w) = gates.allowed.get_mut(slot * words + word) {
-                *w |= bit;
-            }
-            if let Some(u) = gates.uses.get_mut(slot) {
-                *u |= info.uses();
-            }
-        };
-        let attrs = info.matching_attributes();
-        if attrs.is_empty() || attrs.iter().any(|n| n == "ALL") {
-            (0..slots).for_each(&mut mark);
-        } else {
-            for name in attrs {
-                if let Some(&slot) = gates.slots.get(name.as_str()) {
-                    mark(slot as usize);
-                }
-            }
-        }
-    }
-    gates
-}
-
 fn read_meta(mapped: &Mapped) -> Result<(Improvements, Vec<ListInfo>)> {
     let bytes = mapped.section(META)?;
     let bad = |what: &str| mapped.corrupt(format!("list metadata: {what}"));
@@ -819,13 +898,7 @@ fn read_lazy(mapped: &Mapped, lists: &[ListInfo]) -> Result<LazyGroups> {
 #[derive(Debug)]
 pub struct WarninglistSnapshot {
     mapped: Mapped,
-    improvements: Improvements,
-    lists: Vec<ListInfo>,
-    names: Vec<(Box<str>, ListType)>,
-    by_name: ahash::HashMap<String, ListId>,
-    rank: Vec<u16>,
-    in_name_order: Vec<ListId>,
-    gates: Gates,
+    catalogue: Catalogue,
     strings: TableView,
     hosts: TableView,
     v4: CidrView,
@@ -883,35 +956,10 @@ impl WarninglistSnapshot {
         let v4 = CidrView::open::<u32>(&mapped, V4_BASE)?;
         let v6 = CidrView::open::<u128>(&mapped, V6_BASE)?;
         let lazy_lists = read_lazy(&mapped, &lists)?;
-        let names = lists
-            .iter()
-            .map(|l| (Box::from(l.name()), l.list_type()))
-            .collect();
-        let by_name = lists
-            .iter()
-            .map(|l| (l.name().to_owned(), l.id()))
-            .collect();
-        let mut in_name_order: Vec<ListId> = lists.iter().map(ListInfo::id).collect();
-        in_name_order.sort_by(|a, b| {
-            let name = |id: &ListId| lists.get(id.index()).map(ListInfo::name);
-            name(a).cmp(&name(b))
-        });
-        let mut rank = vec![0u16; lists.len()];
-        for (r, id) in in_name_order.iter().enumerate() {
-            if let Some(slot) = rank.get_mut(id.index()) {
-                *slot = r as u16;
-            }
-        }
-        let gates = build_gates(&lists);
+        let catalogue = Catalogue::from_lists(improvements, lists);
         Ok(WarninglistSnapshot {
             mapped,
-            improvements,
-            lists,
-            names,
-            by_name,
-            rank,
-            in_name_order,
-            gates,
+            catalogue,
             strings,
             hosts,
             v4,
@@ -940,7 +988,10 @@ impl WarninglistSnapshot {
     /// when a section of the opened file cannot be read.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let mut writer = Writer::default();
-        writer.section(META, write_meta(&self.improvements, &self.lists));
+        writer.section(
+            META,
+            write_meta(&self.catalogue.improvements(), self.catalogue.by_id()),
+        );
         for (tag, _) in self.mapped.section_sizes() {
             if tag != META {
                 writer.section(tag, self.mapped.section(tag)?.to_vec());
@@ -951,12 +1002,12 @@ impl WarninglistSnapshot {
 
     /// What the snapshot holds.
     pub fn info(&self) -> SnapshotInfo {
-        let enabled = self.lists.iter().filter(|l| l.is_enabled()).count();
+        let enabled = self.catalogue.lists().filter(|l| l.is_enabled()).count();
         let lazy = self.lazy_lists.iter().map(Vec::len).sum::<usize>();
         SnapshotInfo::new(
             &self.mapped,
             vec![
-                ("lists", self.lists.len() as u64),
+                ("lists", self.catalogue.list_count() as u64),
                 ("enabled lists", enabled as u64),
                 ("string keys", self.strings.len as u64),
                 ("hostname keys", self.hosts.len as u64),
@@ -981,7 +1032,7 @@ impl WarninglistSnapshot {
                     let lists: Vec<(ListId, Warninglist)> = group
                         .iter()
                         .filter_map(|(id, entries)| {
-                            let info = self.lists.get(id.index())?;
+                            let info = self.catalogue.list(*id)?;
                             let mut list = Warninglist::new(info.name(), info.list_type());
                             list.set_matching_attributes(
                                 info.matching_attributes().iter().cloned(),
@@ -997,7 +1048,9 @@ impl WarninglistSnapshot {
                     // Compiling entries that compiled when the snapshot was
                     // written cannot fail short of memory limits; a group
                     // that does fail answers no hits.
-                    compile(&refs, &self.improvements).ok().map(|c| c.segment)
+                    compile(&refs, &self.catalogue.improvements())
+                        .ok()
+                        .map(|c| c.segment)
                 })
                 .collect()
         })
@@ -1019,73 +1072,94 @@ impl WarninglistSnapshot {
     /// Checks one attribute and appends its hits (sorted by list name) to
     /// `hits` (as [`Matcher::check_into`]).
     pub fn check_into<'a>(&'a self, query: Query<'a>, gate: ToIdsGate, hits: &mut Vec<Hit<'a>>) {
-        if gate == ToIdsGate::On && !query.to_ids {
+        let Some((first, second, ctx)) = self.catalogue.prepare(query, gate, hits.len()) else {
             return;
-        }
-        let (slot, split) = self.resolve(query.ty);
-        let uses = self.gates.uses.get(slot).copied().unwrap_or(0);
-        if uses == 0 {
-            return;
-        }
-        let words = self.gates.words;
-        let allowed = self
-            .gates
-            .allowed
-            .get(slot * words..(slot + 1) * words)
-            .unwrap_or(&[]);
-        let fold_strings = self.improvements.case_insensitive_domain_strings
-            && DOMAIN_LIKE.contains(&query.ty.name());
-        let start = hits.len();
-        let ctx = Ctx {
-            allowed,
-            names: &self.names,
-            uses,
-            fold_strings,
-            improvements: self.improvements,
-            first_hit: start,
-        };
-        let (first, second) = match query.value.split_once('|') {
-            Some((first, second)) if split => (first, Some(second)),
-            _ => (query.value, None),
         };
         self.check_part(first, &ctx, hits);
         if let Some(second) = second {
             self.check_part(second, &ctx, hits);
         }
-        if let Some(new) = hits.get_mut(start..) {
-            if new.len() > 1 {
-                new.sort_unstable_by_key(|h| self.rank.get(h.list.index()).copied());
-            }
-        }
-    }
-
-    fn resolve(&self, ty: QueryType<'_>) -> (usize, bool) {
-        match ty {
-            QueryType::Known(ty) => (ty.index(), ty.is_composite()),
-            QueryType::Name(name) => {
-                let slot = self
-                    .gates
-                    .slots
-                    .get(name)
-                    .map_or(UNKNOWN_SLOT, |&s| s as usize);
-                (slot, name == "malware-sample" || name.contains('|'))
-            }
+        if let Some(new) = hits.get_mut(ctx.first_hit..) {
+            self.catalogue.sort_hits(new);
         }
     }
 
     fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
         let data = self.mapped.data();
         let uses = ctx.uses;
-        if uses & USES_STRINGS != 0 && !self.strings.is_empty() {
+        let improvements = &ctx.improvements;
+        // Hash every probe and touch its bucket first, so that the cache
+        // misses overlap (as the matcher's `Segment::plan`).
+        let string_hash = (uses & USES_STRINGS != 0
+            && !self.strings.is_empty()
+            && !self.strings.cannot_contain(part.as_bytes()))
+        .then(|| {
+            let hash = self.strings.hash(part.as_bytes());
+            self.strings.touch(data, hash);
+            hash
+        });
+        let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
+            if improvements.parse_urls {
+                Some(parsed_host(part))
+            } else {
+                misp_host(part)
+            }
+        } else {
+            None
+        };
+        let mut suffixes = [("", 0u64); MAX_TOUCHED_SUFFIXES];
+        let (mut touched, mut overflow) = (0, false);
+        let zero_quirk = !improvements.no_zero_label_quirk;
+        if let Some(host) = host {
+            for_each_suffix(host, zero_quirk, |suffix| match suffixes.get_mut(touched) {
+                Some(cell) => {
+                    let hash = self.hosts.hash(suffix.as_bytes());
+                    self.hosts.touch(data, hash);
+                    *cell = (suffix, hash);
+                    touched += 1;
+                    false
+                }
+                None => {
+                    overflow = true;
+                    true
+                }
+            });
+        }
+        if let Some(hash) = string_hash {
             self.strings
-                .probe(data, part.as_bytes(), ctx.fold_strings, |_, set| {
+                .probe(data, part.as_bytes(), hash, ctx.fold_strings, |_, set| {
                     self.for_each_list(set, |list| {
                         ctx.offer(hits, list, Matched::Text(part), part)
                     });
                 });
         }
-        if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
-            self.check_hosts(data, part, ctx, hits);
+        let check_suffix = |suffix: &str, hash: u64, hits: &mut Vec<Hit<'a>>| {
+            let offer = |key: &'a [u8], set: u32| {
+                if let Ok(key) = std::str::from_utf8(key) {
+                    self.for_each_list(set, |list| ctx.offer(hits, list, Matched::Text(key), part));
+                }
+            };
+            self.hosts.probe(
+                data,
+                suffix.as_bytes(),
+                hash,
+                improvements.lowercase_hosts,
+                offer,
+            );
+        };
+        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
+            check_suffix(suffix, hash, hits);
+        }
+        if let (true, Some(host)) = (overflow, host) {
+            let mut skip = touched;
+            for_each_suffix(host, zero_quirk, |suffix| {
+                if skip > 0 {
+                    skip -= 1;
+                } else {
+                    check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), hits);
+                }
+                false
+            });
         }
         if uses & USES_CIDR != 0 && !(self.v4.is_empty() && self.v6.is_empty()) {
             self.check_cidr(data, part, ctx, hits);
@@ -1128,39 +1202,6 @@ impl WarninglistSnapshot {
         }
     }
 
-    fn check_hosts<'a>(
-        &'a self,
-        data: &'a [u8],
-        part: &'a str,
-        ctx: &Ctx<'a>,
-        hits: &mut Vec<Hit<'a>>,
-    ) {
-        let improvements = &ctx.improvements;
-        let host = if improvements.parse_urls {
-            parsed_host(part)
-        } else {
-            match misp_host(part) {
-                Some(host) => host,
-                None => return,
-            }
-        };
-        for_each_suffix(host, !improvements.no_zero_label_quirk, |suffix| {
-            self.hosts.probe(
-                data,
-                suffix.as_bytes(),
-                improvements.lowercase_hosts,
-                |key, set| {
-                    if let Ok(key) = std::str::from_utf8(key) {
-                        self.for_each_list(set, |list| {
-                            ctx.offer(hits, list, Matched::Text(key), part)
-                        });
-                    }
-                },
-            );
-            false
-        });
-    }
-
     fn check_cidr<'a>(
         &'a self,
         data: &'a [u8],
@@ -1185,58 +1226,42 @@ impl WarninglistSnapshot {
     ///
     /// [`Error::InvalidArgument`] when no list has that name.
     pub fn set_enabled(&mut self, name: &str, enabled: bool) -> Result<()> {
-        let id = self
-            .list_id(name)
-            .ok_or_else(|| Error::InvalidArgument(format!("no warninglist named {name:?}")))?;
-        if let Some(info) = self.lists.get_mut(id.index()) {
-            info.set_enabled(enabled);
-        }
-        self.gates = build_gates(&self.lists);
-        Ok(())
+        self.catalogue.set_enabled(name, enabled)
     }
 
     /// Enables or disables every list.
     pub fn set_all_enabled(&mut self, enabled: bool) {
-        for info in &mut self.lists {
-            info.set_enabled(enabled);
-        }
-        self.gates = build_gates(&self.lists);
+        self.catalogue.set_all_enabled(enabled);
     }
 
     /// The id of the list named `name`.
     pub fn list_id(&self, name: &str) -> Option<ListId> {
-        self.by_name.get(name).copied()
+        self.catalogue.list_id(name)
     }
 
     /// The list with id `id`.
     pub fn list(&self, id: ListId) -> Option<&ListInfo> {
-        self.lists.get(id.index())
+        self.catalogue.list(id)
     }
 
     /// Every list, in name order.
     pub fn lists(&self) -> impl Iterator<Item = &ListInfo> + '_ {
-        self.in_name_order
-            .iter()
-            .filter_map(|id| self.lists.get(id.index()))
+        self.catalogue.lists()
     }
 
     /// Number of lists (enabled or not).
     pub fn list_count(&self) -> usize {
-        self.lists.len()
+        self.catalogue.list_count()
     }
 
     /// The improvements the snapshot's matcher was built with.
     pub fn improvements(&self) -> Improvements {
-        self.improvements
+        self.catalogue.improvements()
     }
 
     /// How every entry of every list was accounted for.
     pub fn stats(&self) -> ListStats {
-        let mut total = ListStats::default();
-        for info in &self.lists {
-            total += info.stats();
-        }
-        total
+        self.catalogue.stats()
     }
 
     /// The snapshot file's path.

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use misp_core::AttributeType;
 use rayon::prelude::*;
 
-use super::index::{self, Ctx, Segment};
+use super::catalogue::Catalogue;
+use super::index::{self, Segment};
 use super::list::{EntryProblem, ListStats, ProblemKind, Warninglist};
-use super::{Hit, Improvements, ListId, ListType, Query, QueryType, ToIdsGate};
+use super::{Hit, Improvements, ListId, ListType, Query, ToIdsGate};
 use crate::{Error, Result};
 
 /// Collects lists and compiles them into a [`Matcher`].
@@ -76,15 +77,9 @@ impl MatcherBuilder {
         } = self;
         lists.sort_by(|a, b| a.name().cmp(b.name()));
         let mut matcher = Matcher {
-            improvements,
-            lists: Vec::with_capacity(lists.len()),
-            names: Vec::with_capacity(lists.len()),
-            by_name: ahash::HashMap::default(),
-            rank: Vec::new(),
-            in_name_order: Vec::new(),
+            catalogue: Catalogue::new(improvements),
             segments: Vec::new(),
             custom: Vec::new(),
-            gates: Gates::default(),
         };
         let ids: Vec<(ListId, &Warninglist)> = lists
             .iter()
@@ -95,7 +90,7 @@ impl MatcherBuilder {
         let compiled = index::compile(&ids, &improvements)?;
         let problems = matcher.register(&ids, &compiled.unusable, &compiled.uses);
         matcher.segments.push(compiled.segment);
-        matcher.refresh();
+        matcher.catalogue.refresh();
         Ok((matcher, problems))
     }
 }
@@ -165,29 +160,6 @@ impl ListInfo {
     }
 }
 
-/// Which lists apply to which type, as bit sets over list ids.
-#[derive(Debug, Default)]
-struct Gates {
-    /// Words per bit set.
-    words: usize,
-    /// Slot of every known type name and every extra name.
-    slots: ahash::HashMap<Box<str>, u32>,
-    /// Names in `matching_attributes` that are not MISP types; slot
-    /// `UNKNOWN_SLOT + 1 + i`.
-    extra: Vec<String>,
-    /// `slots × words` bits: enabled lists that apply to the slot.
-    allowed: Vec<u64>,
-    /// Per slot: structure bits of the lists that apply.
-    uses: Vec<u8>,
-}
-
-/// The slot of type names no list mentions (only all-type lists apply).
-pub(crate) const UNKNOWN_SLOT: usize = AttributeType::COUNT;
-
-/// Types whose values are domain names (for
-/// [`Improvements::case_insensitive_domain_strings`]).
-pub(crate) const DOMAIN_LIKE: [&str; 4] = ["domain", "hostname", "domain|ip", "hostname|port"];
-
 /// Compiled warninglists, ready to check attributes.
 ///
 /// Build one with [`MatcherBuilder`] or [`load`](super::load). Checking
@@ -195,18 +167,11 @@ pub(crate) const DOMAIN_LIKE: [&str; 4] = ["domain", "hostname", "domain|ip", "h
 /// any number of threads.
 #[derive(Debug)]
 pub struct Matcher {
-    improvements: Improvements,
-    lists: Vec<ListInfo>,
-    names: Vec<(Box<str>, ListType)>,
-    by_name: ahash::HashMap<String, ListId>,
-    /// Position of each list in name order, by id.
-    rank: Vec<u16>,
-    in_name_order: Vec<ListId>,
+    catalogue: Catalogue,
     /// `[lists given to the builder, custom lists]`.
     segments: Vec<Segment>,
     /// Custom lists added at run time, kept to recompile their segment.
     custom: Vec<(ListId, Warninglist)>,
-    gates: Gates,
 }
 
 /// Hits of a batch of queries, in query order.
@@ -246,6 +211,12 @@ impl<'a> BatchHits<'a> {
     pub fn hit_count(&self) -> usize {
         self.hits.len()
     }
+
+    /// Removes every query and hit, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.ends.clear();
+        self.hits.clear();
+    }
 }
 
 /// The hits of one list over a set of attributes (MISP's event-level
@@ -279,7 +250,7 @@ impl Matcher {
     /// Checks one attribute and appends its hits (sorted by list name) to
     /// `hits`; reusing `hits` avoids all allocation.
     pub fn check_into<'a>(&'a self, query: Query<'a>, gate: ToIdsGate, hits: &mut Vec<Hit<'a>>) {
-        let Some(prepared) = self.prepare(query, gate, hits.len()) else {
+        let Some(prepared) = self.catalogue.prepare(query, gate, hits.len()) else {
             return;
         };
         let (first, second, ctx) = prepared;
@@ -292,56 +263,20 @@ impl Matcher {
             }
         }
         if let Some(new) = hits.get_mut(ctx.first_hit..) {
-            if new.len() > 1 {
-                new.sort_unstable_by_key(|h| self.rank.get(h.list.index()).copied());
-            }
+            self.catalogue.sort_hits(new);
         }
     }
 
-    /// The value parts and check context of `query`, or `None` when no list
-    /// can apply.
-    #[inline]
-    fn prepare<'a>(
-        &'a self,
-        query: Query<'a>,
-        gate: ToIdsGate,
-        first_hit: usize,
-    ) -> Option<(&'a str, Option<&'a str>, Ctx<'a>)> {
-        if gate == ToIdsGate::On && !query.to_ids {
-            return None;
-        }
-        let (slot, split) = self.resolve(query.ty);
-        let uses = self.gates.uses.get(slot).copied().unwrap_or(0);
-        if uses == 0 {
-            return None;
-        }
-        let words = self.gates.words;
-        let allowed = self
-            .gates
-            .allowed
-            .get(slot * words..(slot + 1) * words)
-            .unwrap_or(&[]);
-        let fold_strings = self.improvements.case_insensitive_domain_strings
-            && DOMAIN_LIKE.contains(&query.ty.name());
-        let ctx = Ctx {
-            allowed,
-            names: &self.names,
-            uses,
-            fold_strings,
-            improvements: self.improvements,
-            first_hit,
-        };
-        let (first, second) = match split.then(|| query.value.split_once('|')).flatten() {
-            Some((first, second)) => (first, Some(second)),
-            None => (query.value, None),
-        };
-        Some((first, second, ctx))
-    }
-
-    /// Checks `queries` in order, appending hits and each query's end
-    /// offset. (Each check already overlaps the cache misses of its own
-    /// probes; pipelining several queries, planning query `i + k` before
-    /// looking up query `i`, measured no faster.)
+    /// Checks `queries` in order on the calling thread, appending hits and
+    /// each query's end offset.
+    ///
+    /// Each check already hashes all of its probes and touches their
+    /// buckets before looking any up. Planning the probes of 16 queries
+    /// before looking up the first (so that the misses of the whole group
+    /// overlap) measured slower on the shared 2-core machine: the touching
+    /// loads hold the reorder buffer, and the plans cost copies. Without a
+    /// real prefetch instruction (which needs `unsafe`) one query at a time
+    /// is the faster arrangement.
     fn check_sequence<'a>(
         &'a self,
         queries: &[Query<'a>],
@@ -352,6 +287,19 @@ impl Matcher {
             self.check_into(*query, gate, &mut out.hits);
             out.ends.push(out.hits.len());
         }
+    }
+
+    /// Checks `queries` in order on the calling thread, replacing the
+    /// contents of `out` (whose buffers are reused, so a loop over batches
+    /// allocates nothing once they have grown).
+    pub fn check_batch_into<'a>(
+        &'a self,
+        queries: &[Query<'a>],
+        gate: ToIdsGate,
+        out: &mut BatchHits<'a>,
+    ) {
+        out.clear();
+        self.check_sequence(queries, gate, out);
     }
 
     /// Checks many attributes in parallel (rayon), in chunks.
@@ -387,7 +335,7 @@ impl Matcher {
         let mut by_rank: BTreeMap<u16, ListSummary<'a>> = BTreeMap::new();
         for (i, hits) in batch.iter().enumerate() {
             for hit in hits {
-                let rank = self.rank.get(hit.list.index()).copied().unwrap_or(u16::MAX);
+                let rank = self.catalogue.rank(hit.list);
                 by_rank
                     .entry(rank)
                     .or_insert_with(|| ListSummary {
@@ -403,44 +351,6 @@ impl Matcher {
         by_rank.into_values().collect()
     }
 
-    fn resolve(&self, ty: QueryType<'_>) -> (usize, bool) {
-        match ty {
-            QueryType::Known(ty) => (ty.index(), ty.is_composite()),
-            QueryType::Name(name) => {
-                let slot = self
-                    .gates
-                    .slots
-                    .get(name)
-                    .map_or(UNKNOWN_SLOT, |&s| s as usize);
-                (slot, name == "malware-sample" || name.contains('|'))
-            }
-        }
-    }
-
-    /// Enables or disables the list named `name`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`] when no list has that name.
-    pub fn set_enabled(&mut self, name: &str, enabled: bool) -> Result<()> {
-        let id = self
-            .list_id(name)
-            .ok_or_else(|| Error::InvalidArgument(format!("no warninglist named {name:?}")))?;
-        if let Some(info) = self.lists.get_mut(id.index()) {
-            info.enabled = enabled;
-        }
-        self.refresh_gates();
-        Ok(())
-    }
-
-    /// Enables or disables every list.
-    pub fn set_all_enabled(&mut self, enabled: bool) {
-        for info in &mut self.lists {
-            info.enabled = enabled;
-        }
-        self.refresh_gates();
-    }
-
     /// Adds a custom list at run time and returns its id and the problems
     /// found in it.
     ///
@@ -448,16 +358,16 @@ impl Matcher {
     ///
     /// As [`MatcherBuilder::add`]: a duplicate name or too many lists.
     pub fn add_list(&mut self, list: Warninglist) -> Result<(ListId, Vec<EntryProblem>)> {
-        if self.by_name.contains_key(list.name()) {
+        if self.catalogue.contains(list.name()) {
             return Err(duplicate_name(&list));
         }
-        let id = ListId::from_index(self.lists.len()).ok_or_else(|| {
+        let id = ListId::from_index(self.catalogue.list_count()).ok_or_else(|| {
             Error::InvalidArgument(format!("more than {} warninglists", ListId::LIMIT))
         })?;
         let mut custom = std::mem::take(&mut self.custom);
         custom.push((id, list));
         let ids: Vec<(ListId, &Warninglist)> = custom.iter().map(|(id, l)| (*id, l)).collect();
-        let compiled = match index::compile(&ids, &self.improvements) {
+        let compiled = match index::compile(&ids, &self.catalogue.improvements()) {
             Ok(compiled) => compiled,
             Err(error) => {
                 drop(ids);
@@ -480,7 +390,7 @@ impl Matcher {
             Some(segment) => *segment = compiled.segment,
             None => self.segments.push(compiled.segment),
         }
-        self.refresh();
+        self.catalogue.refresh();
         Ok((id, problems))
     }
 
@@ -524,9 +434,7 @@ impl Matcher {
                 dropped: list.dropped(),
                 unusable: unusable.len() + rejected,
             };
-            self.names.push((list.name().into(), list.list_type()));
-            self.by_name.insert(list.name().to_owned(), *id);
-            self.lists.push(ListInfo {
+            self.catalogue.push(ListInfo {
                 id: *id,
                 name: list.name().to_owned(),
                 description: list.description().to_owned(),
@@ -542,104 +450,48 @@ impl Matcher {
         problems
     }
 
-    /// Recomputes name order and gates after lists were added.
-    fn refresh(&mut self) {
-        let mut order: Vec<ListId> = self.lists.iter().map(|l| l.id).collect();
-        order.sort_by(|a, b| {
-            self.names
-                .get(a.index())
-                .map(|n| &n.0)
-                .cmp(&self.names.get(b.index()).map(|n| &n.0))
-        });
-        self.rank = vec![0; self.lists.len()];
-        for (rank, id) in order.iter().enumerate() {
-            if let Some(r) = self.rank.get_mut(id.index()) {
-                *r = rank as u16;
-            }
-        }
-        self.in_name_order = order;
-        self.refresh_gates();
+    /// Enables or disables the list named `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when no list has that name.
+    pub fn set_enabled(&mut self, name: &str, enabled: bool) -> Result<()> {
+        self.catalogue.set_enabled(name, enabled)
     }
 
-    fn refresh_gates(&mut self) {
-        let gates = &mut self.gates;
-        if gates.slots.is_empty() {
-            for ty in AttributeType::all() {
-                gates.slots.insert(ty.name().into(), ty.index() as u32);
-            }
-        }
-        for info in &self.lists {
-            for name in &info.matching_attributes {
-                if name != "ALL" && !gates.slots.contains_key(name.as_str()) {
-                    let slot = (UNKNOWN_SLOT + 1 + gates.extra.len()) as u32;
-                    gates.slots.insert(name.as_str().into(), slot);
-                    gates.extra.push(name.clone());
-                }
-            }
-        }
-        let slots = UNKNOWN_SLOT + 1 + gates.extra.len();
-        let words = self.lists.len().div_ceil(64);
-        gates.words = words;
-        gates.allowed = vec![0; slots * words];
-        gates.uses = vec![0; slots];
-        for info in self.lists.iter().filter(|l| l.enabled) {
-            let (word, bit) = (info.id.index() / 64, 1u64 << (info.id.index() % 64));
-            let mut mark = |slot: usize| {
-                if let Some(w) = gates.allowed.get_mut(slot * words + word) {
-                    *w |= bit;
-                }
-                if let Some(u) = gates.uses.get_mut(slot) {
-                    *u |= info.uses;
-                }
-            };
-            if info.matching_attributes.is_empty()
-                || info.matching_attributes.iter().any(|n| n == "ALL")
-            {
-                (0..slots).for_each(&mut mark);
-            } else {
-                for name in &info.matching_attributes {
-                    if let Some(&slot) = gates.slots.get(name.as_str()) {
-                        mark(slot as usize);
-                    }
-                }
-            }
-        }
+    /// Enables or disables every list.
+    pub fn set_all_enabled(&mut self, enabled: bool) {
+        self.catalogue.set_all_enabled(enabled);
     }
 
     /// The id of the list named `name`.
     pub fn list_id(&self, name: &str) -> Option<ListId> {
-        self.by_name.get(name).copied()
+        self.catalogue.list_id(name)
     }
 
     /// The list with id `id`.
     pub fn list(&self, id: ListId) -> Option<&ListInfo> {
-        self.lists.get(id.index())
+        self.catalogue.list(id)
     }
 
     /// Every list, in name order.
     pub fn lists(&self) -> impl Iterator<Item = &ListInfo> + '_ {
-        self.in_name_order
-            .iter()
-            .filter_map(|id| self.lists.get(id.index()))
+        self.catalogue.lists()
     }
 
     /// Number of lists (enabled or not).
     pub fn list_count(&self) -> usize {
-        self.lists.len()
+        self.catalogue.list_count()
     }
 
     /// The improvements the matcher applies.
     pub fn improvements(&self) -> Improvements {
-        self.improvements
+        self.catalogue.improvements()
     }
 
     /// How every entry of every list was accounted for.
     pub fn stats(&self) -> ListStats {
-        let mut total = ListStats::default();
-        for info in &self.lists {
-            total += info.stats;
-        }
-        total
+        self.catalogue.stats()
     }
 
     /// Distinct keys in the merged string and hostname tables.
@@ -654,9 +506,10 @@ impl Matcher {
     /// (compiled regexes excluded).
     pub fn memory_usage(&self) -> usize {
         self.segments.iter().map(Segment::heap_bytes).sum::<usize>()
-            + self.gates.allowed.capacity() * 8
+            + self.catalogue.heap_bytes()
             + self
-                .lists
+                .catalogue
+                .by_id()
                 .iter()
                 .map(|l| l.name.len() * 2 + l.description.len() + 160)
                 .sum::<usize>()
@@ -672,7 +525,7 @@ impl Matcher {
 
     /// Every list by id.
     pub(crate) fn lists_by_id(&self) -> &[ListInfo] {
-        &self.lists
+        self.catalogue.by_id()
     }
 }
 

@@ -106,7 +106,11 @@
 //! therefore a handful of hash probes, one binary search or one automaton
 //! pass, and allocates nothing unless something matches
 //! ([`Matcher::check_into`] reuses the caller's vector). Which lists apply
-//! to a type is a precomputed bit set per type.
+//! to a type is a precomputed bit set per type, kept with the list metadata
+//! in one catalogue that the matcher and its snapshot share.
+//! [`Matcher::check_batch_into`] checks many attributes on the calling
+//! thread with reused buffers; [`Matcher::check_batch`] checks them in
+//! parallel chunks.
 //!
 //! The hash tables are open-addressing tables with one tag byte per bucket
 //! in an array of its own, so a miss (the common case) reads one cache line
@@ -127,6 +131,7 @@
 //!
 //! [misp-warninglists]: https://github.com/MISP/misp-warninglists
 
+mod catalogue;
 mod cidr;
 mod event;
 mod hash;

@@ -4,6 +4,7 @@
 //! [`crate::snapshot`] can store the compiled tables and answer queries the
 //! same way the in-memory matcher does.
 
+pub(crate) use super::catalogue::Catalogue;
 pub(crate) use super::cidr::{
     Address, Bits, CidrIndex, Net, parse_prefix, parse_value, php_numeric,
 };
@@ -11,4 +12,5 @@ pub(crate) use super::host::{for_each_suffix, misp_host, parsed_host};
 pub(crate) use super::index::{
     Ctx, Segment, USES_CIDR, USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile,
 };
-pub(crate) use super::matcher::{DOMAIN_LIKE, ListInfo, UNKNOWN_SLOT};
+pub(crate) use super::matcher::ListInfo;
+pub(crate) use super::table::KeyTable;

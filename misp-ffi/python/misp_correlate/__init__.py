@@ -28,6 +28,7 @@ from .errors import (
     PanicError,
     PoisonedError,
     RejectedValueError,
+    SnapshotError,
     UnknownTypeError,
     Utf8Error,
     WarninglistError,
@@ -48,12 +49,14 @@ __all__ = [
     "PanicError",
     "PoisonedError",
     "RejectedValueError",
+    "SnapshotError",
     "UnknownTypeError",
     "Utf8Error",
     "WarninglistError",
     "load_summary",
     "load_summary_paths",
     "normalize",
+    "snapshot_info",
     "version",
 ]
 
@@ -100,3 +103,12 @@ def load_summary_paths(paths: Iterable[PathArg]) -> dict[str, Any]:
     items = StrList([path_arg(p) for p in paths])
     raw = call_returning_string(lib.misp_load_summary_paths, items.array, len(items))
     return json.loads(raw)
+
+
+def snapshot_info(path: PathArg) -> dict[str, Any]:
+    """What the snapshot file at ``path`` holds (any kind), after checking it
+    whole: ``{"kind": "warninglists"|"engine", "version", "file_bytes",
+    "counts": {name: n}, "sections": {name: bytes}}``. Raises
+    :class:`SnapshotError` for a file that is not a snapshot or is damaged."""
+    p = path_arg(path)
+    return json.loads(call_returning_string(lib.misp_snapshot_info, p, len(p)))

@@ -77,6 +77,12 @@ class PoisonedError(MispError, RuntimeError):
     name, code = "MISP_ERR_POISONED", 9
 
 
+class SnapshotError(MispError, ValueError):
+    """A snapshot file is not of the expected kind and format version, or is damaged."""
+
+    name, code = "MISP_ERR_SNAPSHOT", 10
+
+
 class PanicError(MispError, RuntimeError):
     """An internal panic was caught in the library (a bug)."""
 
@@ -96,6 +102,7 @@ BY_CODE: dict[int, type[MispError]] = {
         RejectedValueError,
         WarninglistError,
         PoisonedError,
+        SnapshotError,
         PanicError,
     )
 }

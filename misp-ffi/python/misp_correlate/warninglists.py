@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from array import array
 from itertools import chain
 from typing import Any, Iterable, Sequence, Union
@@ -60,6 +61,54 @@ def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
     return data, array(_SIZE_T, lengths)
 
 
+# Layout of misp_warninglists_check_batch_packed (see its documentation).
+_PACKED_LAYOUT = 1
+_PACKED_HEADER_WORDS = 5
+_PACKED_TEXT_HAS_NUL = 1
+
+
+def _u32_words(buffer: Any, count: int) -> Any:
+    """The first ``count`` little-endian ``uint32_t`` of ``buffer``."""
+    if sys.byteorder == "little":
+        return memoryview(buffer)[: 4 * count].cast("I")
+    words = array("I")
+    words.frombytes(bytes(buffer[: 4 * count]))
+    words.byteswap()
+    return words
+
+
+def decode_packed(buffer: Any) -> list[list[Hit]]:
+    """Decodes the packed result of ``misp_warninglists_check_batch_packed``
+    into one list of hit dicts per query.
+
+    The strings are decoded with one ``decode`` and one ``split`` of the
+    whole text; the list names and types are shared between the hits of a
+    list; every query gets its own (possibly empty) list.
+    """
+    header = _u32_words(buffer, _PACKED_HEADER_WORDS)
+    layout, queries, hit_count, list_count, flags = header
+    if layout != _PACKED_LAYOUT:
+        raise RuntimeError(f"packed batch layout {layout} is not {_PACKED_LAYOUT}: library and package differ")
+    string_count = 2 * list_count + 2 * hit_count
+    words = _u32_words(buffer, _PACKED_HEADER_WORDS + 2 * hit_count + string_count)
+    query_of = words[_PACKED_HEADER_WORDS : _PACKED_HEADER_WORDS + hit_count]
+    list_of = words[_PACKED_HEADER_WORDS + hit_count : _PACKED_HEADER_WORDS + 2 * hit_count]
+    text = bytes(memoryview(buffer)[4 * len(words) :])
+    if flags & _PACKED_TEXT_HAS_NUL:
+        ends = words[_PACKED_HEADER_WORDS + 2 * hit_count :]
+        starts = chain((0,), (end + 1 for end in ends))
+        strings = [text[start:end].decode("utf-8") for start, end in zip(starts, ends)]
+    else:
+        strings = text.decode("utf-8").split("\0")  # the last one is empty
+    names = strings[0 : 2 * list_count : 2]
+    types = strings[1 : 2 * list_count : 2]
+    results: list[list[Hit]] = [[] for _ in range(queries)]
+    rest = iter(strings[2 * list_count : string_count])
+    for query, index, matched, value in zip(query_of, list_of, rest, rest):
+        results[query].append({"list": names[index], "list_type": types[index], "match": matched, "value": value})
+    return results
+
+
 class Warninglists(Handle):
     """Compiled MISP warninglists.
 
@@ -85,6 +134,32 @@ class Warninglists(Handle):
         call(lib.misp_warninglists_load, p, len(p), _improvement_flags(improvements), out)
         super().__init__(out[0])
 
+    @classmethod
+    def open_snapshot(cls, path: Any, verify: bool = False) -> "Warninglists":
+        """Opens a snapshot file written by :meth:`save_snapshot` (or
+        ``misp-correlate snapshot``) by memory-mapping it: no list is read or
+        compiled. ``verify`` also checks the checksum of every byte.
+
+        The result answers every check as the lists it was saved from and
+        takes :meth:`set_enabled`; :meth:`add_list` raises
+        :class:`InvalidArgumentError` (a snapshot's lists are fixed). A file
+        that is not a warninglist snapshot or is damaged raises
+        :class:`SnapshotError`. Do not change the file while it is open.
+        """
+        p = path_arg(path)
+        out = ffi.new("misp_warninglists **")
+        call(lib.misp_warninglists_open_snapshot, p, len(p), bool(verify), out)
+        self = cls.__new__(cls)
+        Handle.__init__(self, out[0])
+        return self
+
+    def save_snapshot(self, path: Any) -> None:
+        """Saves the lists (custom lists and enabled switches included) to a
+        snapshot file, replacing it atomically; :meth:`open_snapshot` opens
+        it again."""
+        p = path_arg(path)
+        call(lib.misp_warninglists_save_snapshot, self._handle(), p, len(p))
+
     def check(self, type: Text, value: Text) -> list[Hit]:
         """The hits of one value (as stored): a list of ``{"list",
         "list_type", "match", "value"}`` dicts sorted by list name."""
@@ -95,7 +170,12 @@ class Warninglists(Handle):
 
     def check_many(self, pairs: Iterable[tuple[Text, Text]]) -> list[list[Hit]]:
         """The hits of many ``(type, value)`` pairs, checked in one call (in
-        parallel), as a list of hit lists in input order."""
+        parallel), as a list of hit lists in input order (each hit a dict as
+        from :meth:`check`).
+
+        The pairs cross the boundary packed in one buffer with their
+        lengths, and the hits come back in one packed buffer (list table,
+        hit records, one text) decoded in bulk, not as JSON."""
         # The collector is paused for the whole call: the pairs, the packed
         # input and the decoded result are hundreds of thousands of objects
         # (see ``gc_paused``).
@@ -106,15 +186,22 @@ class Warninglists(Handle):
             data, lens = pack_strings(items)
             if len(lens) % 2:
                 raise ValueError("check_many expects (type, value) pairs")
-            raw = call_returning_string(
-                lib.misp_warninglists_check_batch,
+            out = ffi.new("char **")
+            out_len = ffi.new("size_t *")
+            call(
+                lib.misp_warninglists_check_batch_packed,
                 self._handle(),
                 data,
                 len(data),
                 ffi.from_buffer("size_t[]", lens),
                 len(lens),
+                out,
+                out_len,
             )
-            return json.loads(raw)
+            try:
+                return decode_packed(ffi.buffer(out[0], out_len[0]))
+            finally:
+                lib.misp_string_free(out[0])
 
     def set_enabled(self, name: Text, enabled: bool = True) -> None:
         """Enables or disables the list named ``name`` (its ``name`` field)."""

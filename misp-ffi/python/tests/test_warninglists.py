@@ -134,3 +134,68 @@ def test_concurrent_checks_from_threads(wl):
     for t in threads:
         t.join()
     assert len(results) == 160 and all(results)
+
+
+PAIRS = [
+    ("ip-src", "192.168.0.1"),
+    ("md5", "d41d8cd98f00b204e9800998ecf8427e"),
+    ("domain", "misp-project.org"),
+    ("hostname", "www.bmw.de"),
+    ("domain|ip", "www.bmw.de|10.0.0.1"),
+    ("email-src", "abuse@example.com"),
+    ("url", "https://app.any.run/tasks/1"),
+    ("ip-dst", "10.1.2.3"),
+    ("domain", "évil.example"),
+]
+
+
+def test_check_many_gives_fresh_lists_and_dicts(wl):
+    hits = wl.check_many(PAIRS + PAIRS)
+    assert len(hits) == 2 * len(PAIRS)
+    hits[2].append("mine")  # every query's list is its own object
+    assert hits[2 + len(PAIRS)] == []
+    hits[0][0]["list"] = "changed"
+    assert hits[len(PAIRS)][0]["list"] == RFC1918
+
+
+def test_check_many_with_nul_bytes_in_hits(wl):
+    wl.add_list({"name": "nul", "type": "string", "list": ["a\0b", "c"], "matching_attributes": ["text"]})
+    hits = wl.check_many([("text", "a\0b"), ("ip-dst", "10.1.2.3"), ("text", "c")])
+    assert hits[0] == [{"list": "nul", "list_type": "string", "match": "a\0b", "value": "a\0b"}]
+    assert hits[1] == wl.check("ip-dst", "10.1.2.3")
+    assert hits[2] == [{"list": "nul", "list_type": "string", "match": "c", "value": "c"}]
+
+
+def test_snapshot_round_trip(wl, tmp_path):
+    wl.add_list({"name": "custom", "type": "string", "list": ["evil.example"], "matching_attributes": ["domain"]})
+    path = tmp_path / "lists.snap"
+    wl.save_snapshot(path)
+    pairs = PAIRS + [("domain", "evil.example")]
+    with misp_correlate.Warninglists.open_snapshot(path, verify=True) as snap:
+        for t, v in pairs:
+            assert snap.check(t, v) == wl.check(t, v), (t, v)
+        assert snap.check_many(pairs) == wl.check_many(pairs)
+        assert snap.check("domain", "evil.example")[0]["list"] == "custom"
+        snap.set_enabled(RFC1918, False)
+        assert snap.check("ip-dst", "10.1.2.3") == []
+        with pytest.raises(misp_correlate.InvalidArgumentError, match="snapshot"):
+            snap.add_list({"name": "more", "type": "string", "list": ["x"]})
+        snap.save_snapshot(path)  # over the file it was opened from
+    with misp_correlate.Warninglists.open_snapshot(path) as again:
+        assert again.check("ip-dst", "10.1.2.3") == []
+        report = again.report()
+        assert len(report["lists"]) == 7
+        assert [r["enabled"] for r in report["lists"] if r["name"] == RFC1918] == [False]
+    info = misp_correlate.snapshot_info(path)
+    assert info["kind"] == "warninglists"
+    assert info["counts"]["lists"] == 7
+
+
+def test_snapshot_errors(tmp_path, root):
+    with pytest.raises(misp_correlate.MispIOError):
+        misp_correlate.Warninglists.open_snapshot(tmp_path / "missing.snap")
+    with pytest.raises(misp_correlate.SnapshotError, match="Cargo.toml") as info:
+        misp_correlate.Warninglists.open_snapshot(root / "Cargo.toml")
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(misp_correlate.SnapshotError):
+        misp_correlate.snapshot_info(root / "Cargo.toml")

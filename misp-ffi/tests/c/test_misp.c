@@ -560,6 +560,111 @@ static void test_engine_incremental(void) {
     misp_engine_free(engine);
 }
 
+/* Reads little-endian uint32_t word `i` of a packed result. */
+static uint32_t word_at(const char *buf, size_t i) {
+    const unsigned char *b = (const unsigned char *)buf + 4 * i;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static void test_packed_batch(const char *root) {
+    misp_warninglists *lists = load_lists(root, 0);
+    if (lists == NULL) {
+        return;
+    }
+    /* ip-dst 10.1.2.3 (RFC 1918), ip-dst 8.8.8.8 (nothing), hostname www.bmw.de (dax30). */
+    const char strings[] = "ip-dst10.1.2.3ip-dst8.8.8.8hostnamewww.bmw.de";
+    size_t lens[6] = {6, 8, 6, 7, 8, 10};
+    char *buf = NULL;
+    size_t len = 0;
+    misp_result r = misp_warninglists_check_batch_packed(lists, strings, strlen(strings), lens, 6,
+                                                         &buf, &len);
+    CHECK(r == MISP_OK && buf != NULL, "packed batch");
+    if (buf != NULL) {
+        CHECK(word_at(buf, 0) == 1, "packed layout version 1");
+        CHECK(word_at(buf, 1) == 3 && word_at(buf, 2) == 2 && word_at(buf, 3) == 2,
+              "3 queries, 2 hits, 2 lists in the table");
+        CHECK(word_at(buf, 4) == 0, "no NUL in the strings");
+        CHECK(word_at(buf, 5) == 0 && word_at(buf, 6) == 2, "hits of queries 0 and 2");
+        CHECK(word_at(buf, 7) == 0 && word_at(buf, 8) == 1, "each hit's list in the table");
+        /* 8 strings: 2 x (name, type), then 2 x (match, value), NUL-separated. */
+        const char *text = buf + 4 * (9 + 8);
+        CHECK(strcmp(text, "List of RFC 1918 CIDR blocks") == 0, "first list name");
+        CHECK(word_at(buf, 9) == strlen("List of RFC 1918 CIDR blocks"), "first string end");
+        const char *expected[8] = {"List of RFC 1918 CIDR blocks", "cidr", "List of known dax30 webpages",
+                                   "hostname", "10.0.0.0/8", "10.1.2.3", "bmw.de", "www.bmw.de"};
+        size_t start = 0;
+        int all = 1;
+        for (size_t i = 0; i < 8; i++) {
+            size_t end = word_at(buf, 9 + i);
+            all &= end - start == strlen(expected[i]) && memcmp(text + start, expected[i], end - start) == 0;
+            start = end + 1;
+        }
+        CHECK(all, "every string at its offsets");
+        CHECK(len == 4 * 17 + start, "the buffer ends after the last NUL");
+    }
+    misp_string_free(buf);
+    r = misp_warninglists_check_batch_packed(lists, strings, strlen(strings), lens, 5, &buf, &len);
+    CHECK(r == MISP_ERR_INVALID, "packed batch with lengths that do not add up");
+    r = misp_warninglists_check_batch_packed(lists, strings, strlen(strings), lens, 6, NULL, &len);
+    CHECK(r == MISP_ERR_NULL, "packed batch with NULL out_packed");
+    misp_warninglists_free(lists);
+}
+
+static void test_snapshots(const char *root, const char *exe) {
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s.snap", exe);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        CHECK(0, "snapshot path fits");
+        return;
+    }
+    misp_warninglists *lists = load_lists(root, 0);
+    if (lists == NULL) {
+        return;
+    }
+    misp_result r = misp_warninglists_save_snapshot(lists, path, strlen(path));
+    CHECK(r == MISP_OK, "save a warninglist snapshot");
+    misp_warninglists_free(lists);
+
+    misp_warninglists *opened = NULL;
+    r = misp_warninglists_open_snapshot(path, strlen(path), true, &opened);
+    CHECK(r == MISP_OK && opened != NULL, "open (and verify) the snapshot");
+    char *json = NULL;
+    size_t len = 0;
+    r = misp_warninglists_check(opened, "ip-dst", 6, "10.1.2.3", 8, &json, &len);
+    CHECK(r == MISP_OK && json != NULL &&
+              strcmp(json, "[{\"list\":\"List of RFC 1918 CIDR blocks\",\"list_type\":\"cidr\","
+                           "\"match\":\"10.0.0.0/8\",\"value\":\"10.1.2.3\"}]") == 0,
+          "a snapshot answers as the lists it was saved from");
+    misp_string_free(json);
+    const char *custom = "{\"name\": \"custom\", \"type\": \"string\", \"list\": [\"x\"]}";
+    r = misp_warninglists_add_list(opened, custom, strlen(custom));
+    CHECK(r == MISP_ERR_INVALID && last_error_contains("snapshot"), "a snapshot's lists are fixed");
+    misp_warninglists_free(opened);
+
+    json = NULL;
+    r = misp_snapshot_info(path, strlen(path), &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strstr(json, "\"kind\":\"warninglists\"") != NULL,
+          "snapshot info gives the kind");
+    misp_string_free(json);
+
+    opened = NULL;
+    const char *not_snapshot = "misp-ffi/Cargo.toml";
+    char not_path[4096];
+    snprintf(not_path, sizeof not_path, "%s/%s", root, not_snapshot);
+    r = misp_warninglists_open_snapshot(not_path, strlen(not_path), false, &opened);
+    CHECK(r == MISP_ERR_SNAPSHOT && opened == NULL && last_error_contains("Cargo.toml"),
+          "a file that is not a snapshot is MISP_ERR_SNAPSHOT, naming it");
+    CHECK(strcmp(misp_result_name(MISP_ERR_SNAPSHOT), "MISP_ERR_SNAPSHOT") == 0,
+          "result name of MISP_ERR_SNAPSHOT");
+    r = misp_warninglists_open_snapshot(NULL, 0, false, &opened);
+    CHECK(r == MISP_ERR_NULL, "open_snapshot NULL path");
+    r = misp_warninglists_open_snapshot("/nonexistent.snap", 17, false, &opened);
+    CHECK(r == MISP_ERR_IO, "open_snapshot missing file");
+    r = misp_warninglists_save_snapshot(NULL, path, strlen(path));
+    CHECK(r == MISP_ERR_NULL, "save_snapshot NULL handle");
+    remove(path);
+}
+
 static void test_free_null(void) {
     misp_string_free(NULL);
     CHECK(1, "misp_string_free(NULL) is a no-op");
@@ -576,6 +681,8 @@ int main(int argc, char **argv) {
     test_last_error();
     test_load_summary(argv[1]);
     test_warninglists(argv[1]);
+    test_packed_batch(argv[1]);
+    test_snapshots(argv[1], argv[0]);
     test_engine_bulk(argv[1]);
     test_engine_incremental();
     test_free_null();
