@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use misp_benches::corpus::Corpus;
-use misp_benches::correlation_input::{StringCorpus, feed_corpus, peak_rss};
+use misp_benches::correlation_input::{StringCorpus, cpu_time, feed_corpus, peak_rss};
 use misp_correlate::correlation::{AttributeInput, Config, Engine, EngineBuilder, EventInput, Id};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -33,26 +33,6 @@ fn report(what: &str, mut samples: Vec<Duration>) {
         percentile(&samples, 0.999),
         samples.last().copied().unwrap_or_default()
     );
-}
-
-/// CPU time of the process so far (user + system), from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // utime and stime are fields 14 and 15 of stat (11 and 12 after the
-    // command name), in clock ticks of 1/100 s on Linux.
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 fn main() {

@@ -4,6 +4,12 @@
 //!
 //! The work is [`misp_correlate::correlation`]; this module reads files,
 //! feeds the engine builder and formats what the engine answers.
+//!
+//! `--save-snapshot FILE` saves the built engine as an engine snapshot,
+//! with what was read (event uuids, attribute count, rejected attributes,
+//! unreadable files) as its metadata; `correlate --snapshot FILE` (no
+//! INPUT) answers from it: the same summary, `--pairs` and `--report`,
+//! byte for byte, without reading or building anything.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -12,9 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use misp_correlate::correlation::{Config, Correlation, Engine, EngineBuilder, Id};
+use misp_correlate::correlation::{
+    Config, Correlation, Engine, EngineBuilder, Id, OverCorrelating, RelatedEvent, Summary, TopKey,
+};
+use misp_correlate::snapshot::EngineSnapshot;
 use misp_correlate::warninglist::{self, EventWarnings, Improvements, Matcher, ToIdsGate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many keys the report and the summary rank.
 const TOP_KEYS: usize = 20;
@@ -28,7 +37,7 @@ const TOP_KEYS: usize = 20;
 pub struct Args {
     /// MISP feed directories (with manifest.json), directories of event
     /// files (read recursively), or MISP JSON event files.
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "snapshot", value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// The over-correlation limit: a key whose attributes see more than N
     /// attributes of other events does not correlate [default: 20].
@@ -57,6 +66,19 @@ pub struct Args {
     /// event to the report and the summary.
     #[arg(long, value_name = "DIR")]
     warninglists: Option<PathBuf>,
+    /// After loading, save the engine (and what was read) as an engine
+    /// snapshot, to be answered from later with `--snapshot`.
+    #[arg(long, value_name = "FILE", conflicts_with = "snapshot")]
+    save_snapshot: Option<PathBuf>,
+    /// Answer from an engine snapshot instead of reading INPUTs: same
+    /// summary, `--pairs` and `--report` as from the inputs it was saved
+    /// from.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["inputs", "limit", "no_limit", "advanced", "exclusions", "warninglists"]
+    )]
+    snapshot: Option<PathBuf>,
 }
 
 /// One side of a correlation in `--pairs`.
@@ -77,7 +99,7 @@ struct PairLine<'a> {
     score: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 struct RejectedEntry {
     event: String,
     attribute: String,
@@ -87,7 +109,7 @@ struct RejectedEntry {
     reason: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 struct ErrorEntry {
     file: String,
     message: String,
@@ -111,7 +133,7 @@ struct Report<'a> {
     events: usize,
     attributes: usize,
     eligible: u64,
-    rejected: Vec<RejectedEntry>,
+    rejected: &'a [RejectedEntry],
     errors: &'a [ErrorEntry],
     correlations: u64,
     over_correlating: Vec<KeyCount<'a>>,
@@ -164,6 +186,9 @@ fn progress(files: usize) -> Option<ProgressBar> {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    if let Some(path) = &args.snapshot {
+        return run_from_snapshot(path, &args);
+    }
     let limit = if args.no_limit {
         None
     } else {
@@ -227,9 +252,123 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let engine = built.engine;
     event_ids.sort();
     event_ids.dedup();
+    let facts = Facts {
+        events: event_ids,
+        attributes,
+        rejected: built
+            .rejected
+            .iter()
+            .map(|r| RejectedEntry {
+                event: r.event.to_string(),
+                attribute: r.attribute.to_string(),
+                ty: r.ty.clone(),
+                value: r.value.clone(),
+                reason: r.reason.clone(),
+            })
+            .collect(),
+        errors,
+    };
+    if let Some(path) = &args.save_snapshot {
+        save_snapshot(path, &engine, &facts)?;
+    }
+    let warnings = matcher.as_ref().map(|_| &warnings);
+    answer(&Answers::Engine(&engine), &facts, warnings, &args)
+}
 
+/// What was read besides the engine: the events (uuids, sorted), the
+/// attribute count, the rejected attributes and the unreadable files. An
+/// engine snapshot saved by `--save-snapshot` carries them (as JSON
+/// metadata) so that `--snapshot` reports the same.
+#[derive(Serialize, Deserialize)]
+struct Facts {
+    events: Vec<String>,
+    attributes: usize,
+    rejected: Vec<RejectedEntry>,
+    errors: Vec<ErrorEntry>,
+}
+
+fn save_snapshot(path: &Path, engine: &Engine, facts: &Facts) -> Result<(), String> {
+    let metadata = serde_json::to_vec(facts).map_err(|e| format!("correlate: {e}"))?;
+    EngineSnapshot::save_engine_with_metadata(engine, &metadata, path)
+        .map_err(|e| format!("correlate: cannot save the snapshot: {e}"))
+}
+
+/// `correlate --snapshot FILE`: the same answers, from a snapshot.
+fn run_from_snapshot(path: &Path, args: &Args) -> Result<ExitCode, String> {
+    let snapshot = EngineSnapshot::open(path).map_err(|e| format!("correlate: {e}"))?;
+    let facts: Facts = if snapshot.metadata().is_empty() {
+        Facts {
+            events: Vec::new(),
+            attributes: snapshot.attribute_count(),
+            rejected: Vec::new(),
+            errors: Vec::new(),
+        }
+    } else {
+        serde_json::from_slice(snapshot.metadata()).map_err(|e| {
+            format!(
+                "correlate: snapshot {}: unreadable metadata: {e}",
+                path.display()
+            )
+        })?
+    };
+    answer(&Answers::Snapshot(&snapshot), &facts, None, args)
+}
+
+/// Where the answers come from: a freshly built engine or a snapshot.
+enum Answers<'a> {
+    Engine(&'a Engine),
+    Snapshot(&'a EngineSnapshot),
+}
+
+impl Answers<'_> {
+    fn summary(&self) -> Summary {
+        match self {
+            Answers::Engine(e) => e.summary(),
+            Answers::Snapshot(s) => s.summary(),
+        }
+    }
+
+    fn over_correlating(&self) -> Vec<OverCorrelating<'_>> {
+        match self {
+            Answers::Engine(e) => e.over_correlating(),
+            Answers::Snapshot(s) => s.over_correlating(),
+        }
+    }
+
+    fn top_keys(&self, n: usize) -> Vec<TopKey<'_>> {
+        match self {
+            Answers::Engine(e) => e.top_keys(n),
+            Answers::Snapshot(s) => s.top_keys(n),
+        }
+    }
+
+    fn related_events(&self, id: Id<'_>) -> Option<Vec<RelatedEvent<'_>>> {
+        match self {
+            Answers::Engine(e) => e.related_events(id, None).ok(),
+            Answers::Snapshot(s) => s.related_events(id, None).ok(),
+        }
+    }
+
+    fn correlations(&self) -> Box<dyn Iterator<Item = Correlation<'_>> + '_> {
+        match self {
+            Answers::Engine(e) => Box::new(e.correlations()),
+            Answers::Snapshot(s) => Box::new(s.correlations()),
+        }
+    }
+}
+
+/// Writes `--pairs`, `--report` and the summary.
+fn answer(
+    engine: &Answers<'_>,
+    facts: &Facts,
+    warnings: Option<&BTreeMap<String, EventWarnings>>,
+    args: &Args,
+) -> Result<ExitCode, String> {
+    let event_ids = &facts.events;
+    let attributes = facts.attributes;
+    let errors = &facts.errors;
     if let Some(path) = &args.pairs {
-        write_pairs(path, &engine)?;
+        write_pairs(path, engine)?;
     }
     let over = engine.over_correlating();
     let top = engine.top_keys(TOP_KEYS);
@@ -239,18 +378,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             events: event_ids.len(),
             attributes,
             eligible: summary.eligible,
-            rejected: built
-                .rejected
-                .iter()
-                .map(|r| RejectedEntry {
-                    event: r.event.to_string(),
-                    attribute: r.attribute.to_string(),
-                    ty: r.ty.clone(),
-                    value: r.value.clone(),
-                    reason: r.reason.clone(),
-                })
-                .collect(),
-            errors: &errors,
+            rejected: &facts.rejected,
+            errors,
             correlations: summary.correlations(),
             over_correlating: over
                 .iter()
@@ -266,12 +395,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     correlations: t.correlations,
                 })
                 .collect(),
-            related_events: related_events(&engine, &event_ids),
-            warninglists: matcher.as_ref().map(|_| &warnings),
+            related_events: related_events(engine, event_ids),
+            warninglists: warnings,
         };
         write_json(path, &report)?;
     }
-
     // Summary on stdout.
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -279,8 +407,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         writeln!(out, "events:        {}", event_ids.len())?;
         writeln!(out, "attributes:    {attributes}")?;
         writeln!(out, "eligible:      {}", summary.eligible)?;
-        writeln!(out, "rejected:      {}", built.rejected.len())?;
-        for r in &built.rejected {
+        writeln!(out, "rejected:      {}", facts.rejected.len())?;
+        for r in &facts.rejected {
             writeln!(
                 out,
                 "  event {} attribute {} {} {:?}: {}",
@@ -288,7 +416,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             )?;
         }
         writeln!(out, "errors:        {}", errors.len())?;
-        for e in &errors {
+        for e in errors {
             writeln!(out, "  {}: {}", e.file, e.message)?;
         }
         writeln!(
@@ -308,7 +436,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         for t in &top {
             writeln!(out, "  {:>8}  {}", t.correlations, t.key)?;
         }
-        if matcher.is_some() {
+        if let Some(warnings) = warnings {
             let flagged: usize = warnings.values().map(|w| w.attributes.len()).sum();
             let mut per_list: BTreeMap<&str, usize> = BTreeMap::new();
             for w in warnings.values() {
@@ -366,10 +494,10 @@ fn error_entry(e: &misp_core::Error) -> ErrorEntry {
 }
 
 /// Related events of every event, by uuid; events with none are left out.
-fn related_events(engine: &Engine, events: &[String]) -> BTreeMap<String, Vec<String>> {
+fn related_events(engine: &Answers<'_>, events: &[String]) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for uuid in events {
-        let Ok(related) = engine.related_events(Id::Str(uuid), None) else {
+        let Some(related) = engine.related_events(Id::Str(uuid)) else {
             continue;
         };
         if !related.is_empty() {
@@ -405,7 +533,7 @@ fn pair_line(c: Correlation<'_>) -> PairLine<'_> {
     }
 }
 
-fn write_pairs(path: &Path, engine: &Engine) -> Result<(), String> {
+fn write_pairs(path: &Path, engine: &Answers<'_>) -> Result<(), String> {
     let fail =
         |e: &dyn std::fmt::Display| format!("correlate: cannot write {}: {e}", path.display());
     let file = File::create(path).map_err(|e| fail(&e))?;

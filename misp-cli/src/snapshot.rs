@@ -1,7 +1,8 @@
 //! `misp-correlate snapshot`: inspect snapshot files.
 //!
-//! `snapshot info FILE` prints the kind, format version, size, counts and
-//! sections of a snapshot after checking it completely (header, section
+//! `snapshot info FILE` prints the kind (warninglists or engine), format
+//! version, size, counts (for an engine: attributes, keys, events,
+//! settings, correlations by kind) and sections of a snapshot after checking it completely (header, section
 //! table, structures and the checksum of every byte). A file that is not a
 //! snapshot, was written by another format version, is truncated or
 //! damaged gives a message on standard error and exit status 2.

@@ -146,3 +146,101 @@ fn check_refuses_a_bad_snapshot() {
     assert!(stderr.contains("cannot open snapshot"), "{stderr}");
     assert!(stderr.contains("truncated"), "{stderr}");
 }
+
+// ----- engine snapshots ------------------------------------------------------
+
+/// `correlate INPUT --save-snapshot F` then `correlate --snapshot F`: the
+/// same summary, pairs and report, byte for byte.
+#[test]
+fn correlate_from_a_snapshot_answers_as_from_the_inputs() {
+    let events = root().join("testdata/events/correlation");
+    let exclusions = events.join("exclusions.txt");
+    for (name, extra) in [
+        ("plain", vec![]),
+        ("advanced", vec!["--advanced", "--limit", "3"]),
+        ("excluded", vec!["--exclusions", s(&exclusions)]),
+    ] {
+        let dir = temp(&format!("engine-{name}"));
+        let dir = dir.parent().expect("dir").to_path_buf();
+        let snap = dir.join("engine.snap");
+        let (p1, r1, p2, r2) = (
+            dir.join("p1.jsonl"),
+            dir.join("r1.json"),
+            dir.join("p2.jsonl"),
+            dir.join("r2.json"),
+        );
+        let mut args = vec![
+            "correlate",
+            s(&events),
+            "--pairs",
+            s(&p1),
+            "--report",
+            s(&r1),
+            "--save-snapshot",
+            s(&snap),
+        ];
+        args.extend(extra.iter().copied());
+        let direct = run(&args, b"");
+        assert_eq!(direct.status.code(), Some(0), "{name}: {direct:?}");
+        let from_snap = run(
+            &[
+                "correlate",
+                "--snapshot",
+                s(&snap),
+                "--pairs",
+                s(&p2),
+                "--report",
+                s(&r2),
+            ],
+            b"",
+        );
+        assert_eq!(from_snap.status.code(), Some(0), "{name}: {from_snap:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&from_snap.stdout),
+            String::from_utf8_lossy(&direct.stdout),
+            "{name}: summary"
+        );
+        let read = |p: &Path| std::fs::read(p).expect("output");
+        assert!(!read(&p1).is_empty(), "{name}: no pairs");
+        assert_eq!(read(&p2), read(&p1), "{name}: pairs");
+        assert_eq!(read(&r2), read(&r1), "{name}: report");
+
+        let info = run(&["snapshot", "info", s(&snap)], b"");
+        assert_eq!(info.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&info.stdout);
+        assert!(text.contains("kind: engine"), "{text}");
+        assert!(text.contains("exact correlations:"), "{text}");
+        assert!(text.contains("posting slots:"), "{text}");
+    }
+}
+
+#[test]
+fn engine_snapshot_damage_is_reported() {
+    let fixture = std::fs::read(root().join("testdata/snapshots/engine-v2.snap")).expect("fixture");
+    let mut newer = fixture.clone();
+    newer[8] = 7;
+    let mut flipped = fixture.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x55;
+    for (name, bytes, expected) in [
+        ("engine-newer", newer, "format version 7 is not supported"),
+        (
+            "engine-short",
+            fixture[..fixture.len() / 3].to_vec(),
+            "truncated",
+        ),
+        ("engine-flipped", flipped, "checksum mismatch"),
+    ] {
+        let path = temp(name);
+        std::fs::write(&path, bytes).expect("write");
+        let out = run(&["snapshot", "info", s(&path)], b"");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        if name != "engine-flipped" {
+            let out = run(&["correlate", "--snapshot", s(&path)], b"");
+            assert_eq!(out.status.code(), Some(2), "{name}");
+            assert!(String::from_utf8_lossy(&out.stderr).contains(expected));
+        }
+    }
+}

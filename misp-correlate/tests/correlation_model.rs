@@ -855,3 +855,193 @@ proptest! {
         }
     }
 }
+
+// ----- snapshots -----------------------------------------------------------
+
+use misp_correlate::snapshot::EngineSnapshot;
+
+/// A correlation as comparable data, in the order it was returned.
+fn corr_data(c: &Correlation<'_>) -> (CorrelationKind, String, String, String, Option<u32>) {
+    (
+        c.kind(),
+        c.key().into_owned(),
+        c.a().id().to_string(),
+        c.b().id().to_string(),
+        c.score(),
+    )
+}
+
+/// Every value of the alphabet, as `posting_of` would be asked.
+fn all_values() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = TYPES
+        .iter()
+        .flat_map(|t| values_for(t).iter().copied())
+        .collect();
+    v.extend(["nothing-like-this", ""]);
+    v
+}
+
+/// The snapshot of `engine` answers every query exactly as `engine` does,
+/// in the same order.
+fn check_snapshot(engine: &Engine, snap: &EngineSnapshot) {
+    assert_eq!(snap.summary(), engine.summary());
+    assert_eq!(snap.attribute_count(), engine.attribute_count());
+    assert_eq!(snap.config(), engine.config());
+    assert_eq!(snap.exclusions(), engine.exclusions());
+    let stream = |it: &mut dyn Iterator<Item = Correlation<'_>>| {
+        it.map(|c| corr_data(&c)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        stream(&mut snap.correlations()),
+        stream(&mut engine.correlations())
+    );
+    assert_eq!(snap.over_correlating(), engine.over_correlating());
+    for n in [0, 1, 3, 100] {
+        assert_eq!(snap.top_keys(n), engine.top_keys(n));
+    }
+    let mut ids: Vec<Id<'_>> = ATTRS.iter().map(|a| aid(a)).collect();
+    ids.extend([Id::Num(999), Id::Str("missing"), Id::Num(1)]);
+    for &id in &ids {
+        let (x, y) = (snap.attribute(id), engine.attribute(id));
+        assert_eq!(x.is_some(), y.is_some());
+        if let (Some(x), Some(y)) = (x, y) {
+            assert_eq!(
+                (
+                    x.id(),
+                    x.event(),
+                    x.object(),
+                    x.ty(),
+                    x.value1(),
+                    x.value2(),
+                    x.is_eligible(),
+                    x.keys()
+                ),
+                (
+                    y.id(),
+                    y.event(),
+                    y.object(),
+                    y.ty(),
+                    y.value1(),
+                    y.value2(),
+                    y.is_eligible(),
+                    y.keys()
+                )
+            );
+        }
+        for v in std::iter::once(None).chain(viewers().into_iter().map(Some)) {
+            let a = snap
+                .correlations_of(id, v.as_ref())
+                .map(|l| l.iter().map(corr_data).collect::<Vec<_>>());
+            let b = engine
+                .correlations_of(id, v.as_ref())
+                .map(|l| l.iter().map(corr_data).collect::<Vec<_>>());
+            assert_eq!(a.ok(), b.ok(), "correlations of {id} for {v:?}");
+        }
+    }
+    for v in std::iter::once(None).chain(viewers().into_iter().map(Some)) {
+        for e in EVENTS.iter().map(|e| Id::Str(e)).chain([Id::Str("nope")]) {
+            assert_eq!(
+                snap.related_events(e, v.as_ref()).ok(),
+                engine.related_events(e, v.as_ref()).ok(),
+                "related events of {e} for {v:?}"
+            );
+        }
+        if let Some(v) = &v {
+            assert_eq!(
+                stream(&mut snap.correlations_for(v)),
+                stream(&mut engine.correlations_for(v))
+            );
+        }
+    }
+    for value in all_values() {
+        let (x, y) = (snap.posting_of(value), engine.posting_of(value));
+        assert_eq!(x.is_some(), y.is_some(), "posting of {value:?}");
+        if let (Some(x), Some(y)) = (x, y) {
+            assert_eq!(x.key(), y.key());
+            assert_eq!(x.len(), y.len());
+            let ids = |p: &misp_correlate::correlation::PostingView<'_>| {
+                p.attributes()
+                    .map(|a| a.id().to_string())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(&x), ids(&y));
+            assert_eq!(x.events(), y.events());
+            assert_eq!(x.is_over_correlating(), y.is_over_correlating());
+        }
+        assert_eq!(
+            snap.is_over_correlating(value),
+            engine.is_over_correlating(value)
+        );
+    }
+}
+
+/// Correlations as a set (engines with different internal numbering may
+/// list ties in another order).
+fn corr_set(engine: &Engine) -> BTreeSet<(CorrelationKind, String, String, String, Option<u32>)> {
+    engine
+        .correlations()
+        .map(|c| {
+            let mut d = corr_data(&c);
+            if d.2 > d.3 && d.0 != CorrelationKind::Cidr {
+                std::mem::swap(&mut d.2, &mut d.3);
+                d.1 = if d.0 == CorrelationKind::Ssdeep {
+                    String::new()
+                } else {
+                    d.1
+                };
+            }
+            if d.0 == CorrelationKind::Ssdeep {
+                d.1 = String::new();
+            }
+            d
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Save, open, compare every query; then decode the snapshot into an
+    /// engine, apply more changes to it and to the original, and compare
+    /// both with the model.
+    #[test]
+    fn snapshot_answers_like_the_engine(
+        setup in prop::collection::vec(ev_state(), EVENTS.len()),
+        attrs in prop::collection::vec(at_state(), 8..=ATTRS.len()),
+        ops in prop::collection::vec(op(), 0..30),
+        later in prop::collection::vec(op(), 0..15),
+        limit in prop_oneof![2 => Just(None), 1 => Just(Some(0)), 5 => (1u32..5).prop_map(Some)],
+        advanced in prop::bool::weighted(0.7),
+        no_acl in prop::bool::weighted(0.2),
+    ) {
+        let mode = if no_acl { AclMode::NoAcl } else { AclMode::Default };
+        let mut engine = Engine::new(Config { limit, advanced, mode, ..Config::default() }).unwrap();
+        let mut m = Model::new(limit, advanced);
+        let setup = EVENTS.iter().zip(setup).map(|(e, s)| Op::AddEvent(e, s));
+        let attrs = ATTRS.iter().zip(attrs).map(|(a, s)| Op::AddAttr(a, s));
+        for op in setup.chain(attrs).chain(ops) {
+            apply(&mut engine, &mut m, &op);
+        }
+        let bytes = EngineSnapshot::engine_to_bytes(&engine).unwrap();
+        let snap = EngineSnapshot::from_bytes(bytes, "model.snap").unwrap();
+        snap.verify().unwrap();
+        check_snapshot(&engine, &snap);
+
+        // Updates after open: decoded into an engine, which takes them.
+        let mut updated = snap.to_engine().unwrap();
+        prop_assert_eq!(corr_set(&updated), corr_set(&engine));
+        let mut m2 = m.clone();
+        for op in &later {
+            apply(&mut engine, &mut m, op);
+            apply(&mut updated, &mut m2, op);
+        }
+        if mode == AclMode::Default {
+            check(&updated, &m2);
+        }
+        prop_assert_eq!(updated.summary(), engine.summary());
+        prop_assert_eq!(corr_set(&updated), corr_set(&engine));
+        // And saved again.
+        let again = EngineSnapshot::from_bytes(EngineSnapshot::engine_to_bytes(&updated).unwrap(), "again.snap").unwrap();
+        check_snapshot(&updated, &again);
+    }
+}

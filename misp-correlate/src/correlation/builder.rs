@@ -43,6 +43,7 @@ use super::exclusion::match_key;
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
 use super::intern::{Canon, Hasher, NONE, SHARDS, SlotRef, Tag, sid, split};
+use super::state::State;
 use crate::{Error, Result};
 
 /// Attributes per chunk handed to the pool (one page of the engine's

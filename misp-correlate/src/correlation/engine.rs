@@ -27,14 +27,13 @@
 //! (flags `IDX1`/`IDX2`) — so the state is always the one a bulk build of
 //! the current attributes gives.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use ahash::AHashMap;
 use misp_core::{AttributeType, NormalizedValue};
 use smallvec::SmallVec;
 
-use super::acl::{AclMode, Resolved, Viewer, open_level};
+use super::acl::AclMode;
 use super::attr_ids::NumIndex;
 use super::counts::{EventCounts, SetStats};
 use super::exclusion::{Exclusions, match_key};
@@ -42,9 +41,10 @@ use super::fuzzy::FuzzyGraph;
 use super::id::{Id, IdTable, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput};
 use super::intern::{Canon, Hasher, Interner, NONE, SlotRef};
-use super::net::{Addr, CidrIndex, CidrKey, IpKey, Net};
+use super::net::{CidrIndex, CidrKey, IpKey, Net};
 use super::paged::Paged;
 use super::query::Summary;
+use super::state::{EventInfo, ObjectInfo, Src, State};
 use crate::{Error, Result};
 
 pub(crate) use super::posting::Posting;
@@ -346,10 +346,6 @@ impl Engine {
         self.attrs.get(slot as usize)
     }
 
-    pub(crate) fn event_of(&self, slot: u32) -> u32 {
-        self.attrs.get(slot as usize).map_or(NONE, |r| r.event)
-    }
-
     pub(crate) fn posting(&self, key: u32) -> &[u32] {
         self.keys.payload(key).map_or(&[], |p| p.as_slice())
     }
@@ -372,48 +368,6 @@ impl Engine {
         (r.has(flag::LIVE) && same).then_some(slot)
     }
 
-    pub(crate) fn event_slot_of(&self, id: Id<'_>) -> Option<u32> {
-        self.event_ids
-            .get(id)
-            .filter(|&e| self.events.get(e as usize).is_some_and(|r| r.exists))
-    }
-
-    /// Text of string `sid` in the key interner.
-    pub(crate) fn text(&self, sid: u32) -> Cow<'_, str> {
-        if sid == NONE {
-            Cow::Borrowed("")
-        } else {
-            self.keys.get(sid).to_text()
-        }
-    }
-
-    /// String id of the normalised value of `half` (1 or 2), `NONE` if
-    /// there is no such value or it is empty.
-    pub(crate) fn value_sid(&self, slot: u32, half: u8) -> u32 {
-        let Some(r) = self.rec(slot) else { return NONE };
-        let (diff, key) = if half == 1 {
-            (flag::DIFF1, r.k1)
-        } else {
-            (flag::DIFF2, r.k2)
-        };
-        if r.has(diff) {
-            self.diffs
-                .get(&slot)
-                .map_or(NONE, |d| d[usize::from(half != 1)])
-        } else {
-            key
-        }
-    }
-
-    /// The normalised value of `half`.
-    pub(crate) fn value_text(&self, slot: u32, half: u8) -> Option<Cow<'_, str>> {
-        let r = self.rec(slot)?;
-        if half == 2 && !r.has(flag::HAS_V2) {
-            return None;
-        }
-        Some(self.text(self.value_sid(slot, half)))
-    }
-
     pub(crate) fn ident_of(&self, slot: u32) -> Id<'_> {
         let raw = self.ext.get(slot as usize).copied().unwrap_or(u64::MAX);
         if self.rec(slot).is_some_and(|r| r.has(flag::EXT_STR)) {
@@ -431,27 +385,6 @@ impl Engine {
     }
 
     // ----- eligibility and keys ------------------------------------------
-
-    /// Contract §3.
-    pub(crate) fn eligible(&self, r: &AttrRec) -> bool {
-        if !r.has(flag::LIVE) || r.has(flag::DELETED) || r.has(flag::NO_CORR) || !r.ty.correlates()
-        {
-            return false;
-        }
-        let Some(e) = self.events.get(r.event as usize) else {
-            return false;
-        };
-        if !e.exists || e.disable_correlation {
-            return false;
-        }
-        if r.object != NONE {
-            match self.objects.get(r.object as usize) {
-                Some(o) if o.exists && !o.deleted => {}
-                _ => return false,
-            }
-        }
-        true
-    }
 
     /// The index flags `slot` should have (contract §4, §5).
     pub(crate) fn wanted(&self, slot: u32) -> u16 {
@@ -506,60 +439,9 @@ impl Engine {
         }
     }
 
-    /// The IP key and address that make `slot` an IP attribute (§7.1),
-    /// assuming it is indexed under that key.
-    pub(crate) fn ip_candidate(&self, r: &AttrRec) -> Option<u32> {
-        match types().ip_half(r.ty)? {
-            1 => Some(r.k1),
-            _ => (r.k2 != NONE).then_some(r.k2),
-        }
-    }
-
-    pub(crate) fn parse_addr(&self, key: u32) -> Option<Addr> {
-        match self.keys.get(key) {
-            super::intern::Stored(b, super::intern::Tag::Raw) => {
-                std::str::from_utf8(b).ok().and_then(Addr::parse)
-            }
-            _ => None,
-        }
-    }
-
-    pub(crate) fn parse_net(&self, key: u32) -> Option<Net> {
-        match self.keys.get(key) {
-            super::intern::Stored(b, super::intern::Tag::Raw) => {
-                std::str::from_utf8(b).ok().and_then(Net::parse)
-            }
-            _ => None,
-        }
-    }
-
-    /// Events of the IP attributes carrying IP key `k`.
-    pub(crate) fn ip_attr_events(&self, k: u32) -> impl Iterator<Item = u32> + '_ {
-        self.posting(k)
-            .iter()
-            .filter(move |&&s| self.rec(s).is_some_and(|r| self.ip_candidate(r) == Some(k)))
-            .map(|&s| self.event_of(s))
-    }
-
-    /// Events of the CIDR attributes carrying CIDR key `c`.
-    pub(crate) fn cidr_attr_events(&self, c: u32) -> impl Iterator<Item = u32> + '_ {
-        self.posting(c)
-            .iter()
-            .filter(move |&&s| {
-                self.rec(s)
-                    .is_some_and(|r| types().may_be_cidr(r.ty) && r.k1 == c)
-            })
-            .map(|&s| self.event_of(s))
-    }
-
     /// Per-event counts of CIDR key `c`'s extended set, from scratch.
     pub(crate) fn cidr_ext_from_scratch(&self, c: u32, net: Net) -> EventCounts {
-        let own = self.posting(c).iter().map(|&s| self.event_of(s));
-        let contained = self
-            .cidr
-            .contained(net)
-            .flat_map(|k| self.ip_attr_events(k));
-        EventCounts::from_events(own.chain(contained))
+        super::state::cidr_ext_from_scratch(self, &self.cidr, c, net)
     }
 
     // ----- index maintenance ---------------------------------------------
@@ -715,83 +597,18 @@ impl Engine {
     /// Rebuilds the containment index from the indexed attributes (empty
     /// unless advanced correlation is on: it is only maintained then).
     pub(crate) fn rebuild_cidr(&mut self) {
-        use rayon::prelude::*;
         self.cidr = CidrIndex::default();
-        if !self.config.advanced {
-            return;
-        }
-        let engine = self;
-        let t = types();
-        for s in 0..engine.attrs.len() as u32 {
-            let Some(&r) = engine.rec(s) else { continue };
-            if !t.is_ip_family(r.ty) || r.flags & (flag::IDX1 | flag::IDX2) == 0 {
-                continue;
-            }
-            if let Some(k) = engine.ip_candidate(&r).filter(|&k| r.has_key(k)) {
-                if let Some(ip) = engine.cidr.ip_keys.get_mut(&k) {
-                    ip.attrs += 1;
-                } else if let Some(addr) = engine.parse_addr(k) {
-                    engine.cidr.insert_addr(k, addr);
-                    engine.cidr.ip_keys.insert(k, IpKey { addr, attrs: 1 });
-                }
-            }
-            if t.may_be_cidr(r.ty) && r.has(flag::IDX1) {
-                let c = r.k1;
-                if let Some(ck) = engine.cidr.cidr_keys.get_mut(&c) {
-                    ck.attrs += 1;
-                } else if let Some(net) = engine.parse_net(c) {
-                    engine.cidr.insert_net(c, net);
-                    engine.cidr.cidr_keys.insert(
-                        c,
-                        CidrKey {
-                            net,
-                            attrs: 1,
-                            ext: EventCounts::default(),
-                        },
-                    );
-                }
-            }
-        }
-        let nets: Vec<(u32, super::net::Net)> = engine
-            .cidr
-            .cidr_keys
-            .iter()
-            .map(|(&c, k)| (c, k.net))
-            .collect();
-        let exts: Vec<(u32, EventCounts)> = {
-            let e = &*engine;
-            nets.par_iter()
-                .map(|&(c, net)| (c, e.cidr_ext_from_scratch(c, net)))
-                .collect()
-        };
-        for (c, ext) in exts {
-            if let Some(k) = engine.cidr.cidr_keys.get_mut(&c) {
-                k.ext = ext;
-            }
+        if self.config.advanced {
+            self.cidr = super::state::build_cidr(self);
         }
     }
 
     /// Rebuilds the ssdeep graph from the indexed ssdeep attributes.
     pub(crate) fn rebuild_fuzzy(&mut self) {
-        let mut g = FuzzyGraph::default();
+        self.fuzzy = FuzzyGraph::default();
         if self.config.advanced {
-            let Some(ssdeep) = types().ssdeep else {
-                self.fuzzy = g;
-                return;
-            };
-            let members: Vec<(u32, u32, u32)> = (0..self.attrs.len() as u32)
-                .filter_map(|s| {
-                    let r = self.rec(s)?;
-                    (r.ty == ssdeep && r.has(flag::IDX1)).then(|| (self.value_sid(s, 1), r.k1, s))
-                })
-                .collect();
-            let texts: AHashMap<u32, String> = members
-                .iter()
-                .map(|&(sid, _, _)| (sid, self.text(sid).into_owned()))
-                .collect();
-            g.build(&members, &texts, self.config.ssdeep_threshold);
+            self.fuzzy = super::state::build_fuzzy(self);
         }
-        self.fuzzy = g;
     }
 
     // ----- normalisation and interning -----------------------------------
@@ -1357,118 +1174,137 @@ impl Engine {
     pub fn set_mode(&mut self, mode: AclMode) {
         self.config.mode = mode;
     }
+}
 
-    // ----- over-correlation ----------------------------------------------
-
-    /// The stats of key `k`'s set A(k), ignoring CIDR.
-    pub(crate) fn plain_stats(&self, k: u32, scratch: &mut Vec<u32>) -> SetStats {
-        if let Some(b) = self.big.get(&k) {
-            return b.stats();
-        }
-        SetStats::from_events(self.posting(k).iter().map(|&s| self.event_of(s)), scratch)
+impl State for Engine {
+    fn src(&self) -> Src<'_> {
+        Src::Engine(self)
     }
 
-    /// The stats of key `k`'s set under the current settings: with
-    /// advanced correlation, a CIDR key's set includes the IP attributes
-    /// it contains and an IP key's set the CIDR attributes containing it
-    /// (§7.1).
-    pub(crate) fn key_stats(&self, k: u32, scratch: &mut Vec<u32>) -> SetStats {
-        if self.config.advanced {
-            if let Some(c) = self.cidr.cidr_keys.get(&k) {
-                return c.ext.stats();
-            }
-            if let Some(ip) = self.cidr.ip_keys.get(&k) {
-                if self.cidr.has_nets() {
-                    let own = self.posting(k).iter().map(|&s| self.event_of(s));
-                    let nets: SmallVec<[u32; 8]> = self.cidr.containing(ip.addr).collect();
-                    if nets.is_empty() {
-                        return self.plain_stats(k, scratch);
-                    }
-                    let theirs = nets.iter().flat_map(|&c| self.cidr_attr_events(c));
-                    return SetStats::from_events(own.chain(theirs), scratch);
-                }
-            }
-        }
-        self.plain_stats(k, scratch)
+    fn config(&self) -> &Config {
+        &self.config
     }
 
-    /// Whether key `k` is over-correlating (§6, §7.1).
-    pub(crate) fn key_over(&self, k: u32, scratch: &mut Vec<u32>) -> bool {
-        let Some(limit) = self.config.limit else {
-            return false;
-        };
-        // Cheap bound: a set of at most limit+1 members never exceeds it.
-        let mut bound = self.posting(k).len() as u64;
-        if self.config.advanced {
-            if let Some(c) = self.cidr.cidr_keys.get(&k) {
-                bound = c.ext.stats().n;
-            } else if let Some(ip) = self.cidr.ip_keys.get(&k) {
-                for c in self.cidr.containing(ip.addr) {
-                    bound += self
-                        .cidr
-                        .cidr_keys
-                        .get(&c)
-                        .map_or(0, |c| u64::from(c.attrs));
-                }
-            }
-        }
-        if bound <= u64::from(limit) + 1 {
-            return false;
-        }
-        self.key_stats(k, scratch).over(Some(limit))
+    fn live(&self) -> usize {
+        self.live
     }
 
-    // ----- access control ------------------------------------------------
+    fn slot_count(&self) -> u32 {
+        u32::try_from(self.attrs.len()).unwrap_or(NONE)
+    }
 
-    pub(crate) fn resolve(&self, viewer: Option<&Viewer>) -> Resolved {
-        match viewer {
-            None => Resolved::everything(),
-            Some(_) if self.config.mode == AclMode::NoAcl => Resolved::everything(),
-            Some(v) if v.site_admin => Resolved::everything(),
-            Some(v) => {
-                let mut groups: Vec<u32> = v
-                    .sharing_groups
+    #[inline]
+    fn rec(&self, slot: u32) -> Option<AttrRec> {
+        self.attrs.get(slot as usize).copied()
+    }
+
+    fn ty_of(&self, slot: u32) -> AttributeType {
+        // Views are only made for existing slots (an internal invariant,
+        // not something input can break).
+        self.attrs[slot as usize].ty
+    }
+
+    #[inline]
+    fn posting(&self, key: u32) -> &[u32] {
+        Engine::posting(self, key)
+    }
+
+    fn big_stats(&self, key: u32) -> Option<SetStats> {
+        self.big.get(&key).map(EventCounts::stats)
+    }
+
+    fn live_keys(&self) -> impl rayon::prelude::ParallelIterator<Item = u32> + '_ {
+        use rayon::prelude::*;
+        self.keys
+            .shards
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(shard, s)| {
+                s.payload
                     .iter()
-                    .filter_map(|&g| self.groups.get(Id::Num(g)))
-                    .collect();
-                groups.sort_unstable();
-                groups.dedup();
-                Resolved {
-                    all: false,
-                    org: v.org.as_ref().and_then(|o| self.orgs.get(o.as_id())),
-                    groups,
-                }
-            }
-        }
+                    .enumerate()
+                    .filter(|(_, p)| !p.is_empty())
+                    .map(move |(local, _)| super::intern::sid(shard, local as u32))
+            })
     }
 
-    /// Whether the viewer may see attribute `slot` (§8).
-    pub(crate) fn visible(&self, v: &Resolved, slot: u32) -> bool {
-        if v.all {
-            return true;
-        }
-        let Some(r) = self.rec(slot) else {
-            return false;
-        };
-        let Some(e) = self.events.get(r.event as usize) else {
-            return false;
-        };
-        if !e.exists {
-            return false;
-        }
-        let own = v.org.is_some_and(|o| o == e.org && e.org != NONE);
-        let group_ok = |d: u8, sg: u32| d == 4 && sg != NONE && v.has_group(sg);
-        if !(own || open_level(e.distribution, false) || group_ok(e.distribution, e.sg)) {
-            return false;
-        }
-        if r.object != NONE {
-            let Some(o) = self.objects.get(r.object as usize).filter(|o| o.exists) else {
-                return false;
-            };
-            if !(own || open_level(o.distribution, true) || group_ok(o.distribution, o.sg)) {
-                return false;
-            }
-        }
-        own || open_level(r.distribution, true) || group_ok(r.distribution, r.sg)
+    fn stored(&self, sid: u32) -> super::intern::Stored<'_> {
+        self.keys.get(sid)
+    }
+
+    fn find_key(&self, canon: &Canon<'_>) -> Option<u32> {
+        self.keys.find(canon)
+    }
+
+    fn diff(&self, slot: u32) -> Option<[u32; 2]> {
+        self.diffs.get(&slot).copied()
+    }
+
+    fn ident_of(&self, slot: u32) -> Id<'_> {
+        Engine::ident_of(self, slot)
+    }
+
+    fn slot_of(&self, id: Id<'_>) -> Option<u32> {
+        Engine::slot_of(self, id)
+    }
+
+    fn event(&self, e: u32) -> Option<EventInfo> {
+        self.events.get(e as usize).map(|r| EventInfo {
+            exists: r.exists,
+            org: r.org,
+            distribution: r.distribution,
+            sg: r.sg,
+            disable_correlation: r.disable_correlation,
+        })
+    }
+
+    fn event_attrs(&self, e: u32) -> &[u32] {
+        self.events.get(e as usize).map_or(&[], |r| &r.attrs)
+    }
+
+    fn event_number(&self, id: Id<'_>) -> Option<u32> {
+        self.event_ids.get(id)
+    }
+
+    fn event_ident(&self, e: u32) -> Id<'_> {
+        Engine::event_ident(self, e)
+    }
+
+    fn object(&self, o: u32) -> Option<ObjectInfo> {
+        self.objects.get(o as usize).map(|r| ObjectInfo {
+            exists: r.exists,
+            event: r.event,
+            distribution: r.distribution,
+            sg: r.sg,
+            deleted: r.deleted,
+        })
+    }
+
+    fn object_ident(&self, o: u32) -> Option<Id<'_>> {
+        self.object_ids.ident(o).map(Ident::as_id)
+    }
+
+    fn org_number(&self, id: Id<'_>) -> Option<u32> {
+        self.orgs.get(id)
+    }
+
+    fn group_number(&self, g: u64) -> Option<u32> {
+        self.groups.get(Id::Num(g))
+    }
+
+    fn cidr(&self) -> &CidrIndex {
+        &self.cidr
+    }
+
+    fn fuzzy(&self) -> &FuzzyGraph {
+        &self.fuzzy
+    }
+
+    fn summary_cache(&self) -> &OnceLock<Summary> {
+        &self.summary
+    }
+
+    fn org_and_group_idents(&self) -> (Vec<Id<'_>>, Vec<Id<'_>>) {
+        (self.orgs.all(), self.groups.all())
     }
 }

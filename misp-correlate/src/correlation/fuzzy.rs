@@ -60,10 +60,14 @@ impl FuzzyGraph {
             let score = compare(&hash, theirs);
             if score >= threshold {
                 let score = score.min(100) as u8;
-                o.edges.push((sid, score));
+                // Edges stay sorted by node, whatever the order of
+                // insertion (a snapshot rebuilds the graph in slot order).
+                let at = o.edges.partition_point(|e| e.0 < sid);
+                o.edges.insert(at, (sid, score));
                 edges.push((other, score));
             }
         }
+        edges.sort_unstable();
         self.index.insert(sid, &hash);
         let mut attrs = SmallVec::new();
         attrs.push(slot);

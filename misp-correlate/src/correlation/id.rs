@@ -175,6 +175,11 @@ impl IdTable {
         (i, true)
     }
 
+    /// Every identity, in number order.
+    pub(crate) fn all(&self) -> Vec<Id<'_>> {
+        self.idents.iter().map(Ident::as_id).collect()
+    }
+
     /// The identity numbered `i`.
     pub(crate) fn ident(&self, i: u32) -> Option<&Ident> {
         self.idents.get(i as usize)

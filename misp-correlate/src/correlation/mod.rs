@@ -114,7 +114,7 @@
 //!    over-correlating value and discards the rest, quirks 1 and 2).
 //! 2. A value2 of `"0"` is a key (PHP's `empty("0")` skips it).
 //! 3. Results are order-independent: bulk build, incremental changes in
-//!    any order, and (later) reopened snapshots give the same result. MISP's
+//!    any order, and reopened snapshots give the same result. MISP's
 //!    incremental and full re-correlation disagree, and which values it
 //!    blocks depends on processing order; here the over-correlation test
 //!    is a function of the current attribute set, recomputed whenever
@@ -163,7 +163,8 @@ mod intern;
 mod net;
 mod paged;
 mod posting;
-mod query;
+pub(crate) mod query;
+pub(crate) mod state;
 
 pub use acl::{AclMode, Viewer};
 pub use builder::{Built, CHUNK, EngineBuilder};

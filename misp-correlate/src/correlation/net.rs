@@ -111,9 +111,12 @@ impl Family {
     }
 }
 
+/// Adds `key`, keeping the keys sorted so that their order does not
+/// depend on the order of changes (a snapshot rebuilds the index in slot
+/// order and must list them as the engine does).
 fn push_key(keys: &mut Keys, key: u32) {
-    if !keys.contains(&key) {
-        keys.push(key);
+    if let Err(i) = keys.binary_search(&key) {
+        keys.insert(i, key);
     }
 }
 

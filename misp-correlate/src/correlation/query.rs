@@ -1,7 +1,11 @@
 //! The questions the engine answers (contract §10).
 //!
 //! Pairs are never stored: every answer is derived from the postings,
-//! the containment index and the ssdeep graph when asked.
+//! the containment index and the ssdeep graph when asked. The answers are
+//! written once, against [`State`], and serve both the live
+//! [`Engine`] and the memory-mapped
+//! [`EngineSnapshot`](crate::snapshot::EngineSnapshot) (see
+//! [`query_api!`]).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -12,8 +16,10 @@ use smallvec::SmallVec;
 
 use super::acl::{Resolved, Viewer};
 use super::engine::{Engine, flag, types};
+use super::fuzzy::Node;
 use super::id::Id;
-use super::intern::{Canon, NONE, sid};
+use super::intern::{Canon, NONE};
+use super::state::{Src, State, on_state};
 use crate::{Error, Result};
 
 /// How two attributes correlate.
@@ -41,7 +47,7 @@ impl CorrelationKind {
 /// A read-only view of one attribute.
 #[derive(Clone, Copy)]
 pub struct AttributeView<'e> {
-    engine: &'e Engine,
+    src: Src<'e>,
     slot: u32,
 }
 
@@ -58,63 +64,55 @@ impl std::fmt::Debug for AttributeView<'_> {
 }
 
 impl<'e> AttributeView<'e> {
-    pub(crate) fn new(engine: &'e Engine, slot: u32) -> Self {
-        AttributeView { engine, slot }
+    pub(crate) fn new(src: Src<'e>, slot: u32) -> Self {
+        AttributeView { src, slot }
     }
 
     /// The attribute's identity.
     pub fn id(&self) -> Id<'e> {
-        self.engine.ident_of(self.slot)
+        on_state!(self.src, s => State::ident_of(s, self.slot))
     }
 
     /// Its event's identity.
     pub fn event(&self) -> Id<'e> {
-        self.engine.event_ident(self.engine.event_of(self.slot))
+        on_state!(self.src, s => State::event_ident(s, s.event_of(self.slot)))
     }
 
     /// Its object's identity, if any.
     pub fn object(&self) -> Option<Id<'e>> {
-        let o = self.engine.rec(self.slot)?.object;
-        if o == NONE {
-            None
-        } else {
-            self.engine.object_ids.ident(o).map(|i| i.as_id())
-        }
+        on_state!(self.src, s => {
+            let o = State::rec(s, self.slot)?.object;
+            if o == NONE { None } else { s.object_ident(o) }
+        })
     }
 
     /// Its type.
     pub fn ty(&self) -> AttributeType {
-        // Views are only made for existing slots (an internal invariant,
-        // not something input can break).
-        self.engine.attrs[self.slot as usize].ty
+        on_state!(self.src, s => s.ty_of(self.slot))
     }
 
     /// The normalised value1.
     pub fn value1(&self) -> Cow<'e, str> {
-        self.engine
-            .value_text(self.slot, 1)
-            .unwrap_or(Cow::Borrowed(""))
+        on_state!(self.src, s => s.value_text(self.slot, 1).unwrap_or(Cow::Borrowed("")))
     }
 
     /// The normalised value2, for composite types.
     pub fn value2(&self) -> Option<Cow<'e, str>> {
-        self.engine.value_text(self.slot, 2)
+        on_state!(self.src, s => s.value_text(self.slot, 2))
     }
 
     /// Whether the attribute takes part in correlation (§3).
     pub fn is_eligible(&self) -> bool {
-        self.engine
-            .rec(self.slot)
-            .is_some_and(|r| self.engine.eligible(r))
+        on_state!(self.src, s => State::rec(s, self.slot).is_some_and(|r| s.eligible(&r)))
     }
 
     /// The match keys it correlates on (§4): none if it is not eligible
     /// or every value is excluded.
     pub fn keys(&self) -> Vec<Cow<'e, str>> {
-        self.engine
+        on_state!(self.src, s => s
             .rec(self.slot)
-            .map(|r| r.keys().map(|k| self.engine.text(k)).collect())
-            .unwrap_or_default()
+            .map(|r| r.keys().map(|k| s.text(k)).collect())
+            .unwrap_or_default())
     }
 }
 
@@ -126,7 +124,7 @@ impl<'e> AttributeView<'e> {
 /// address attribute as `a` and the network attribute as `b`.
 #[derive(Clone, Copy)]
 pub struct Correlation<'e> {
-    engine: &'e Engine,
+    src: Src<'e>,
     kind: CorrelationKind,
     a: u32,
     b: u32,
@@ -155,19 +153,19 @@ impl<'e> Correlation<'e> {
 
     /// One side.
     pub fn a(&self) -> AttributeView<'e> {
-        AttributeView::new(self.engine, self.a)
+        AttributeView::new(self.src, self.a)
     }
 
     /// The other side.
     pub fn b(&self) -> AttributeView<'e> {
-        AttributeView::new(self.engine, self.b)
+        AttributeView::new(self.src, self.b)
     }
 
     /// The match key correlated on; for a CIDR correlation the network's
     /// match key; for an ssdeep correlation `a`'s value (`b`'s is
     /// `b().value1()`).
     pub fn key(&self) -> Cow<'e, str> {
-        self.engine.text(self.key)
+        on_state!(self.src, s => s.text(self.key))
     }
 
     /// The ssdeep score, for ssdeep correlations.
@@ -178,7 +176,7 @@ impl<'e> Correlation<'e> {
     /// The same correlation seen from the other side.
     pub fn swapped(self) -> Correlation<'e> {
         let key = if self.kind == CorrelationKind::Ssdeep {
-            self.engine.value_sid(self.b, 1)
+            on_state!(self.src, s => s.value_sid(self.b, 1))
         } else {
             self.key
         };
@@ -249,7 +247,7 @@ impl Summary {
 /// Which attributes carry one key.
 #[derive(Clone, Copy)]
 pub struct PostingView<'e> {
-    engine: &'e Engine,
+    src: Src<'e>,
     key: u32,
 }
 
@@ -265,12 +263,12 @@ impl std::fmt::Debug for PostingView<'_> {
 impl<'e> PostingView<'e> {
     /// The match key.
     pub fn key(&self) -> Cow<'e, str> {
-        self.engine.text(self.key)
+        on_state!(self.src, s => s.text(self.key))
     }
 
     /// Number of attributes carrying it.
     pub fn len(&self) -> usize {
-        self.engine.posting(self.key).len()
+        on_state!(self.src, s => State::posting(s, self.key).len())
     }
 
     /// Whether no attribute carries it.
@@ -280,35 +278,36 @@ impl<'e> PostingView<'e> {
 
     /// The attributes carrying it, in the order they were added.
     pub fn attributes(&self) -> impl Iterator<Item = AttributeView<'e>> + 'e {
-        let engine = self.engine;
-        engine
-            .posting(self.key)
-            .iter()
-            .map(move |&s| AttributeView::new(engine, s))
+        let src = self.src;
+        let slots: &'e [u32] = on_state!(src, s => State::posting(s, self.key));
+        slots.iter().map(move |&slot| AttributeView::new(src, slot))
     }
 
     /// The distinct events of those attributes, with how many each has.
     pub fn events(&self) -> Vec<(Id<'e>, u64)> {
-        let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
-        for &s in self.engine.posting(self.key) {
-            *counts.entry(self.engine.event_of(s)).or_insert(0) += 1;
-        }
-        counts
-            .into_iter()
-            .map(|(e, c)| (self.engine.event_ident(e), c))
-            .collect()
+        on_state!(self.src, s => {
+            let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
+            for &slot in State::posting(s, self.key) {
+                *counts.entry(s.event_of(slot)).or_insert(0) += 1;
+            }
+            counts
+                .into_iter()
+                .map(|(e, c)| (State::event_ident(s, e), c))
+                .collect()
+        })
     }
 
     /// Whether the key is over-correlating under the current settings.
     pub fn is_over_correlating(&self) -> bool {
-        self.engine.key_over(self.key, &mut Vec::new())
+        on_state!(self.src, s => s.key_over(self.key, &mut Vec::new()))
     }
 }
 
-impl Engine {
+/// The query algorithms, for any [`State`].
+pub(crate) trait Queries: State {
     fn corr(&self, kind: CorrelationKind, a: u32, b: u32, key: u32, score: u8) -> Correlation<'_> {
         Correlation {
-            engine: self,
+            src: self.src(),
             kind,
             a,
             b,
@@ -317,20 +316,10 @@ impl Engine {
         }
     }
 
-    /// A view of attribute `id`.
-    pub fn attribute(&self, id: Id<'_>) -> Option<AttributeView<'_>> {
-        self.slot_of(id).map(|s| AttributeView::new(self, s))
-    }
-
-    /// Number of attributes held.
-    pub fn attribute_count(&self) -> usize {
-        self.live
-    }
-
     /// Whether the ssdeep attribute `slot` is over-correlating for fuzzy
     /// purposes: more than `limit` fuzzy partners in other events.
-    pub(crate) fn fuzzy_over(&self, slot: u32) -> bool {
-        let Some(limit) = self.config.limit else {
+    fn fuzzy_over(&self, slot: u32) -> bool {
+        let Some(limit) = self.config().limit else {
             return false;
         };
         let Some(node) = self.fuzzy_node_of(slot) else {
@@ -339,7 +328,7 @@ impl Engine {
         let ev = self.event_of(slot);
         let mut partners = 0u64;
         for (other, _) in &node.edges {
-            if let Some(o) = self.fuzzy.node(*other) {
+            if let Some(o) = self.fuzzy().node(*other) {
                 partners += o.attrs.iter().filter(|&&b| self.event_of(b) != ev).count() as u64;
                 if partners > u64::from(limit) {
                     return true;
@@ -351,8 +340,8 @@ impl Engine {
 
     /// The ssdeep node `slot` belongs to (not merely one with its value:
     /// an ineligible attribute may share the value of a node).
-    fn fuzzy_node_of(&self, slot: u32) -> Option<&super::fuzzy::Node> {
-        self.fuzzy
+    fn fuzzy_node_of(&self, slot: u32) -> Option<&Node> {
+        self.fuzzy()
             .node(self.value_sid(slot, 1))
             .filter(|n| n.attrs.binary_search(&slot).is_ok())
     }
@@ -360,7 +349,7 @@ impl Engine {
     /// The ssdeep partners of `slot`: (other slot, score).
     fn fuzzy_partners(&self, slot: u32) -> impl Iterator<Item = (u32, u8)> + '_ {
         let ev = self.event_of(slot);
-        let active = self.config.advanced && !self.fuzzy_over(slot);
+        let active = self.config().advanced && !self.fuzzy_over(slot);
         let node = if active {
             self.fuzzy_node_of(slot)
         } else {
@@ -368,7 +357,7 @@ impl Engine {
         };
         node.into_iter().flat_map(move |n| {
             n.edges.iter().flat_map(move |&(other, score)| {
-                self.fuzzy
+                self.fuzzy()
                     .node(other)
                     .into_iter()
                     .flat_map(move |o| o.attrs.iter().copied())
@@ -381,15 +370,17 @@ impl Engine {
     /// The CIDR key of `slot` if it is a CIDR attribute.
     fn cidr_key_of(&self, slot: u32) -> Option<u32> {
         let r = self.rec(slot)?;
-        (types().may_be_cidr(r.ty) && r.has(flag::IDX1) && self.cidr.cidr_keys.contains_key(&r.k1))
-            .then_some(r.k1)
+        (types().may_be_cidr(r.ty)
+            && r.has(flag::IDX1)
+            && self.cidr().cidr_keys.contains_key(&r.k1))
+        .then_some(r.k1)
     }
 
     /// The IP key of `slot` if it is an IP attribute.
     fn ip_key_of(&self, slot: u32) -> Option<u32> {
         let r = self.rec(slot)?;
-        let k = self.ip_candidate(r)?;
-        (r.has_key(k) && self.cidr.ip_keys.contains_key(&k)).then_some(k)
+        let k = self.ip_candidate(&r)?;
+        (r.has_key(k) && self.cidr().ip_keys.contains_key(&k)).then_some(k)
     }
 
     /// CIDR correlations of CIDR attribute `slot` (key `c`): the IP
@@ -397,9 +388,9 @@ impl Engine {
     /// over-correlating. Assumes `c` is not over-correlating.
     fn cidr_pairs_of_net(&self, slot: u32, c: u32) -> impl Iterator<Item = u32> + '_ {
         let ev = self.event_of(slot);
-        let net = self.cidr.cidr_keys.get(&c).map(|k| k.net);
+        let net = self.cidr().cidr_keys.get(&c).map(|k| k.net);
         net.into_iter()
-            .flat_map(move |net| self.cidr.contained(net))
+            .flat_map(move |net| self.cidr().contained(net))
             .filter(move |&k| !self.key_over(k, &mut Vec::new()))
             .flat_map(move |k| {
                 self.posting(k)
@@ -411,7 +402,7 @@ impl Engine {
 
     fn ip_candidate_is(&self, slot: u32, k: u32) -> bool {
         self.rec(slot)
-            .is_some_and(|r| self.ip_candidate(r) == Some(k))
+            .is_some_and(|r| self.ip_candidate(&r) == Some(k))
     }
 
     fn cidr_candidate_is(&self, slot: u32, c: u32) -> bool {
@@ -420,13 +411,8 @@ impl Engine {
     }
 
     /// Collects the correlations of `slot` visible to `v` into `out`.
-    pub(crate) fn correlations_of_slot<'e>(
-        &'e self,
-        slot: u32,
-        v: &Resolved,
-        out: &mut Vec<Correlation<'e>>,
-    ) {
-        let Some(&r) = self.rec(slot) else { return };
+    fn correlations_of_slot<'e>(&'e self, slot: u32, v: &Resolved, out: &mut Vec<Correlation<'e>>) {
+        let Some(r) = self.rec(slot) else { return };
         if !self.visible(v, slot) {
             return;
         }
@@ -442,13 +428,13 @@ impl Engine {
                 }
             }
         }
-        if !self.config.advanced {
+        if !self.config().advanced {
             return;
         }
         if let Some(k) = self.ip_key_of(slot) {
             if !self.key_over(k, &mut scratch) {
-                if let Some(ip) = self.cidr.ip_keys.get(&k) {
-                    let nets: SmallVec<[u32; 8]> = self.cidr.containing(ip.addr).collect();
+                if let Some(ip) = self.cidr().ip_keys.get(&k) {
+                    let nets: SmallVec<[u32; 8]> = self.cidr().containing(ip.addr).collect();
                     for c in nets {
                         if self.key_over(c, &mut scratch) {
                             continue;
@@ -490,11 +476,7 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] if no attribute has this id.
-    pub fn correlations_of(
-        &self,
-        id: Id<'_>,
-        viewer: Option<&Viewer>,
-    ) -> Result<Vec<Correlation<'_>>> {
+    fn correlations_of(&self, id: Id<'_>, viewer: Option<&Viewer>) -> Result<Vec<Correlation<'_>>> {
         let slot = self
             .slot_of(id)
             .ok_or_else(|| Error::InvalidArgument(format!("no attribute {id}")))?;
@@ -511,18 +493,14 @@ impl Engine {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] if the event does not exist.
-    pub fn related_events(
-        &self,
-        id: Id<'_>,
-        viewer: Option<&Viewer>,
-    ) -> Result<Vec<RelatedEvent<'_>>> {
+    fn related_events(&self, id: Id<'_>, viewer: Option<&Viewer>) -> Result<Vec<RelatedEvent<'_>>> {
         let e = self
             .event_slot_of(id)
             .ok_or_else(|| Error::InvalidArgument(format!("no event {id}")))?;
         let v = self.resolve(viewer);
         let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
         let mut buf = Vec::new();
-        for &s in self.events.get(e as usize).map_or(&[][..], |r| &r.attrs) {
+        for &s in self.event_attrs(e) {
             buf.clear();
             self.correlations_of_slot(s, &v, &mut buf);
             for c in &buf {
@@ -547,12 +525,12 @@ impl Engine {
     /// Every correlation, streamed: nothing is materialised. Order: by the
     /// attribute added first; each unordered pair (and each key of it)
     /// exactly once. No viewer filtering; see [`Engine::correlations_for`].
-    pub fn correlations(&self) -> impl Iterator<Item = Correlation<'_>> + '_ {
-        (0..self.attrs.len() as u32).flat_map(move |s| self.correlations_starting_at(s))
+    fn correlations(&self) -> impl Iterator<Item = Correlation<'_>> + '_ {
+        (0..self.slot_count()).flat_map(move |s| self.correlations_starting_at(s))
     }
 
     /// Every correlation whose two sides `viewer` may see, streamed.
-    pub fn correlations_for<'e>(
+    fn correlations_for<'e>(
         &'e self,
         viewer: &Viewer,
     ) -> impl Iterator<Item = Correlation<'e>> + 'e {
@@ -565,7 +543,7 @@ impl Engine {
     /// exact pairs of the keys whose first attribute is `s`, CIDR pairs of
     /// `s` as a network, ssdeep pairs of `s` with later attributes.
     fn correlations_starting_at(&self, s: u32) -> impl Iterator<Item = Correlation<'_>> + '_ {
-        let r = self.rec(s).copied();
+        let r = self.rec(s);
         let keys: SmallVec<[u32; 2]> = r
             .map(|r| {
                 r.keys()
@@ -587,7 +565,7 @@ impl Engine {
                     .map(move |&b| self.corr(CorrelationKind::Exact, a, b, k, 0))
             })
         });
-        let cidr = (self.config.advanced)
+        let cidr = (self.config().advanced)
             .then(|| self.cidr_key_of(s))
             .flatten()
             .filter(|&c| !self.key_over(c, &mut Vec::new()))
@@ -602,21 +580,6 @@ impl Engine {
             .filter(move |&(b, _)| b > s)
             .map(move |(b, score)| self.corr(CorrelationKind::Ssdeep, s, b, own, score));
         exact.chain(cidr).chain(fuzzy)
-    }
-
-    /// Every key id that carries at least one attribute.
-    fn live_keys(&self) -> impl ParallelIterator<Item = u32> + '_ {
-        self.keys
-            .shards
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(shard, s)| {
-                s.payload
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| !p.is_empty())
-                    .map(move |(local, _)| sid(shard, local as u32))
-            })
     }
 
     /// Exact correlations on key `k` (0 if it is over-correlating).
@@ -639,7 +602,7 @@ impl Engine {
 
     /// CIDR correlations whose network is CIDR key `c`.
     fn cidr_pairs(&self, c: u32, scratch: &mut Vec<u32>) -> u64 {
-        let Some(ck) = self.cidr.cidr_keys.get(&c) else {
+        let Some(ck) = self.cidr().cidr_keys.get(&c) else {
             return 0;
         };
         if self.key_over(c, scratch) {
@@ -652,7 +615,7 @@ impl Engine {
             });
         let total = u64::from(ck.attrs);
         let mut pairs = 0;
-        for k in self.cidr.contained(ck.net) {
+        for k in self.cidr().contained(ck.net) {
             if self.key_over(k, scratch) {
                 continue;
             }
@@ -664,8 +627,8 @@ impl Engine {
     }
 
     /// Counts of the current result (cached until the next change).
-    pub fn summary(&self) -> Summary {
-        *self.summary.get_or_init(|| self.compute_summary())
+    fn summary(&self) -> Summary {
+        *self.summary_cache().get_or_init(|| self.compute_summary())
     }
 
     fn compute_summary(&self) -> Summary {
@@ -681,17 +644,17 @@ impl Engine {
                 (1u64, pairs, u64::from(over))
             })
             .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-        let cidr = if self.config.advanced {
-            let nets: Vec<u32> = self.cidr.cidr_keys.keys().copied().collect();
+        let cidr = if self.config().advanced {
+            let nets: Vec<u32> = self.cidr().cidr_keys.keys().copied().collect();
             nets.par_iter()
                 .map_init(Vec::new, |scratch, &c| self.cidr_pairs(c, scratch))
                 .sum()
         } else {
             0
         };
-        let ssdeep = if self.config.advanced {
+        let ssdeep = if self.config().advanced {
             let slots: Vec<u32> = self
-                .fuzzy
+                .fuzzy()
                 .nodes
                 .values()
                 .flat_map(|n| n.attrs.iter().copied())
@@ -703,17 +666,15 @@ impl Engine {
         } else {
             0
         };
-        let eligible = self
-            .attrs
-            .par_pages()
-            .map(|(_, page)| {
-                page.iter()
-                    .filter(|r| r.has(flag::LIVE) && self.eligible(r))
-                    .count()
+        let eligible = (0..self.slot_count())
+            .into_par_iter()
+            .filter(|&s| {
+                self.rec(s)
+                    .is_some_and(|r| r.has(flag::LIVE) && self.eligible(&r))
             })
-            .sum::<usize>() as u64;
+            .count() as u64;
         Summary {
-            attributes: self.live as u64,
+            attributes: self.live() as u64,
             eligible,
             keys,
             exact,
@@ -725,7 +686,7 @@ impl Engine {
 
     /// The over-correlating keys with their occurrence counts, most
     /// frequent first (ties by key).
-    pub fn over_correlating(&self) -> Vec<OverCorrelating<'_>> {
+    fn over_correlating(&self) -> Vec<OverCorrelating<'_>> {
         let mut found: Vec<(u64, u32)> = self
             .live_keys()
             .map_init(Vec::new, |scratch, k| {
@@ -749,11 +710,11 @@ impl Engine {
     /// The `n` keys with the most correlations (exact on the key, plus
     /// CIDR with the key as network), most first (ties by key). Keys with
     /// no correlation are not listed.
-    pub fn top_keys(&self, n: usize) -> Vec<TopKey<'_>> {
+    fn top_keys(&self, n: usize) -> Vec<TopKey<'_>> {
         if n == 0 {
             return Vec::new();
         }
-        let advanced = self.config.advanced;
+        let advanced = self.config().advanced;
         let mut found: Vec<(u64, u32)> = self
             .live_keys()
             .map_init(Vec::new, |scratch, k| {
@@ -789,21 +750,132 @@ impl Engine {
 
     /// The attributes carrying the key of `value` (its match key is
     /// computed first), if any does.
-    pub fn posting_of(&self, value: &str) -> Option<PostingView<'_>> {
+    fn posting_of(&self, value: &str) -> Option<PostingView<'_>> {
         let key = super::exclusion::match_key(value);
-        let k = self.keys.find(&Canon::text(&key))?;
+        let k = self.find_key(&Canon::text(&key))?;
         (!self.posting(k).is_empty()).then_some(PostingView {
-            engine: self,
+            src: self.src(),
             key: k,
         })
     }
 
     /// Whether the value's key is over-correlating.
-    pub fn is_over_correlating(&self, value: &str) -> bool {
+    fn is_over_correlating(&self, value: &str) -> bool {
         self.posting_of(value)
             .is_some_and(|p| p.is_over_correlating())
     }
 }
+
+impl<S: State> Queries for S {}
+
+/// Generates the public query methods (contract §10) of a type that
+/// implements [`State`]: [`Engine`] and
+/// [`EngineSnapshot`](crate::snapshot::EngineSnapshot) get the same
+/// methods, answered by the same code ([`Queries`]).
+macro_rules! query_api {
+    ($ty:ty) => {
+        impl $ty {
+            /// A view of attribute `id`.
+            pub fn attribute(
+                &self,
+                id: $crate::correlation::Id<'_>,
+            ) -> Option<$crate::correlation::AttributeView<'_>> {
+                use $crate::correlation::state::State;
+                State::slot_of(self, id)
+                    .map(|s| $crate::correlation::AttributeView::new(State::src(self), s))
+            }
+
+            /// Number of attributes held.
+            pub fn attribute_count(&self) -> usize {
+                $crate::correlation::state::State::live(self)
+            }
+
+            /// The correlations of attribute `id`, with `a` = that attribute.
+            /// With a viewer (and
+            /// [`AclMode::Default`]($crate::correlation::AclMode::Default)),
+            /// only correlations whose two sides the viewer may see (§8);
+            /// nothing at all if the attribute itself is hidden.
+            ///
+            /// # Errors
+            ///
+            /// [`Error::InvalidArgument`]($crate::Error::InvalidArgument) if no
+            /// attribute has this id.
+            pub fn correlations_of(
+                &self,
+                id: $crate::correlation::Id<'_>,
+                viewer: Option<&$crate::correlation::Viewer>,
+            ) -> $crate::Result<Vec<$crate::correlation::Correlation<'_>>> {
+                $crate::correlation::query::Queries::correlations_of(self, id, viewer)
+            }
+
+            /// The events related to event `id` for a viewer, each with the
+            /// number of correlations (both sides visible) between the two
+            /// events, most related first (ties by identity).
+            ///
+            /// # Errors
+            ///
+            /// [`Error::InvalidArgument`]($crate::Error::InvalidArgument) if the
+            /// event does not exist.
+            pub fn related_events(
+                &self,
+                id: $crate::correlation::Id<'_>,
+                viewer: Option<&$crate::correlation::Viewer>,
+            ) -> $crate::Result<Vec<$crate::correlation::RelatedEvent<'_>>> {
+                $crate::correlation::query::Queries::related_events(self, id, viewer)
+            }
+
+            /// Every correlation, streamed: nothing is materialised. Order: by
+            /// the attribute added first; each unordered pair (and each key of
+            /// it) exactly once. No viewer filtering; see
+            /// [`correlations_for`](Self::correlations_for).
+            pub fn correlations(
+                &self,
+            ) -> impl Iterator<Item = $crate::correlation::Correlation<'_>> + '_ {
+                $crate::correlation::query::Queries::correlations(self)
+            }
+
+            /// Every correlation whose two sides `viewer` may see, streamed.
+            pub fn correlations_for<'e>(
+                &'e self,
+                viewer: &$crate::correlation::Viewer,
+            ) -> impl Iterator<Item = $crate::correlation::Correlation<'e>> + 'e {
+                $crate::correlation::query::Queries::correlations_for(self, viewer)
+            }
+
+            /// Counts of the current result (cached until the next change).
+            pub fn summary(&self) -> $crate::correlation::Summary {
+                $crate::correlation::query::Queries::summary(self)
+            }
+
+            /// The over-correlating keys with their occurrence counts, most
+            /// frequent first (ties by key).
+            pub fn over_correlating(&self) -> Vec<$crate::correlation::OverCorrelating<'_>> {
+                $crate::correlation::query::Queries::over_correlating(self)
+            }
+
+            /// The `n` keys with the most correlations (exact on the key, plus
+            /// CIDR with the key as network), most first (ties by key). Keys
+            /// with no correlation are not listed.
+            pub fn top_keys(&self, n: usize) -> Vec<$crate::correlation::TopKey<'_>> {
+                $crate::correlation::query::Queries::top_keys(self, n)
+            }
+
+            /// The attributes carrying the key of `value` (its match key is
+            /// computed first), if any does.
+            pub fn posting_of(&self, value: &str) -> Option<$crate::correlation::PostingView<'_>> {
+                $crate::correlation::query::Queries::posting_of(self, value)
+            }
+
+            /// Whether the value's key is over-correlating.
+            pub fn is_over_correlating(&self, value: &str) -> bool {
+                $crate::correlation::query::Queries::is_over_correlating(self, value)
+            }
+        }
+    };
+}
+pub(crate) use query_api;
+
+query_api!(Engine);
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@
 //! [`Error::Snapshot`](crate::Error::Snapshot) or wrong answers, never a
 //! panic or undefined behaviour. The checksum of the whole body needs a
 //! pass over every byte, so it is checked on request:
-//! [`WarninglistSnapshot::verify`].
+//! [`WarninglistSnapshot::verify`], [`EngineSnapshot::verify`].
 //!
 //! # Overview of types
 //!
@@ -22,6 +22,16 @@
 //!   [`WarninglistSnapshot::open`]; it answers every query of the matcher
 //!   with identical results, lists can be enabled and disabled, and
 //!   [`WarninglistSnapshot::save`] writes the current state.
+//! * [`EngineSnapshot`]: save a correlation
+//!   [`Engine`](crate::correlation::Engine) with
+//!   [`EngineSnapshot::save_engine`], open with [`EngineSnapshot::open`]; it
+//!   has the engine's query methods and answers them with the engine's own
+//!   code (both implement one read-only state trait), identically. Changes
+//!   go through [`EngineSnapshot::to_engine`], which decodes the snapshot
+//!   into an in-memory engine (no delta over the mapped base); the bulk
+//!   (records, postings, strings) is queried in place, the CIDR index and
+//!   the ssdeep graph are rebuilt on first use when advanced correlation is
+//!   on.
 //! * [`SnapshotInfo`]: what a snapshot holds (kind, version, section sizes,
 //!   counts), for `misp-correlate snapshot info`; [`info`] reads it from any
 //!   snapshot file.
@@ -52,6 +62,7 @@
 //! # Ok::<(), misp_correlate::Error>(())
 //! ```
 
+mod engine;
 mod format;
 mod hash;
 mod warninglist;
@@ -59,6 +70,7 @@ mod warninglist;
 use std::fmt;
 use std::path::Path;
 
+pub use engine::EngineSnapshot;
 pub use format::FORMAT_VERSION;
 pub use warninglist::WarninglistSnapshot;
 
@@ -244,7 +256,10 @@ fn section_name(tag: u32) -> String {
         0x5710..=0x5716 => cidr(0x5710, "IPv4"),
         0x5720..=0x5726 => cidr(0x5720, "IPv6"),
         0x5730 => "substring and regex lists".into(),
-        other => format!("section {other:#x}"),
+        other => match engine::section_name(other) {
+            Some(name) => name.into(),
+            None => format!("section {other:#x}"),
+        },
     }
 }
 
@@ -268,7 +283,7 @@ pub fn info(path: impl AsRef<Path>) -> Result<SnapshotInfo> {
         SnapshotKind::Engine => {
             let mapped = format::Mapped::open(path, SnapshotKind::Engine)?;
             mapped.verify()?;
-            Ok(SnapshotInfo::new(&mapped, Vec::new()))
+            Ok(EngineSnapshot::from_mapped(mapped)?.info())
         }
     }
 }
