@@ -8,7 +8,9 @@
 use std::sync::{Arc, RwLock};
 
 use misp_core::AttributeType;
-use misp_correlate::correlation::{AttributeInput, Config, Engine, EngineBuilder, EventInput, Id};
+use misp_correlate::correlation::{
+    AttributeInput, Config, Engine, EngineBuilder, EventInput, Id, Viewer,
+};
 use misp_correlate::warninglist::{
     Improvements, ListType, MatcherBuilder, ProblemKind, Query, ToIdsGate, Warninglist,
 };
@@ -215,6 +217,16 @@ fn a_million_attributes_sharing_one_value() {
     // One attribute's correlations: every attribute of the other events.
     let of_one = engine.correlations_of(Id::Num(0), None).expect("known");
     assert_eq!(of_one.len() as u64, n - PER_EVENT);
+    // Related events count pairs per key, not by enumerating them.
+    let related = engine
+        .related_events(Id::Str("event-0"), Some(&Viewer::site_admin()))
+        .expect("known");
+    assert_eq!(related.len() as u64, EVENTS - 1);
+    assert!(
+        related
+            .iter()
+            .all(|r| r.correlations == PER_EVENT * PER_EVENT)
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -428,9 +428,24 @@ pub(crate) trait Queries: State {
                 }
             }
         }
+        self.advanced_correlations_of_slot(slot, v, out);
+    }
+
+    /// The CIDR and ssdeep part of [`correlations_of_slot`]: nothing
+    /// unless advanced correlation is on. Assumes `slot` is visible.
+    ///
+    /// [`correlations_of_slot`]: Self::correlations_of_slot
+    fn advanced_correlations_of_slot<'e>(
+        &'e self,
+        slot: u32,
+        v: &Resolved,
+        out: &mut Vec<Correlation<'e>>,
+    ) {
         if !self.config().advanced {
             return;
         }
+        let ev = self.event_of(slot);
+        let mut scratch = Vec::new();
         if let Some(k) = self.ip_key_of(slot) {
             if !self.key_over(k, &mut scratch) {
                 if let Some(ip) = self.cidr().ip_keys.get(&k) {
@@ -499,12 +514,37 @@ pub(crate) trait Queries: State {
             .ok_or_else(|| Error::InvalidArgument(format!("no event {id}")))?;
         let v = self.resolve(viewer);
         let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
+        // Exact correlations are counted per key, not per pair: the event's
+        // visible attributes under key k each pair with every visible
+        // attribute of another event under k, so one walk of k's posting
+        // adds (their number) to that event. A value shared by a million
+        // attributes costs a million steps, not a million squared.
+        let mut per_key: BTreeMap<u32, u64> = BTreeMap::new();
         let mut buf = Vec::new();
         for &s in self.event_attrs(e) {
+            let Some(r) = self.rec(s) else { continue };
+            if !self.visible(&v, s) {
+                continue;
+            }
+            for k in r.keys() {
+                *per_key.entry(k).or_insert(0) += 1;
+            }
             buf.clear();
-            self.correlations_of_slot(s, &v, &mut buf);
+            self.advanced_correlations_of_slot(s, &v, &mut buf);
             for c in &buf {
                 *counts.entry(self.event_of(c.b)).or_insert(0) += 1;
+            }
+        }
+        let mut scratch = Vec::new();
+        for (k, n) in per_key {
+            if self.key_over(k, &mut scratch) {
+                continue;
+            }
+            for &b in self.posting(k) {
+                let other = self.event_of(b);
+                if other != e && self.visible(&v, b) {
+                    *counts.entry(other).or_insert(0) += n;
+                }
             }
         }
         let mut out: Vec<RelatedEvent<'_>> = counts
