@@ -728,7 +728,8 @@ misp_result misp_engine_new(int64_t limit,
  * `misp_engine_top_keys`) are answered from the mapped file, with the
  * same results as the engine that was saved. **The first change** (any
  * `misp_engine_add_*`, `_update_*`, `_remove_*`, `_set_*` or
- * `misp_engine_configure` call) **costs a full decode**: the whole
+ * `misp_engine_configure` call, even one then refused for its
+ * arguments) **costs a full decode**: the whole
  * snapshot is read into an in-memory engine, which from then on replaces
  * the mapping in this handle and takes that change and every later one.
  * The file is not changed; save the engine again with
