@@ -8,7 +8,9 @@
 //! engines, builders and warninglists; add, update and remove events,
 //! objects and attributes (well-formed JSON around fuzzed values, or raw
 //! fuzzed bytes); run every query; check values one by one and in packed
-//! batches (with lengths that may not add up); and pass NULL handles,
+//! batches (with lengths that may not add up); save engines and
+//! warninglists to snapshots and go on with the handles opened from them
+//! (a damaged engine snapshot must be refused); and pass NULL handles,
 //! NULL out-parameters and NULL strings.
 //!
 //! Invariants: nothing panics or crashes (the library catches panics, so
@@ -217,7 +219,7 @@ fuzz_target!(|data: &[u8]| {
     let mut steps = 0;
     while !p.0.is_empty() && steps < 64 {
         steps += 1;
-        let op = p.byte() % 24;
+        let op = p.byte() % 25;
         // SAFETY (whole match): every pointer passed is NULL, a live handle
         // of this program, or points into a live local of the right length.
         unsafe {
@@ -601,7 +603,7 @@ fuzz_target!(|data: &[u8]| {
                     let mut written = 0;
                     misp_last_error(buf.as_mut_ptr(), size, &mut written);
                 }
-                _ => {
+                23 => {
                     // Snapshot a loaded set of lists and check through the copy.
                     if h.lists.is_null() {
                         continue;
@@ -628,6 +630,57 @@ fuzz_target!(|data: &[u8]| {
                             misp_warninglists_free(h.lists);
                             h.lists = opened;
                         }
+                    }
+                }
+                _ => {
+                    // Snapshot the engine and go on with the handle opened
+                    // from it (queries from the map, the first change
+                    // decodes it); or damage a copy, which must be refused.
+                    if h.engine.is_null() {
+                        continue;
+                    }
+                    let dir =
+                        std::env::temp_dir().join(format!("ffi-sequence-{}", std::process::id()));
+                    let _ = std::fs::create_dir_all(&dir);
+                    let path = dir.join("engine.snap").to_string_lossy().into_owned();
+                    if checked(misp_engine_save_snapshot(
+                        h.engine,
+                        path.as_ptr().cast(),
+                        path.len(),
+                    )) != misp_result::MISP_OK
+                    {
+                        continue;
+                    }
+                    let mut opened = ptr::null_mut();
+                    if p.flag() {
+                        let Ok(mut bytes) = std::fs::read(&path) else {
+                            continue;
+                        };
+                        let at = usize::from(p.byte()) * bytes.len() / 256;
+                        if let Some(b) = bytes.get_mut(at) {
+                            *b ^= p.byte() | 1;
+                        }
+                        let damaged = dir.join("damaged.snap").to_string_lossy().into_owned();
+                        if std::fs::write(&damaged, &bytes).is_err() {
+                            continue;
+                        }
+                        let r = misp_engine_open_snapshot(
+                            damaged.as_ptr().cast(),
+                            damaged.len(),
+                            true,
+                            &mut opened,
+                        );
+                        assert_eq!(checked(r), misp_result::MISP_ERR_SNAPSHOT);
+                        assert!(opened.is_null());
+                    } else if checked(misp_engine_open_snapshot(
+                        path.as_ptr().cast(),
+                        path.len(),
+                        p.flag(),
+                        &mut opened,
+                    )) == misp_result::MISP_OK
+                    {
+                        misp_engine_free(h.engine);
+                        h.engine = opened;
                     }
                 }
             }

@@ -148,8 +148,8 @@ typedef enum {
 /**
  * A correlation engine: an opaque handle.
  *
- * Made by `misp_engine_builder_build` or `misp_engine_new`, freed by
- * `misp_engine_free`. Any number of threads may use one engine at once:
+ * Made by `misp_engine_builder_build`, `misp_engine_new` or
+ * `misp_engine_open_snapshot`, freed by `misp_engine_free`. Any number of threads may use one engine at once:
  * queries share a read lock, changes take the write lock. It must not be
  * freed while another thread uses it.
  */
@@ -714,6 +714,57 @@ misp_result misp_engine_new(int64_t limit,
                             misp_engine **out_engine);
 
 /**
+ * Opens an engine snapshot file (written by `misp_engine_save_snapshot`
+ * or `misp-correlate correlate --save-snapshot`) by memory-mapping it: no
+ * event is read and nothing is rebuilt.
+ *
+ * Opening checks the header, format version, kind, the section table and
+ * every section's size; `verify` also checks the checksum of the whole
+ * file (one pass over every byte).
+ *
+ * The handle takes every engine function. Queries (`misp_engine_summary`,
+ * `misp_engine_correlations`, `misp_engine_correlations_of`,
+ * `misp_engine_related_events`, `misp_engine_over_correlating`,
+ * `misp_engine_top_keys`) are answered from the mapped file, with the
+ * same results as the engine that was saved. **The first change** (any
+ * `misp_engine_add_*`, `_update_*`, `_remove_*`, `_set_*` or
+ * `misp_engine_configure` call, even one then refused for its
+ * arguments) **costs a full decode**: the whole
+ * snapshot is read into an in-memory engine, which from then on replaces
+ * the mapping in this handle and takes that change and every later one.
+ * The file is not changed; save the engine again with
+ * `misp_engine_save_snapshot`. `misp_engine_build_report` is empty (the
+ * rejections of the original build are not kept in the snapshot).
+ *
+ * On success `*out_engine` receives a new engine, owned by the caller and
+ * freed with `misp_engine_free`. The file must not be changed while the
+ * handle maps it (until the first change, or until freed); replacing it
+ * (as the save functions do, atomically) is safe.
+ *
+ * Ownership: `path` is borrowed for the call only.
+ *
+ * Thread safety: safe from any number of threads at once; the handle is
+ * shared as one made by `misp_engine_builder_build` (the decode of the
+ * first change runs under the write lock).
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+ * * `MISP_ERR_IO`: `path` cannot be read (e.g. it does not exist).
+ * * `MISP_ERR_SNAPSHOT`: not an engine snapshot of this format version,
+ *   or damaged (the message names the file and says what is wrong).
+ *
+ * # Safety
+ *
+ * `path` must be valid for reads of `path_len` bytes and `out_engine` for
+ * one write.
+ */
+misp_result misp_engine_open_snapshot(const char *path,
+                                      size_t path_len,
+                                      bool verify,
+                                      misp_engine **out_engine);
+
+/**
  * The over-correlating keys with their occurrence counts.
  *
  * `*out_json` receives `[{"key": K, "count": N}, …]`; the caller frees
@@ -804,6 +855,31 @@ misp_result misp_engine_remove_event(const misp_engine *engine, const misp_id *e
  * `engine` must be a live engine and `object` a valid `misp_id`.
  */
 misp_result misp_engine_remove_object(const misp_engine *engine, const misp_id *object);
+
+/**
+ * Saves an engine (built, changed, or opened from a snapshot) to a
+ * snapshot file at `path`, with its settings and exclusions, replacing
+ * the file atomically (`path` may be the snapshot the handle was opened
+ * from). `misp_engine_open_snapshot` opens it again. An engine still
+ * answering from a mapped snapshot is decoded first (a full read of it).
+ *
+ * Ownership: `path` is borrowed for the call only.
+ *
+ * Thread safety: runs under the read lock, alongside queries.
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+ * * `MISP_ERR_IO`: the file cannot be written.
+ * * `MISP_ERR_SNAPSHOT`: a section of the opened snapshot cannot be read.
+ * * `MISP_ERR_INVALID`: the engine is too large for the format.
+ * * `MISP_ERR_POISONED` after an internal panic during a change.
+ *
+ * # Safety
+ *
+ * `engine` must be a live engine and `path` valid for `path_len` bytes.
+ */
+misp_result misp_engine_save_snapshot(const misp_engine *engine, const char *path, size_t path_len);
 
 /**
  * Enables or disables correlation for one attribute (its

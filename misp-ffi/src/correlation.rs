@@ -9,6 +9,10 @@
 //! * [`misp_engine`] wraps the live `Engine` behind a read-write lock:
 //!   queries run concurrently from any number of threads; changes (add,
 //!   update, remove, exclusions, settings) take the write lock.
+//! * Engine snapshots: `misp_engine_save_snapshot` writes an engine to a
+//!   file; `misp_engine_open_snapshot` memory-maps one into an engine
+//!   handle that answers queries from the map and is decoded into a live
+//!   engine by its first change.
 //!
 //! Results are JSON. A correlation is
 //! `{"kind": "exact"|"cidr"|"ssdeep", "key": K, "a": {"event": E,
@@ -16,9 +20,11 @@
 //! identities being JSON numbers or strings as they were given.
 
 use std::ffi::c_char;
+use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use misp_correlate::correlation::{AclMode, Config, Engine, EngineBuilder, Rejected, Viewer};
+use misp_correlate::snapshot::EngineSnapshot;
 use serde::Serialize;
 
 use crate::correlation_io::{
@@ -505,7 +511,7 @@ pub unsafe extern "C" fn misp_engine_builder_build(
         let out_engine = out_engine?;
         let built = b.builder.build()?;
         let engine = EngineState {
-            engine: RwLock::new(built.engine),
+            engine: RwLock::new(EngineData::Live(Box::new(built.engine))),
             rejected: built.rejected,
             errors: b.errors,
         };
@@ -518,8 +524,8 @@ pub unsafe extern "C" fn misp_engine_builder_build(
 
 /// A correlation engine: an opaque handle.
 ///
-/// Made by `misp_engine_builder_build` or `misp_engine_new`, freed by
-/// `misp_engine_free`. Any number of threads may use one engine at once:
+/// Made by `misp_engine_builder_build`, `misp_engine_new` or
+/// `misp_engine_open_snapshot`, freed by `misp_engine_free`. Any number of threads may use one engine at once:
 /// queries share a read lock, changes take the write lock. It must not be
 /// freed while another thread uses it.
 pub struct misp_engine {
@@ -532,7 +538,7 @@ impl Handle for misp_engine {
 
 /// The value behind a [`misp_engine`].
 pub(crate) struct EngineState {
-    engine: RwLock<Engine>,
+    engine: RwLock<EngineData>,
     /// Attributes refused by the bulk build.
     rejected: Vec<Rejected>,
     /// Files and events the bulk build could not read.
@@ -540,13 +546,63 @@ pub(crate) struct EngineState {
 }
 
 impl EngineState {
-    fn read(&self) -> Result<RwLockReadGuard<'_, Engine>, FfiError> {
+    fn read(&self) -> Result<RwLockReadGuard<'_, EngineData>, FfiError> {
         self.engine.read().map_err(|_| poisoned())
     }
 
-    fn write(&self) -> Result<RwLockWriteGuard<'_, Engine>, FfiError> {
+    fn write(&self) -> Result<RwLockWriteGuard<'_, EngineData>, FfiError> {
         self.engine.write().map_err(|_| poisoned())
     }
+}
+
+/// The engine behind a handle: in memory, or a snapshot file opened in
+/// place. Both answer every query identically (the snapshot runs the
+/// engine's own query code over the mapped state).
+pub(crate) enum EngineData {
+    /// Built, created empty, or decoded from a snapshot by a change.
+    Live(Box<Engine>),
+    /// Opened by `misp_engine_open_snapshot` and not changed since.
+    Mapped(Box<EngineSnapshot>),
+}
+
+impl EngineData {
+    /// The engine to change: a mapped snapshot is first decoded into an
+    /// in-memory engine (all of it), which replaces it for good. If the
+    /// decoding fails, the snapshot stays as it was.
+    fn live(&mut self) -> Result<&mut Engine, FfiError> {
+        if let EngineData::Mapped(snapshot) = self {
+            *self = EngineData::Live(Box::new(snapshot.to_engine()?));
+        }
+        match self {
+            EngineData::Live(engine) => Ok(&mut **engine),
+            EngineData::Mapped(_) => Err(FfiError::new(
+                misp_result::MISP_ERR_PANIC,
+                "internal error: the snapshot was decoded but the engine is still mapped",
+            )),
+        }
+    }
+
+    /// Writes the engine to a snapshot file at `path`; a mapped snapshot
+    /// is decoded first (as `EngineSnapshot::save` does).
+    fn save_snapshot(&self, path: &Path) -> Result<(), FfiError> {
+        match self {
+            EngineData::Live(engine) => EngineSnapshot::save_engine(engine, path)?,
+            EngineData::Mapped(snapshot) => snapshot.save(path)?,
+        }
+        Ok(())
+    }
+}
+
+/// Runs `$body` with `$e` bound to the engine behind `$data` (an
+/// `&EngineData`), in memory or mapped: the two have the same query
+/// methods (the library's `query_api!`) but no common trait.
+macro_rules! with_engine {
+    ($data:expr, |$e:ident| $body:expr) => {
+        match $data {
+            EngineData::Live($e) => $body,
+            EngineData::Mapped($e) => $body,
+        }
+    };
 }
 
 fn poisoned() -> FfiError {
@@ -592,7 +648,7 @@ pub unsafe extern "C" fn misp_engine_new(
         };
         let engine = Engine::new(config)?;
         out_engine.write(handle::into_raw(EngineState {
-            engine: RwLock::new(engine),
+            engine: RwLock::new(EngineData::Live(Box::new(engine))),
             rejected: Vec::new(),
             errors: Vec::new(),
         }));
@@ -610,6 +666,117 @@ pub unsafe extern "C" fn misp_engine_new(
 pub unsafe extern "C" fn misp_engine_free(engine: *mut misp_engine) {
     // SAFETY: forwarded contract.
     guard_or((), || unsafe { handle::free(engine) })
+}
+
+/// Opens an engine snapshot file (written by `misp_engine_save_snapshot`
+/// or `misp-correlate correlate --save-snapshot`) by memory-mapping it: no
+/// event is read and nothing is rebuilt.
+///
+/// Opening checks the header, format version, kind, the section table and
+/// every section's size; `verify` also checks the checksum of the whole
+/// file (one pass over every byte).
+///
+/// The handle takes every engine function. Queries (`misp_engine_summary`,
+/// `misp_engine_correlations`, `misp_engine_correlations_of`,
+/// `misp_engine_related_events`, `misp_engine_over_correlating`,
+/// `misp_engine_top_keys`) are answered from the mapped file, with the
+/// same results as the engine that was saved. **The first change** (any
+/// `misp_engine_add_*`, `_update_*`, `_remove_*`, `_set_*` or
+/// `misp_engine_configure` call, even one then refused for its
+/// arguments) **costs a full decode**: the whole
+/// snapshot is read into an in-memory engine, which from then on replaces
+/// the mapping in this handle and takes that change and every later one.
+/// The file is not changed; save the engine again with
+/// `misp_engine_save_snapshot`. `misp_engine_build_report` is empty (the
+/// rejections of the original build are not kept in the snapshot).
+///
+/// On success `*out_engine` receives a new engine, owned by the caller and
+/// freed with `misp_engine_free`. The file must not be changed while the
+/// handle maps it (until the first change, or until freed); replacing it
+/// (as the save functions do, atomically) is safe.
+///
+/// Ownership: `path` is borrowed for the call only.
+///
+/// Thread safety: safe from any number of threads at once; the handle is
+/// shared as one made by `misp_engine_builder_build` (the decode of the
+/// first change runs under the write lock).
+///
+/// # Errors
+///
+/// * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+/// * `MISP_ERR_IO`: `path` cannot be read (e.g. it does not exist).
+/// * `MISP_ERR_SNAPSHOT`: not an engine snapshot of this format version,
+///   or damaged (the message names the file and says what is wrong).
+///
+/// # Safety
+///
+/// `path` must be valid for reads of `path_len` bytes and `out_engine` for
+/// one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn misp_engine_open_snapshot(
+    path: *const c_char,
+    path_len: usize,
+    verify: bool,
+    out_engine: *mut *mut misp_engine,
+) -> misp_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the pointers per `# Safety`.
+        let (path, out_engine) = unsafe {
+            (
+                handle::str_arg(path, path_len, "path")?,
+                Out::new(out_engine, "out_engine")?,
+            )
+        };
+        let snapshot = EngineSnapshot::open(path)?;
+        if verify {
+            snapshot.verify()?;
+        }
+        out_engine.write(handle::into_raw(EngineState {
+            engine: RwLock::new(EngineData::Mapped(Box::new(snapshot))),
+            rejected: Vec::new(),
+            errors: Vec::new(),
+        }));
+        Ok(())
+    })
+}
+
+/// Saves an engine (built, changed, or opened from a snapshot) to a
+/// snapshot file at `path`, with its settings and exclusions, replacing
+/// the file atomically (`path` may be the snapshot the handle was opened
+/// from). `misp_engine_open_snapshot` opens it again. An engine still
+/// answering from a mapped snapshot is decoded first (a full read of it).
+///
+/// Ownership: `path` is borrowed for the call only.
+///
+/// Thread safety: runs under the read lock, alongside queries.
+///
+/// # Errors
+///
+/// * `MISP_ERR_NULL`, `MISP_ERR_UTF8`: bad arguments.
+/// * `MISP_ERR_IO`: the file cannot be written.
+/// * `MISP_ERR_SNAPSHOT`: a section of the opened snapshot cannot be read.
+/// * `MISP_ERR_INVALID`: the engine is too large for the format.
+/// * `MISP_ERR_POISONED` after an internal panic during a change.
+///
+/// # Safety
+///
+/// `engine` must be a live engine and `path` valid for `path_len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn misp_engine_save_snapshot(
+    engine: *const misp_engine,
+    path: *const c_char,
+    path_len: usize,
+) -> misp_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the pointers per `# Safety`.
+        let (state, path) = unsafe {
+            (
+                handle::as_ref(engine, "engine")?,
+                handle::str_arg(path, path_len, "path")?,
+            )
+        };
+        state.read()?.save_snapshot(Path::new(path))
+    })
 }
 
 /// Runs a JSON-producing query on `engine` with out-parameters checked
@@ -742,7 +909,7 @@ pub unsafe extern "C" fn misp_engine_summary(
         correlations: u64,
     }
     let body = |state: &EngineState| {
-        let s = state.read()?.summary();
+        let s = with_engine!(&*state.read()?, |e| e.summary());
         handle::owned_json(&SummaryRow {
             attributes: s.attributes,
             eligible: s.eligible,
@@ -794,10 +961,11 @@ pub unsafe extern "C" fn misp_engine_correlations_of(
     let body = |state: &EngineState| {
         // SAFETY: forwarded contract.
         let (id, viewer) = unsafe { (id_arg(attribute, "attribute")?, viewer_arg(viewer)?) };
-        let engine = state.read()?;
-        let correlations = engine.correlations_of(id, Some(&viewer))?;
-        let rows: Vec<PairRow<'_>> = correlations.iter().map(PairRow::from).collect();
-        handle::owned_json(&rows)
+        with_engine!(&*state.read()?, |engine| {
+            let correlations = engine.correlations_of(id, Some(&viewer))?;
+            let rows: Vec<PairRow<'_>> = correlations.iter().map(PairRow::from).collect();
+            handle::owned_json(&rows)
+        })
     };
     // SAFETY: forwarded contract.
     unsafe { json_query(engine, out_json, out_len, body) }
@@ -835,16 +1003,17 @@ pub unsafe extern "C" fn misp_engine_related_events(
     let body = |state: &EngineState| {
         // SAFETY: forwarded contract.
         let (id, viewer) = unsafe { (id_arg(event, "event")?, viewer_arg(viewer)?) };
-        let engine = state.read()?;
-        let related = engine.related_events(id, Some(&viewer))?;
-        let rows: Vec<RelatedRow<'_>> = related
-            .iter()
-            .map(|r| RelatedRow {
-                event: IdOut(r.event),
-                correlations: r.correlations,
-            })
-            .collect();
-        handle::owned_json(&rows)
+        with_engine!(&*state.read()?, |engine| {
+            let related = engine.related_events(id, Some(&viewer))?;
+            let rows: Vec<RelatedRow<'_>> = related
+                .iter()
+                .map(|r| RelatedRow {
+                    event: IdOut(r.event),
+                    correlations: r.correlations,
+                })
+                .collect();
+            handle::owned_json(&rows)
+        })
     };
     // SAFETY: forwarded contract.
     unsafe { json_query(engine, out_json, out_len, body) }
@@ -889,11 +1058,13 @@ pub unsafe extern "C" fn misp_engine_correlations(
 
 /// Every correlation a viewer may see, serialized while it is streamed
 /// from the engine (no intermediate vector).
-struct CorrelationRows<'a>(&'a Engine, &'a Viewer);
+struct CorrelationRows<'a>(&'a EngineData, &'a Viewer);
 
 impl Serialize for CorrelationRows<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.correlations_for(self.1).map(|c| PairRow::from(&c)))
+        with_engine!(self.0, |engine| serializer.collect_seq(
+            engine.correlations_for(self.1).map(|c| PairRow::from(&c))
+        ))
     }
 }
 
@@ -925,16 +1096,17 @@ pub unsafe extern "C" fn misp_engine_over_correlating(
         count: u64,
     }
     let body = |state: &EngineState| {
-        let engine = state.read()?;
-        let rows: Vec<Row<'_>> = engine
-            .over_correlating()
-            .into_iter()
-            .map(|o| Row {
-                key: o.key,
-                count: o.count,
-            })
-            .collect();
-        handle::owned_json(&rows)
+        with_engine!(&*state.read()?, |engine| {
+            let rows: Vec<Row<'_>> = engine
+                .over_correlating()
+                .into_iter()
+                .map(|o| Row {
+                    key: o.key,
+                    count: o.count,
+                })
+                .collect();
+            handle::owned_json(&rows)
+        })
     };
     // SAFETY: forwarded contract.
     unsafe { json_query(engine, out_json, out_len, body) }
@@ -969,22 +1141,25 @@ pub unsafe extern "C" fn misp_engine_top_keys(
         correlations: u64,
     }
     let body = |state: &EngineState| {
-        let engine = state.read()?;
-        let rows: Vec<Row<'_>> = engine
-            .top_keys(n)
-            .into_iter()
-            .map(|t| Row {
-                key: t.key,
-                correlations: t.correlations,
-            })
-            .collect();
-        handle::owned_json(&rows)
+        with_engine!(&*state.read()?, |engine| {
+            let rows: Vec<Row<'_>> = engine
+                .top_keys(n)
+                .into_iter()
+                .map(|t| Row {
+                    key: t.key,
+                    correlations: t.correlations,
+                })
+                .collect();
+            handle::owned_json(&rows)
+        })
     };
     // SAFETY: forwarded contract.
     unsafe { json_query(engine, out_json, out_len, body) }
 }
 
-/// Runs a change on `engine` under the write lock.
+/// Runs a change on `engine` under the write lock, first decoding an
+/// engine opened from a snapshot into memory (see
+/// `misp_engine_open_snapshot`).
 ///
 /// # Safety
 ///
@@ -996,8 +1171,8 @@ unsafe fn change(
     guard(|| {
         // SAFETY: forwarded contract.
         let state = unsafe { handle::as_ref(engine, "engine") }?;
-        let mut engine = state.write()?;
-        body(&mut engine)
+        let mut data = state.write()?;
+        body(data.live()?)
     })
 }
 
@@ -1790,6 +1965,200 @@ mod tests {
         assert_eq!(correlations_count(engine), 0);
         // SAFETY: freed once, after every thread ended.
         unsafe { misp_engine_free(engine) };
+    }
+
+    /// Every query's JSON for `engine`, as the admin and as org-a.
+    fn all_answers(engine: *const misp_engine) -> Vec<serde_json::Value> {
+        let org_a = str_id("org-a");
+        let viewer_a = misp_viewer {
+            org: &org_a,
+            site_admin: false,
+            ..admin()
+        };
+        let (a1, event_a) = (str_id(A1), str_id(EVENT_A));
+        let mut answers = Vec::new();
+        for viewer in [admin(), viewer_a] {
+            let (mut out, mut len) = (ptr::null_mut(), 0);
+            // SAFETY: valid pointers (viewer, ids and their strings live).
+            unsafe {
+                let r = misp_engine_correlations(engine, &viewer, &mut out, &mut len);
+                answers.push(take_json(r, out));
+                let r = misp_engine_correlations_of(engine, &a1, &viewer, &mut out, &mut len);
+                answers.push(take_json(r, out));
+                let r = misp_engine_related_events(engine, &event_a, &viewer, &mut out, &mut len);
+                answers.push(take_json(r, out));
+            }
+        }
+        let (mut out, mut len) = (ptr::null_mut(), 0);
+        // SAFETY: valid pointers.
+        unsafe {
+            let r = misp_engine_summary(engine, &mut out, &mut len);
+            answers.push(take_json(r, out));
+            let r = misp_engine_over_correlating(engine, &mut out, &mut len);
+            answers.push(take_json(r, out));
+            let r = misp_engine_top_keys(engine, 10, &mut out, &mut len);
+            answers.push(take_json(r, out));
+        }
+        answers
+    }
+
+    fn save(engine: *const misp_engine, path: &str) -> misp_result {
+        // SAFETY: valid pointers.
+        unsafe { misp_engine_save_snapshot(engine, path.as_ptr().cast(), path.len()) }
+    }
+
+    fn open(path: &str, verify: bool) -> Result<*mut misp_engine, misp_result> {
+        let mut engine = ptr::null_mut();
+        // SAFETY: valid pointers.
+        let r = unsafe {
+            misp_engine_open_snapshot(path.as_ptr().cast(), path.len(), verify, &mut engine)
+        };
+        if r == misp_result::MISP_OK {
+            Ok(engine)
+        } else {
+            assert!(engine.is_null(), "out_engine written on error");
+            Err(r)
+        }
+    }
+
+    #[test]
+    fn snapshots_round_trip_and_take_changes() {
+        let dir = std::env::temp_dir().join(format!("misp-ffi-engine-snap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+        let (path, resaved, changed_path) = (
+            file("engine.snap"),
+            file("resaved.snap"),
+            file("changed.snap"),
+        );
+
+        let original = build(true);
+        assert_eq!(save(original, &path), misp_result::MISP_OK);
+        let opened = open(&path, true).unwrap();
+        let expected = all_answers(original);
+        assert_eq!(expected[0].as_array().unwrap().len(), 4);
+        assert_eq!(all_answers(opened), expected);
+        let (mut out, mut len) = (ptr::null_mut(), 0);
+        // SAFETY: valid pointers.
+        let r = unsafe { misp_engine_build_report(opened, &mut out, &mut len) };
+        assert_eq!(
+            take_json(r, out),
+            serde_json::json!({"rejected": [], "errors": []})
+        );
+        // SAFETY: valid pointers.
+        let r = unsafe {
+            crate::misp_snapshot_info(path.as_ptr().cast(), path.len(), &mut out, &mut len)
+        };
+        let info = take_json(r, out);
+        assert_eq!(info["kind"], "engine");
+        assert_eq!(info["counts"]["attributes"], 9);
+
+        // A mapped handle saves as it is.
+        assert_eq!(save(opened, &resaved), misp_result::MISP_OK);
+        let reopened = open(&resaved, true).unwrap();
+        assert_eq!(all_answers(reopened), expected);
+
+        // The first change decodes the snapshot; the handle then answers
+        // as the original engine given the same changes.
+        let b1 = str_id(B1);
+        for engine in [original, opened] {
+            // SAFETY: valid pointers.
+            let r = unsafe { misp_engine_remove_attribute(engine, &b1) };
+            assert_eq!(r, misp_result::MISP_OK);
+            let attr = r#"{"id": "new", "event": "bbbbbbbb-0000-4000-8000-000000000000", "type": "domain", "value": "evil.example"}"#;
+            assert_eq!(
+                change_json(misp_engine_add_attribute, engine, attr),
+                misp_result::MISP_OK
+            );
+        }
+        let changed = all_answers(original);
+        assert_ne!(changed, expected);
+        assert_eq!(all_answers(opened), changed);
+        // The file itself is unchanged, and the changed engine saves.
+        assert_eq!(all_answers(reopened), expected);
+        assert_eq!(save(opened, &changed_path), misp_result::MISP_OK);
+        let changed_reopened = open(&changed_path, false).unwrap();
+        assert_eq!(all_answers(changed_reopened), changed);
+        // Saving over the file the handle maps is safe (atomic replace).
+        assert_eq!(save(reopened, &resaved), misp_result::MISP_OK);
+        assert_eq!(all_answers(reopened), expected);
+
+        // SAFETY: freed once each.
+        unsafe {
+            misp_engine_free(changed_reopened);
+            misp_engine_free(reopened);
+            misp_engine_free(opened);
+            misp_engine_free(original);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn snapshot_errors() {
+        let dir =
+            std::env::temp_dir().join(format!("misp-ffi-engine-snap-err-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let engine = build(false);
+        let path = dir.join("engine.snap");
+        let path = path.to_str().unwrap();
+        assert_eq!(save(engine, path), misp_result::MISP_OK);
+
+        // Not a snapshot; missing; damaged (seen by `verify`).
+        let not = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        assert_eq!(open(not, false), Err(misp_result::MISP_ERR_SNAPSHOT));
+        assert!(crate::panic::tests_last_error().contains("Cargo.toml"));
+        assert_eq!(
+            open("/nonexistent.snap", false),
+            Err(misp_result::MISP_ERR_IO)
+        );
+        assert!(crate::panic::tests_last_error().contains("/nonexistent.snap"));
+        let mut bytes = std::fs::read(path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        let damaged = dir.join("damaged.snap");
+        std::fs::write(&damaged, &bytes).unwrap();
+        let damaged = damaged.to_str().unwrap();
+        assert_eq!(open(damaged, true), Err(misp_result::MISP_ERR_SNAPSHOT));
+        let message = crate::panic::tests_last_error();
+        assert!(message.contains("damaged.snap"), "{message}");
+        // Cut short: refused at open even without `verify`.
+        let cut = dir.join("cut.snap");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        assert_eq!(
+            open(cut.to_str().unwrap(), false),
+            Err(misp_result::MISP_ERR_SNAPSHOT)
+        );
+
+        // Bad arguments.
+        let mut out = ptr::null_mut();
+        // SAFETY: NULL is rejected before any read.
+        let r = unsafe { misp_engine_open_snapshot(ptr::null(), 0, false, &mut out) };
+        assert_eq!(r, misp_result::MISP_ERR_NULL);
+        // SAFETY: the path is valid; NULL out-pointer is rejected.
+        let r = unsafe {
+            misp_engine_open_snapshot(path.as_ptr().cast(), path.len(), false, ptr::null_mut())
+        };
+        assert_eq!(r, misp_result::MISP_ERR_NULL);
+        let bad = b"ok\xff.snap";
+        // SAFETY: valid pointers.
+        let r =
+            unsafe { misp_engine_open_snapshot(bad.as_ptr().cast(), bad.len(), false, &mut out) };
+        assert_eq!(r, misp_result::MISP_ERR_UTF8);
+        // SAFETY: NULL engine and NULL path are rejected.
+        unsafe {
+            let r = misp_engine_save_snapshot(ptr::null(), path.as_ptr().cast(), path.len());
+            assert_eq!(r, misp_result::MISP_ERR_NULL);
+            let r = misp_engine_save_snapshot(engine, ptr::null(), 0);
+            assert_eq!(r, misp_result::MISP_ERR_NULL);
+        }
+        assert_eq!(
+            save(engine, "/nonexistent-dir/engine.snap"),
+            misp_result::MISP_ERR_IO
+        );
+        assert!(out.is_null());
+        // SAFETY: freed once.
+        unsafe { misp_engine_free(engine) };
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -67,12 +67,12 @@ pub use correlation::{
     misp_engine_builder_free, misp_engine_builder_new, misp_engine_builder_set_acl,
     misp_engine_builder_set_advanced, misp_engine_builder_set_limit,
     misp_engine_builder_set_ssdeep_threshold, misp_engine_configure, misp_engine_correlations,
-    misp_engine_correlations_of, misp_engine_free, misp_engine_new, misp_engine_over_correlating,
-    misp_engine_related_events, misp_engine_remove_attribute, misp_engine_remove_event,
-    misp_engine_remove_object, misp_engine_set_attribute_correlation,
-    misp_engine_set_event_correlation, misp_engine_set_exclusion, misp_engine_summary,
-    misp_engine_top_keys, misp_engine_update_attribute, misp_engine_update_event,
-    misp_engine_update_object,
+    misp_engine_correlations_of, misp_engine_free, misp_engine_new, misp_engine_open_snapshot,
+    misp_engine_over_correlating, misp_engine_related_events, misp_engine_remove_attribute,
+    misp_engine_remove_event, misp_engine_remove_object, misp_engine_save_snapshot,
+    misp_engine_set_attribute_correlation, misp_engine_set_event_correlation,
+    misp_engine_set_exclusion, misp_engine_summary, misp_engine_top_keys,
+    misp_engine_update_attribute, misp_engine_update_event, misp_engine_update_object,
 };
 pub use correlation_io::{misp_id, misp_id_kind, misp_viewer};
 pub use error::{misp_last_error, misp_last_error_len, misp_result, misp_result_name};

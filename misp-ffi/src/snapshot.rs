@@ -5,8 +5,8 @@
 //! has its own pair of functions, named alike:
 //! `misp_<thing>_save_snapshot(handle, path, path_len)` and
 //! `misp_<thing>_open_snapshot(path, path_len, verify, &out_handle)`
-//! (today `misp_warninglists_*`). [`misp_snapshot_info`] describes a file
-//! of any kind.
+//! (`misp_warninglists_*` and `misp_engine_*`). [`misp_snapshot_info`]
+//! describes a file of any kind.
 
 use std::ffi::c_char;
 use std::path::Path;

@@ -185,6 +185,17 @@ class Handle:
     def __init__(self, raw: Any) -> None:
         self._ptr: Any = ffi.gc(raw, type(self)._free)
 
+    @classmethod
+    def _open_snapshot(cls, func: Callable[..., int], c_type: str, path: Any, verify: bool) -> Any:
+        """A new ``cls`` owning the handle (of C type ``c_type *``) that
+        ``func(path, path_len, verify, &out)`` opens from a snapshot file."""
+        p = path_arg(path)
+        out = ffi.new(f"{c_type} **")
+        call(func, p, len(p), bool(verify), out)
+        self = cls.__new__(cls)
+        Handle.__init__(self, out[0])
+        return self
+
     def _handle(self) -> Any:
         if self._ptr is None:
             raise ValueError(f"{type(self).__name__} is closed")

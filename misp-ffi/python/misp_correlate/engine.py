@@ -152,6 +152,32 @@ class Engine(Handle):
         Handle.__init__(engine, out[0])
         return engine
 
+    @classmethod
+    def open_snapshot(cls, path: Any, verify: bool = False) -> "Engine":
+        """Opens an engine snapshot file written by :meth:`save_snapshot` (or
+        ``misp-correlate correlate --save-snapshot``) by memory-mapping it:
+        no event is read and nothing is rebuilt. ``verify`` also checks the
+        checksum of every byte.
+
+        Queries are answered from the mapped file, with the results of the
+        engine that was saved. The first change (``add_*``, ``update_*``,
+        ``remove_*``, ``set_*``, exclusions, :meth:`configure`) costs a full
+        decode of the snapshot into an in-memory engine, which then takes
+        that change and every later one; the file is not changed (call
+        :meth:`save_snapshot` to keep them). :meth:`build_report` is empty.
+        A missing file raises :class:`MispIOError`; a file that is not an
+        engine snapshot, or is damaged, :class:`SnapshotError`. Do not
+        change the file while it is open.
+        """
+        return cls._open_snapshot(lib.misp_engine_open_snapshot, "misp_engine", path, verify)
+
+    def save_snapshot(self, path: Any) -> None:
+        """Saves the engine (settings and exclusions included) to a snapshot
+        file, replacing it atomically; :meth:`open_snapshot` opens it
+        again."""
+        p = path_arg(path)
+        call(lib.misp_engine_save_snapshot, self._handle(), p, len(p))
+
     # ----- reports -------------------------------------------------------
 
     def _json(self, func: Any, *args: Any) -> Any:

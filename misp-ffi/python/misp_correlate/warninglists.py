@@ -146,12 +146,7 @@ class Warninglists(Handle):
         that is not a warninglist snapshot or is damaged raises
         :class:`SnapshotError`. Do not change the file while it is open.
         """
-        p = path_arg(path)
-        out = ffi.new("misp_warninglists **")
-        call(lib.misp_warninglists_open_snapshot, p, len(p), bool(verify), out)
-        self = cls.__new__(cls)
-        Handle.__init__(self, out[0])
-        return self
+        return cls._open_snapshot(lib.misp_warninglists_open_snapshot, "misp_warninglists", path, verify)
 
     def save_snapshot(self, path: Any) -> None:
         """Saves the lists (custom lists and enabled switches included) to a

@@ -186,3 +186,69 @@ def test_concurrent_readers_and_a_writer(events):
     engine.close()
     with pytest.raises(ValueError, match="closed"):
         engine.correlations()
+
+
+def _answers(engine):
+    """Every query's answer, for a site admin and for org-a."""
+    out = [engine.summary(), engine.over_correlating(), engine.top_keys(10)]
+    for viewer in (None, Viewer(org="org-a")):
+        out += [
+            engine.correlations(viewer),
+            engine.correlations_of(A1, viewer),
+            engine.related_events(EVENT_A, viewer),
+        ]
+    return out
+
+
+def test_snapshot_round_trip(events, tmp_path):
+    path = tmp_path / "engine.snap"
+    with Engine(paths=[events], advanced=True, exclusions=["%.invalid"]) as original:
+        original.save_snapshot(path)
+        expected = _answers(original)
+        assert len(expected[3]) == 4
+        with Engine.open_snapshot(path, verify=True) as snap:
+            assert _answers(snap) == expected
+            assert snap.build_report() == {"rejected": [], "errors": []}
+            # The first change decodes the snapshot; then it behaves as the
+            # original given the same changes.
+            for engine in (original, snap):
+                engine.remove_attribute(B1)
+                engine.add_attribute(id="new", event=EVENT_A, type="domain", value="evil.example")
+                assert engine.add_exclusion("%.example")
+            changed = _answers(original)
+            assert changed != expected
+            assert _answers(snap) == changed
+            snap.save_snapshot(path)  # over the file it was opened from
+    with Engine.open_snapshot(path) as again:
+        assert _answers(again) == changed
+        again.remove_exclusion("%.example")
+        assert len(again.correlations_of("new")) == 1
+    info = misp_correlate.snapshot_info(path)
+    assert info["kind"] == "engine"
+
+
+def test_snapshot_errors(events, tmp_path, root):
+    path = tmp_path / "engine.snap"
+    with Engine(paths=[events]) as engine:
+        engine.save_snapshot(path)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    damaged = tmp_path / "damaged.snap"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(misp_correlate.SnapshotError, match="damaged.snap") as info:
+        Engine.open_snapshot(damaged, verify=True)
+    assert isinstance(info.value, ValueError)
+    truncated = tmp_path / "truncated.snap"
+    truncated.write_bytes(bytes(data[: len(data) // 2]))
+    with pytest.raises(misp_correlate.SnapshotError, match="truncated.snap"):
+        Engine.open_snapshot(truncated)
+    with pytest.raises(misp_correlate.SnapshotError, match="Cargo.toml"):
+        Engine.open_snapshot(root / "Cargo.toml")
+    with pytest.raises(misp_correlate.MispIOError, match="missing.snap"):
+        Engine.open_snapshot(tmp_path / "missing.snap")
+    # A warninglist snapshot is not an engine snapshot.
+    lists = tmp_path / "lists.snap"
+    with misp_correlate.Warninglists(root / "misp-ffi" / "tests" / "data" / "warninglists") as wl:
+        wl.save_snapshot(lists)
+    with pytest.raises(misp_correlate.SnapshotError):
+        Engine.open_snapshot(lists)

@@ -665,6 +665,147 @@ static void test_snapshots(const char *root, const char *exe) {
     remove(path);
 }
 
+/* Builds an engine (advanced correlation on) from the two test events. */
+static misp_engine *build_test_engine(const char *root) {
+    misp_engine_builder *builder = NULL;
+    if (misp_engine_builder_new(&builder) != MISP_OK) {
+        return NULL;
+    }
+    misp_engine_builder_set_advanced(builder, true);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/misp-ffi/tests/data/events", root);
+    misp_str paths[1] = {{path, strlen(path)}};
+    misp_engine *engine = NULL;
+    if (misp_engine_builder_add_paths(builder, paths, 1) != MISP_OK) {
+        misp_engine_builder_free(builder);
+        return NULL;
+    }
+    if (misp_engine_builder_build(builder, &engine) != MISP_OK) {
+        return NULL;
+    }
+    return engine;
+}
+
+/* Whether `a` and `b` give byte-identical answers to every query (summary,
+ * all correlations and one attribute's and event's, for a site admin and
+ * for org-a, over-correlating and top keys). */
+static int same_answers(const misp_engine *a, const misp_engine *b) {
+    misp_id org_a = str_id("org-a");
+    misp_viewer viewers[2] = {{NULL, NULL, 0, true}, {&org_a, NULL, 0, false}};
+    misp_id a1 = str_id("aaaaaaaa-0000-4000-8000-000000000001");
+    misp_id event_a = str_id("aaaaaaaa-0000-4000-8000-000000000000");
+    int same = 1;
+    for (int q = 0; q < 9; q++) {
+        char *json[2] = {NULL, NULL};
+        size_t len[2] = {0, 0};
+        misp_result r[2];
+        for (int i = 0; i < 2; i++) {
+            const misp_engine *e = i == 0 ? a : b;
+            const misp_viewer *v = &viewers[q % 2];
+            switch (q) {
+            case 0: r[i] = misp_engine_summary(e, &json[i], &len[i]); break;
+            case 1: r[i] = misp_engine_over_correlating(e, &json[i], &len[i]); break;
+            case 2: r[i] = misp_engine_top_keys(e, 10, &json[i], &len[i]); break;
+            case 3: case 4: r[i] = misp_engine_correlations(e, v, &json[i], &len[i]); break;
+            case 5: case 6: r[i] = misp_engine_correlations_of(e, &a1, v, &json[i], &len[i]); break;
+            default: r[i] = misp_engine_related_events(e, &event_a, v, &json[i], &len[i]); break;
+            }
+        }
+        if (r[0] != MISP_OK || r[1] != MISP_OK || len[0] != len[1] ||
+            memcmp(json[0], json[1], len[0]) != 0) {
+            printf("     query %d differs: %s | %s\n", q, r[0] == MISP_OK ? json[0] : "(error)",
+                   r[1] == MISP_OK ? json[1] : "(error)");
+            same = 0;
+        }
+        misp_string_free(r[0] == MISP_OK ? json[0] : NULL);
+        misp_string_free(r[1] == MISP_OK ? json[1] : NULL);
+    }
+    return same;
+}
+
+static void test_engine_snapshots(const char *root, const char *exe) {
+    char path[4096], damaged[4096];
+    int n = snprintf(path, sizeof path, "%s.engine.snap", exe);
+    int m = snprintf(damaged, sizeof damaged, "%s.damaged.snap", exe);
+    if (n < 0 || (size_t)n >= sizeof path || m < 0 || (size_t)m >= sizeof damaged) {
+        CHECK(0, "engine snapshot paths fit");
+        return;
+    }
+    misp_engine *original = build_test_engine(root);
+    CHECK(original != NULL, "build an engine to snapshot");
+    if (original == NULL) {
+        return;
+    }
+    misp_result r = misp_engine_save_snapshot(original, path, strlen(path));
+    CHECK(r == MISP_OK, "save an engine snapshot");
+    misp_engine *opened = NULL;
+    r = misp_engine_open_snapshot(path, strlen(path), true, &opened);
+    CHECK(r == MISP_OK && opened != NULL, "open (and verify) the engine snapshot");
+    if (opened == NULL) {
+        misp_engine_free(original);
+        return;
+    }
+    CHECK(same_answers(original, opened), "the snapshot answers every query as the original engine");
+    CHECK(count_correlations(opened) == 4, "the snapshot holds the 4 correlations");
+    char *json = NULL;
+    size_t len = 0;
+    r = misp_snapshot_info(path, strlen(path), &json, &len);
+    CHECK(r == MISP_OK && json != NULL && strstr(json, "\"kind\":\"engine\"") != NULL,
+          "snapshot info of an engine snapshot");
+    misp_string_free(json);
+
+    /* A change on the opened handle (decodes it) and on the original. */
+    misp_id b1 = str_id("bbbbbbbb-0000-4000-8000-000000000001");
+    const char *attr = "{\"id\": \"new\", \"event\": \"aaaaaaaa-0000-4000-8000-000000000000\", "
+                       "\"type\": \"domain\", \"value\": \"evil.example\"}";
+    int changes_ok = 1;
+    misp_engine *both[2] = {original, opened};
+    for (int i = 0; i < 2; i++) {
+        changes_ok &= misp_engine_remove_attribute(both[i], &b1) == MISP_OK;
+        changes_ok &= misp_engine_add_attribute(both[i], attr, strlen(attr)) == MISP_OK;
+    }
+    CHECK(changes_ok, "changes on the original and on the opened snapshot");
+    CHECK(count_correlations(opened) == 4, "remove one correlation, add another");
+    CHECK(same_answers(original, opened), "after the same changes, the same answers");
+    r = misp_engine_save_snapshot(opened, path, strlen(path));
+    CHECK(r == MISP_OK, "save the changed engine over its own snapshot");
+    misp_engine *reopened = NULL;
+    r = misp_engine_open_snapshot(path, strlen(path), false, &reopened);
+    CHECK(r == MISP_OK && reopened != NULL && same_answers(original, reopened),
+          "the changed engine reopens with the changes");
+    misp_engine_free(reopened);
+    misp_engine_free(opened);
+    misp_engine_free(original);
+
+    /* A damaged copy: one byte flipped in the middle of the body. */
+    FILE *in = fopen(path, "rb");
+    static char bytes[1 << 20];
+    size_t size = in ? fread(bytes, 1, sizeof bytes, in) : 0;
+    if (in) {
+        fclose(in);
+    }
+    CHECK(size > 0 && size < sizeof bytes, "read the snapshot back");
+    bytes[size - 1] ^= 0x5a;
+    FILE *out = fopen(damaged, "wb");
+    CHECK(out != NULL && fwrite(bytes, 1, size, out) == size, "write a damaged copy");
+    if (out) {
+        fclose(out);
+    }
+    opened = NULL;
+    r = misp_engine_open_snapshot(damaged, strlen(damaged), true, &opened);
+    CHECK(r == MISP_ERR_SNAPSHOT && opened == NULL && last_error_contains("damaged.snap"),
+          "a damaged engine snapshot is MISP_ERR_SNAPSHOT, naming the file");
+    r = misp_engine_open_snapshot("/nonexistent.snap", 17, false, &opened);
+    CHECK(r == MISP_ERR_IO && opened == NULL && last_error_contains("/nonexistent.snap"),
+          "a missing engine snapshot is MISP_ERR_IO, naming the file");
+    r = misp_engine_open_snapshot(NULL, 0, false, &opened);
+    CHECK(r == MISP_ERR_NULL, "engine open_snapshot NULL path");
+    r = misp_engine_save_snapshot(NULL, path, strlen(path));
+    CHECK(r == MISP_ERR_NULL && last_error_contains("engine"), "engine save_snapshot NULL handle");
+    remove(damaged);
+    remove(path);
+}
+
 static void test_free_null(void) {
     misp_string_free(NULL);
     CHECK(1, "misp_string_free(NULL) is a no-op");
@@ -685,6 +826,7 @@ int main(int argc, char **argv) {
     test_snapshots(argv[1], argv[0]);
     test_engine_bulk(argv[1]);
     test_engine_incremental();
+    test_engine_snapshots(argv[1], argv[0]);
     test_free_null();
     printf("test_misp: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
