@@ -41,9 +41,24 @@ fn valid_image() -> &'static [u8] {
             ("c", "e3", "domain", "Example.com"),
             ("d", "e1", "hostname", "example.com"),
             ("e", "e2", "md5", "d41d8cd98f00b204e9800998ecf8427e"),
-            ("f", "e3", "filename|md5", "x.exe|d41d8cd98f00b204e9800998ecf8427e"),
-            ("g", "e1", "ssdeep", "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C"),
-            ("h", "e2", "ssdeep", "3:AXGBicFlgVNhBGcL6wCrFQE3:AXGHsNhxLsr2s"),
+            (
+                "f",
+                "e3",
+                "filename|md5",
+                "x.exe|d41d8cd98f00b204e9800998ecf8427e",
+            ),
+            (
+                "g",
+                "e1",
+                "ssdeep",
+                "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C",
+            ),
+            (
+                "h",
+                "e2",
+                "ssdeep",
+                "3:AXGBicFlgVNhBGcL6wCrFQE3:AXGHsNhxLsr2s",
+            ),
         ] {
             if let Some(t) = ty(t) {
                 let _ = e.add_attribute(&AttributeInput::new(id, ev, t, v));
@@ -68,18 +83,36 @@ fn exercise(bytes: Vec<u8>) {
     for c in s.correlations().take(10_000) {
         let _ = (c.key(), c.score(), c.swapped().a().value1());
         let b = c.b();
-        let _ = (b.id(), b.event(), b.object(), b.ty(), b.value2(), b.keys(), b.is_eligible());
+        let _ = (
+            b.id(),
+            b.event(),
+            b.object(),
+            b.ty(),
+            b.value2(),
+            b.keys(),
+            b.is_eligible(),
+        );
     }
     let viewer = Viewer::org("org").with_sharing_groups([1]);
     for _ in s.correlations_for(&viewer).take(10_000) {}
-    for id in [Id::Str("a"), Id::Str("b"), Id::Str("g"), Id::Num(7), Id::Num(0)] {
+    for id in [
+        Id::Str("a"),
+        Id::Str("b"),
+        Id::Str("g"),
+        Id::Num(7),
+        Id::Num(0),
+    ] {
         let _ = s.correlations_of(id, None);
         let _ = s.correlations_of(id, Some(&viewer));
     }
     for ev in ["e1", "e2", "e3"] {
         let _ = s.related_events(Id::Str(ev), Some(&viewer));
     }
-    for v in ["example.com", "10.1.2.3", "d41d8cd98f00b204e9800998ecf8427e"] {
+    for v in [
+        "example.com",
+        "10.1.2.3",
+        "d41d8cd98f00b204e9800998ecf8427e",
+    ] {
         if let Some(p) = s.posting_of(v) {
             let _ = (p.events(), p.attributes().count(), p.is_over_correlating());
         }

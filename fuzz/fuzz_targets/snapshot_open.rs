@@ -18,7 +18,11 @@ fn valid_image() -> &'static [u8] {
     IMAGE.get_or_init(|| {
         let mut builder = MatcherBuilder::new();
         for (name, ty, entries) in [
-            ("hosts", ListType::Hostname, &["example.com", "test.org"][..]),
+            (
+                "hosts",
+                ListType::Hostname,
+                &["example.com", "test.org"][..],
+            ),
             ("strings", ListType::String, &["8.8.8.8", "abc"][..]),
             ("nets", ListType::Cidr, &["10.0.0.0/8", "2001:db8::/32"][..]),
             ("subs", ListType::Substring, &["evil"][..]),
