@@ -17,12 +17,13 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 /// `0x80` in every byte.
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// Odd constants from the fractional digits of pi.
-const MUL_A: u64 = 0x243F_6A88_85A3_08D3;
-const MUL_B: u64 = 0x1319_8A2E_0370_7344 | 1;
+pub(crate) const MUL_A: u64 = 0x243F_6A88_85A3_08D3;
+pub(crate) const MUL_B: u64 = 0x1319_8A2E_0370_7344 | 1;
 
-/// ASCII-lower-cases the eight bytes of `word` at once.
+/// ASCII-lower-cases the eight bytes of `word` at once (also the
+/// snapshot format's hash, `snapshot::hash`).
 #[inline]
-fn fold_ascii(word: u64) -> u64 {
+pub(crate) fn fold_ascii(word: u64) -> u64 {
     let heptets = word & !HIGHS;
     // High bit set in bytes whose low seven bits are >= b'A' / > b'Z'. No
     // carry crosses a byte because 0x7f + 0x3f < 0x100.
@@ -48,8 +49,9 @@ fn read_u32(bytes: &[u8]) -> u32 {
         .map_or(0, |b| u32::from_le_bytes(*b))
 }
 
+/// The folded 64×64→128-bit multiply that mixes every word.
 #[inline]
-fn folded_multiply(a: u64, b: u64) -> u64 {
+pub(crate) fn folded_multiply(a: u64, b: u64) -> u64 {
     let full = u128::from(a) * u128::from(b);
     (full as u64) ^ ((full >> 64) as u64)
 }

@@ -134,7 +134,7 @@
 mod catalogue;
 mod cidr;
 mod event;
-mod hash;
+pub(crate) mod hash;
 mod host;
 mod index;
 mod list;
