@@ -485,6 +485,8 @@ fuzz_target!(|data: &[u8]| {
                         lens.push(rest);
                     }
                     let (lists, packed) = (h.lists, p.flag());
+                    // Or NUL-separated: `lens` NULL, its length the count.
+                    let lens_ptr = if p.flag() { ptr::null() } else { lens.as_ptr() };
                     string_result(!packed, |o, l| {
                         let f = if packed {
                             misp_warninglists_check_batch_packed
@@ -495,7 +497,7 @@ fuzz_target!(|data: &[u8]| {
                             lists,
                             data.as_ptr().cast(),
                             data.len(),
-                            lens.as_ptr(),
+                            lens_ptr,
                             lens.len(),
                             o,
                             l,

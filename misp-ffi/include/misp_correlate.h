@@ -1332,6 +1332,11 @@ misp_result misp_warninglists_check(const misp_warninglists *lists,
  * `strings_len`. Packing avoids one allocation per string and lets
  * callers in other languages build the input in a few bulk operations.
  *
+ * `lens` may instead be NULL when no string contains a NUL byte: then
+ * the `lens_len` strings are separated by single NUL bytes in `strings`
+ * (`"md5\0d41d…\0domain\0example.com"`, no terminator), which a caller
+ * builds with one `join`.
+ *
  * `*out_json` receives a JSON array of `n` arrays of hits, in input
  * order (`[[], [{"list": …}], …]`). The caller frees it with
  * `misp_string_free`.
@@ -1342,9 +1347,10 @@ misp_result misp_warninglists_check(const misp_warninglists *lists,
  *
  * # Errors
  *
- * * `MISP_ERR_NULL` for a NULL pointer;
- * * `MISP_ERR_INVALID` when `lens_len` is odd or the lengths do not add
- *   up to `strings_len`;
+ * * `MISP_ERR_NULL` for a NULL pointer (other than `lens`);
+ * * `MISP_ERR_INVALID` when `lens_len` is odd, the lengths do not add
+ *   up to `strings_len` or (with a NULL `lens`) `strings` does not hold
+ *   `lens_len` NUL-separated strings;
  * * `MISP_ERR_UTF8` when a string is not UTF-8 (the message gives its
  *   index);
  * * `MISP_ERR_POISONED` after an internal panic during a change.
@@ -1352,8 +1358,8 @@ misp_result misp_warninglists_check(const misp_warninglists *lists,
  * # Safety
  *
  * `lists` must be a live handle; `strings` valid for `strings_len`
- * bytes; `lens` valid for `lens_len` `size_t`; `out_json` and `out_len`
- * valid for one write each.
+ * bytes; `lens` NULL or valid for `lens_len` `size_t`; `out_json` and
+ * `out_len` valid for one write each.
  */
 misp_result misp_warninglists_check_batch(const misp_warninglists *lists,
                                           const char *strings,

@@ -225,18 +225,29 @@ pub(crate) unsafe fn str_list_arg<'a>(
         .collect()
 }
 
-/// Borrows a packed list of strings: the strings are stored one after
-/// the other in `data`, string `i` being `lens[i]` bytes long; the lengths
-/// must add up to `data_len`, and every string must be UTF-8.
+/// Borrows a packed list of strings, in one of two forms:
 ///
-/// Fails with `MISP_ERR_NULL` (a NULL pointer), `MISP_ERR_INVALID` (the
-/// lengths do not add up to `data_len`) or `MISP_ERR_UTF8` (naming the
-/// string's index), each naming `argument`.
+/// * with lengths: the strings are stored one after the other in `data`,
+///   string `i` being `lens[i]` bytes long; the lengths must add up to
+///   `data_len`;
+/// * NUL-separated, when `lens` is NULL: `data` holds `lens_len` strings
+///   separated by single NUL bytes (so no string contains one, and there
+///   are exactly `lens_len - 1` NUL bytes; no terminator). This form
+///   costs callers in other languages one `join` instead of a length per
+///   string.
+///
+/// Every string must be UTF-8.
+///
+/// Fails with `MISP_ERR_NULL` (`data` is NULL), `MISP_ERR_INVALID` (the
+/// lengths do not add up to `data_len`, or the number of NUL-separated
+/// strings is not `lens_len`) or `MISP_ERR_UTF8` (naming the string's
+/// index), each naming `argument`.
 ///
 /// # Safety
 ///
-/// `data` must be valid for reads of `data_len` bytes and `lens` for reads
-/// of `lens_len` `size_t`, for `'a`, unmodified during `'a`.
+/// `data` must be valid for reads of `data_len` bytes and a non-NULL
+/// `lens` for reads of `lens_len` `size_t`, for `'a`, unmodified during
+/// `'a`.
 pub(crate) unsafe fn packed_str_list_arg<'a>(
     data: *const c_char,
     data_len: usize,
@@ -245,12 +256,12 @@ pub(crate) unsafe fn packed_str_list_arg<'a>(
     argument: &str,
 ) -> Result<Vec<&'a str>, FfiError> {
     // SAFETY: forwarded contract.
-    let (bytes, lens) = unsafe {
-        (
-            bytes_arg(data.cast::<u8>(), data_len, argument)?,
-            slice_arg(lens, lens_len, &format!("{argument}_lens"))?,
-        )
-    };
+    let bytes = unsafe { bytes_arg(data.cast::<u8>(), data_len, argument)? };
+    if lens.is_null() {
+        return nul_separated_str_list(bytes, lens_len, argument);
+    }
+    // SAFETY: forwarded contract (`lens` is not NULL).
+    let lens = unsafe { slice_arg(lens, lens_len, &format!("{argument}_lens"))? };
     let total = lens
         .iter()
         .try_fold(0usize, |sum, &len| sum.checked_add(len));
@@ -267,17 +278,52 @@ pub(crate) unsafe fn packed_str_list_arg<'a>(
     for (index, &len) in lens.iter().enumerate() {
         // The lengths add up to the data's length, so each split is in range.
         let (item, tail) = rest.split_at_checked(len).unwrap_or((rest, &[]));
-        let item = std::str::from_utf8(item).map_err(|e| {
-            FfiError::new(
-                misp_result::MISP_ERR_UTF8,
-                format!(
-                    "{argument}[{index}] is not valid UTF-8 (invalid byte at offset {})",
-                    e.valid_up_to()
-                ),
-            )
-        })?;
+        let item = item_str(item, argument, index)?;
         items.push(item);
         rest = tail;
+    }
+    Ok(items)
+}
+
+/// Item `index` of packed list `argument` as UTF-8.
+fn item_str<'a>(item: &'a [u8], argument: &str, index: usize) -> Result<&'a str, FfiError> {
+    std::str::from_utf8(item).map_err(|e| {
+        FfiError::new(
+            misp_result::MISP_ERR_UTF8,
+            format!(
+                "{argument}[{index}] is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })
+}
+
+/// The `count` NUL-separated strings of `bytes` (see
+/// [`packed_str_list_arg`]).
+fn nul_separated_str_list<'a>(
+    bytes: &'a [u8],
+    count: usize,
+    argument: &str,
+) -> Result<Vec<&'a str>, FfiError> {
+    let mismatch = |found: &str| {
+        FfiError::invalid(format!(
+            "`lens` is NULL, so `{argument}` must hold `lens_len` = {count} NUL-separated strings, but it holds {found}"
+        ))
+    };
+    if count == 0 {
+        return if bytes.is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(mismatch(&format!("{} bytes", bytes.len())))
+        };
+    }
+    let mut items = Vec::with_capacity(count.min(bytes.len().saturating_add(1)));
+    for (index, item) in bytes.split(|&b| b == 0).enumerate() {
+        let item = item_str(item, argument, index)?;
+        items.push(item);
+    }
+    if items.len() != count {
+        return Err(mismatch(&items.len().to_string()));
     }
     Ok(items)
 }
@@ -454,6 +500,37 @@ mod tests {
             )
         }
         .map(|items| items.into_iter().map(str::to_owned).collect())
+    }
+
+    fn nul_separated(data: &[u8], count: usize) -> Result<Vec<String>, FfiError> {
+        // SAFETY: data is valid for its length; a NULL `lens` selects the
+        // NUL-separated form.
+        unsafe {
+            packed_str_list_arg(
+                data.as_ptr().cast(),
+                data.len(),
+                std::ptr::null(),
+                count,
+                "items",
+            )
+        }
+        .map(|items| items.into_iter().map(str::to_owned).collect())
+    }
+
+    #[test]
+    fn nul_separated_lists_are_split_and_counted() {
+        assert_eq!(nul_separated(b"md5\x001234", 2).unwrap(), ["md5", "1234"]);
+        assert_eq!(nul_separated(b"\x00\x00ab", 3).unwrap(), ["", "", "ab"]);
+        assert_eq!(nul_separated(b"", 1).unwrap(), [""]);
+        assert!(nul_separated(b"", 0).unwrap().is_empty());
+        for (data, count) in [(&b"a\x00b"[..], 3), (b"a\x00b", 1), (b"a", 0)] {
+            let e = nul_separated(data, count).unwrap_err();
+            assert_eq!(e.code, misp_result::MISP_ERR_INVALID, "{data:?} {count}");
+            assert!(e.message.contains("items"), "{}", e.message);
+        }
+        let e = nul_separated(b"ok\x00\xff", 2).unwrap_err();
+        assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
+        assert!(e.message.contains("items[1]"), "{}", e.message);
     }
 
     #[test]

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Union
 
 from ._lowlevel import StrList, Text, call_returning_string, ffi, lib, path_arg, text_arg
 from .engine import Engine, Viewer
-from .warninglists import IMPROVEMENTS, Warninglists
+from .warninglists import IMPROVEMENTS, BatchHits, Warninglists
 from .errors import (
     InvalidArgumentError,
     JsonError,
@@ -40,6 +40,7 @@ __all__ = [
     "Engine",
     "Viewer",
     "IMPROVEMENTS",
+    "BatchHits",
     "Warninglists",
     "InvalidArgumentError",
     "JsonError",

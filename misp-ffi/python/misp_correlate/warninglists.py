@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import operator
+import struct
 import sys
 from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence as SequenceABC
 from itertools import chain
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Iterable, Iterator, Sequence, Union, overload
 
 from ._lowlevel import Handle, Text, call, call_returning_string, ffi, gc_paused, lib, path_arg, text_arg
 
@@ -47,16 +51,25 @@ def _improvement_flags(improvements: Union[int, str, Iterable[str]]) -> int:
 
 
 def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
-    """``items`` as one UTF-8 buffer and an array of their byte lengths, the
-    packed form of ``misp_warninglists_check_batch``."""
+    """``items`` as one UTF-8 buffer and the lengths that cut it, the packed
+    form of ``misp_warninglists_check_batch``.
+
+    When no item contains a NUL byte (the usual case) the buffer is the
+    items joined by NUL bytes and the lengths are ``None``: the library then
+    splits at the NUL bytes, and packing costs one ``join`` and one
+    ``encode``. Otherwise the items are concatenated and the lengths are an
+    array of their byte lengths.
+    """
     try:
-        joined = "".join(items)  # type: ignore[arg-type]
+        joined = "\0".join(items)  # type: ignore[arg-type]
     except TypeError:  # some items are bytes
         encoded = [text_arg(item, "value") for item in items]
+        if b"\0".join(encoded).count(b"\0") == max(len(encoded) - 1, 0):
+            return b"\0".join(encoded), None
         return b"".join(encoded), array(_SIZE_T, map(len, encoded))
-    data = joined.encode("utf-8")
-    if joined.isascii():  # characters are bytes (isascii is O(1) on str)
-        return data, array(_SIZE_T, map(len, items))  # type: ignore[arg-type]
+    if joined.count("\0") == max(len(items) - 1, 0):
+        return joined.encode("utf-8"), None
+    data = "".join(items).encode("utf-8")  # type: ignore[arg-type]
     lengths = [len(item) if item.isascii() else len(item.encode("utf-8")) for item in items]  # type: ignore[union-attr]
     return data, array(_SIZE_T, lengths)
 
@@ -65,6 +78,7 @@ def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
 _PACKED_LAYOUT = 1
 _PACKED_HEADER_WORDS = 5
 _PACKED_TEXT_HAS_NUL = 1
+_EMPTY_PACKED = struct.pack("<5I", _PACKED_LAYOUT, 0, 0, 0, 0)
 
 
 def _u32_words(buffer: Any, count: int) -> Any:
@@ -77,36 +91,143 @@ def _u32_words(buffer: Any, count: int) -> Any:
     return words
 
 
+class BatchHits(SequenceABC):
+    """The hits of a batch check: a read-only sequence with one list of hit
+    dicts (as from :meth:`Warninglists.check`) per query, in input order.
+
+    It holds the library's packed result (a few bytes per hit) and makes the
+    Python lists and dicts of a query when that query is first read, so a
+    batch costs no more than its check until its hits are used; reading a
+    query again gives the same list object. Iterating, comparing or
+    :meth:`tolist` decode every query in bulk. :meth:`matched` visits only
+    the queries that hit something, and :attr:`hit_count` needs no decoding.
+    """
+
+    __slots__ = ("_buffer", "_queries", "_hit_count", "_query_of", "_list_of", "_ends", "_text", "_names", "_types", "_has_nul", "_decoded", "_all")
+
+    def __init__(self, packed: bytes) -> None:
+        header = _u32_words(packed, _PACKED_HEADER_WORDS)
+        layout, queries, hit_count, list_count, flags = header
+        if layout != _PACKED_LAYOUT:
+            raise RuntimeError(f"packed batch layout {layout} is not {_PACKED_LAYOUT}: library and package differ")
+        string_count = 2 * list_count + 2 * hit_count
+        words = _u32_words(packed, _PACKED_HEADER_WORDS + 2 * hit_count + string_count)
+        self._buffer = packed
+        self._queries = queries
+        self._hit_count = hit_count
+        self._query_of = words[_PACKED_HEADER_WORDS : _PACKED_HEADER_WORDS + hit_count]
+        self._list_of = words[_PACKED_HEADER_WORDS + hit_count : _PACKED_HEADER_WORDS + 2 * hit_count]
+        self._ends = words[_PACKED_HEADER_WORDS + 2 * hit_count :]
+        self._text = memoryview(packed)[4 * len(words) :]
+        table = [self._string(k) for k in range(2 * list_count)]
+        self._names = table[0::2]
+        self._types = table[1::2]
+        self._decoded: dict[int, list[Hit]] = {}
+        self._all: Union[list[list[Hit]], None] = None
+        self._has_nul = bool(flags & _PACKED_TEXT_HAS_NUL)
+
+    @classmethod
+    def empty(cls) -> "BatchHits":
+        """The result of a batch of no queries."""
+        return cls(_EMPTY_PACKED)
+
+    @property
+    def hit_count(self) -> int:
+        """The number of hits of all queries together."""
+        return self._hit_count
+
+    def _string(self, k: int) -> str:
+        start = self._ends[k - 1] + 1 if k else 0
+        return str(self._text[start : self._ends[k]], "utf-8")
+
+    def _hit(self, h: int) -> Hit:
+        k = 2 * len(self._names) + 2 * h
+        index = self._list_of[h]
+        return {"list": self._names[index], "list_type": self._types[index], "match": self._string(k), "value": self._string(k + 1)}
+
+    def _query(self, query: int) -> list[Hit]:
+        if self._all is not None:
+            return self._all[query]
+        hits = self._decoded.get(query)
+        if hits is None:
+            first = bisect_left(self._query_of, query)
+            last = bisect_right(self._query_of, query, first)
+            hits = self._decoded[query] = [self._hit(h) for h in range(first, last)]
+        return hits
+
+    def __len__(self) -> int:
+        return self._queries
+
+    @overload
+    def __getitem__(self, index: int) -> list[Hit]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[list[Hit]]: ...
+    def __getitem__(self, index: Union[int, slice]) -> Union[list[Hit], list[list[Hit]]]:
+        if isinstance(index, slice):
+            return [self._query(i) for i in range(*index.indices(self._queries))]
+        i = operator.index(index)
+        if i < 0:
+            i += self._queries
+        if not 0 <= i < self._queries:
+            raise IndexError(f"query {index} of a batch of {self._queries}")
+        return self._query(i)
+
+    def __iter__(self) -> Iterator[list[Hit]]:
+        return iter(self.tolist())
+
+    def matched(self) -> Iterator[tuple[int, list[Hit]]]:
+        """``(query index, hits)`` of every query with at least one hit, in
+        input order; the other queries are not decoded."""
+        for query in dict.fromkeys(self._query_of):
+            yield query, self._query(query)
+
+    def tolist(self) -> list[list[Hit]]:
+        """Every query's hit list (the same objects as indexing gives),
+        decoded in bulk: one ``decode`` and ``split`` of the whole text
+        when no string holds a NUL byte. The list is the batch's own: the
+        sequence reads from it afterwards."""
+        if self._all is not None:
+            return self._all
+        with gc_paused():
+            table = 2 * len(self._names)
+            # Without NUL bytes inside strings, one decode and split cuts
+            # them all (the last piece is empty); otherwise cut at the ends.
+            strings = None if self._has_nul else str(self._text, "utf-8").split("\0")
+            results: list[list[Hit]] = [[] for _ in range(self._queries)]
+            for query, hits in self._decoded.items():
+                results[query] = hits
+            names, types, list_of = self._names, self._types, self._list_of
+            for h, query in enumerate(self._query_of):
+                if query in self._decoded:
+                    continue
+                index = list_of[h]
+                k = table + 2 * h
+                if strings is not None:
+                    matched, value = strings[k], strings[k + 1]
+                else:
+                    matched, value = self._string(k), self._string(k + 1)
+                results[query].append({"list": names[index], "list_type": types[index], "match": matched, "value": value})
+        self._all = results
+        self._decoded = {}
+        return results
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BatchHits):
+            return self.tolist() == other.tolist()
+        if isinstance(other, SequenceABC) and not isinstance(other, (str, bytes)):
+            return self.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<BatchHits: {self._queries} queries, {self._hit_count} hits>"
+
+
 def decode_packed(buffer: Any) -> list[list[Hit]]:
     """Decodes the packed result of ``misp_warninglists_check_batch_packed``
-    into one list of hit dicts per query.
-
-    The strings are decoded with one ``decode`` and one ``split`` of the
-    whole text; the list names and types are shared between the hits of a
-    list; every query gets its own (possibly empty) list.
-    """
-    header = _u32_words(buffer, _PACKED_HEADER_WORDS)
-    layout, queries, hit_count, list_count, flags = header
-    if layout != _PACKED_LAYOUT:
-        raise RuntimeError(f"packed batch layout {layout} is not {_PACKED_LAYOUT}: library and package differ")
-    string_count = 2 * list_count + 2 * hit_count
-    words = _u32_words(buffer, _PACKED_HEADER_WORDS + 2 * hit_count + string_count)
-    query_of = words[_PACKED_HEADER_WORDS : _PACKED_HEADER_WORDS + hit_count]
-    list_of = words[_PACKED_HEADER_WORDS + hit_count : _PACKED_HEADER_WORDS + 2 * hit_count]
-    text = bytes(memoryview(buffer)[4 * len(words) :])
-    if flags & _PACKED_TEXT_HAS_NUL:
-        ends = words[_PACKED_HEADER_WORDS + 2 * hit_count :]
-        starts = chain((0,), (end + 1 for end in ends))
-        strings = [text[start:end].decode("utf-8") for start, end in zip(starts, ends)]
-    else:
-        strings = text.decode("utf-8").split("\0")  # the last one is empty
-    names = strings[0 : 2 * list_count : 2]
-    types = strings[1 : 2 * list_count : 2]
-    results: list[list[Hit]] = [[] for _ in range(queries)]
-    rest = iter(strings[2 * list_count : string_count])
-    for query, index, matched, value in zip(query_of, list_of, rest, rest):
-        results[query].append({"list": names[index], "list_type": types[index], "match": matched, "value": value})
-    return results
+    into one list of hit dicts per query (see :meth:`BatchHits.tolist`)."""
+    return BatchHits(bytes(buffer)).tolist()
 
 
 class Warninglists(Handle):
@@ -163,40 +284,38 @@ class Warninglists(Handle):
         raw = call_returning_string(lib.misp_warninglists_check, self._handle(), t, len(t), v, len(v))
         return json.loads(raw)
 
-    def check_many(self, pairs: Iterable[tuple[Text, Text]]) -> list[list[Hit]]:
+    def check_many(self, pairs: Iterable[tuple[Text, Text]]) -> BatchHits:
         """The hits of many ``(type, value)`` pairs, checked in one call (in
-        parallel), as a list of hit lists in input order (each hit a dict as
-        from :meth:`check`).
+        parallel): a :class:`BatchHits`, the sequence of each pair's hit
+        list (dicts as from :meth:`check`) in input order.
 
-        The pairs cross the boundary packed in one buffer with their
-        lengths, and the hits come back in one packed buffer (list table,
-        hit records, one text) decoded in bulk, not as JSON."""
-        # The collector is paused for the whole call: the pairs, the packed
-        # input and the decoded result are hundreds of thousands of objects
-        # (see ``gc_paused``).
-        with gc_paused():
-            items = list(chain.from_iterable(pairs))
-            if not items:
-                return []
-            data, lens = pack_strings(items)
-            if len(lens) % 2:
-                raise ValueError("check_many expects (type, value) pairs")
-            out = ffi.new("char **")
-            out_len = ffi.new("size_t *")
-            call(
-                lib.misp_warninglists_check_batch_packed,
-                self._handle(),
-                data,
-                len(data),
-                ffi.from_buffer("size_t[]", lens),
-                len(lens),
-                out,
-                out_len,
-            )
-            try:
-                return decode_packed(ffi.buffer(out[0], out_len[0]))
-            finally:
-                lib.misp_string_free(out[0])
+        The pairs cross the boundary in one buffer (joined by NUL bytes, or
+        with their lengths when a string holds a NUL byte), and the hits
+        come back in one packed buffer that :class:`BatchHits` decodes as
+        its queries are read."""
+        items = list(chain.from_iterable(pairs))
+        if not items:
+            return BatchHits.empty()
+        if len(items) % 2:
+            raise ValueError("check_many expects (type, value) pairs")
+        data, lens = pack_strings(items)
+        out = ffi.new("char **")
+        out_len = ffi.new("size_t *")
+        call(
+            lib.misp_warninglists_check_batch_packed,
+            self._handle(),
+            data,
+            len(data),
+            ffi.NULL if lens is None else ffi.from_buffer("size_t[]", lens),
+            len(items),
+            out,
+            out_len,
+        )
+        try:
+            packed = ffi.buffer(out[0], out_len[0])[:]
+        finally:
+            lib.misp_string_free(out[0])
+        return BatchHits(packed)
 
     def set_enabled(self, name: Text, enabled: bool = True) -> None:
         """Enables or disables the list named ``name`` (its ``name`` field)."""

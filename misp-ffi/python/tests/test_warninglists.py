@@ -54,12 +54,41 @@ def test_check_many_equals_check_one_by_one(wl):
     assert wl.check_many([]) == []
 
 
-def test_pack_strings_lengths():
-    data, lens = pack_strings(["md5", "é", "", "ab"])
-    assert data == "md5éab".encode()
-    assert list(lens) == [3, 2, 0, 2]
-    data, lens = pack_strings(["md5", b"\xff"])
-    assert (data, list(lens)) == (b"md5\xff", [3, 1])
+def test_pack_strings_joins_with_nul_or_gives_lengths():
+    # No NUL byte inside an item: joined by NUL bytes, no lengths.
+    assert pack_strings(["md5", "é", "", "ab"]) == ("md5\0é\0\0ab".encode(), None)
+    assert pack_strings(["md5", b"\xff"]) == (b"md5\0\xff", None)
+    assert pack_strings([""]) == (b"", None)
+    # A NUL byte inside an item: concatenated, with byte lengths.
+    data, lens = pack_strings(["text", "a\0é", ""])
+    assert (data, list(lens)) == ("texta\0é".encode(), [4, 4, 0])
+    data, lens = pack_strings(["text", b"\0\xff"])
+    assert (data, list(lens)) == (b"text\0\xff", [4, 2])
+
+
+def test_batch_hits_is_a_lazy_sequence(wl):
+    pairs = [("ip-src", "192.168.0.1"), ("md5", "0" * 32), ("hostname", "www.bmw.de"), ("ip-dst", "10.1.2.3")]
+    expected = [wl.check(t, v) for t, v in pairs]
+    many = wl.check_many(pairs)
+    assert isinstance(many, misp_correlate.BatchHits)
+    assert len(many) == 4 and many.hit_count == sum(map(len, expected))
+    assert repr(many) == f"<BatchHits: 4 queries, {many.hit_count} hits>"
+    # Indexing decodes one query; the same list object comes back.
+    assert many[2] == expected[2] and many[-1] == expected[3] and many[1] == []
+    assert many[2] is many[2]
+    assert many[1:3] == expected[1:3] and many[::-1] == expected[::-1]
+    with pytest.raises(IndexError):
+        many[4]
+    with pytest.raises(IndexError):
+        many[-5]
+    assert list(many.matched()) == [(i, hits) for i, hits in enumerate(expected) if hits]
+    # Decoding everything keeps the lists already handed out.
+    first = many[0]
+    assert many.tolist() == expected and many.tolist()[0] is first
+    assert many == expected and many == wl.check_many(pairs) and many != expected[:3]
+    assert list(many) == expected and list(reversed(many)) == expected[::-1]
+    empty = wl.check_many([])
+    assert len(empty) == 0 and empty == [] and empty.hit_count == 0 and list(empty.matched()) == []
 
 
 def test_check_many_rejects_odd_input(wl):

@@ -245,7 +245,27 @@ static void test_warninglists(const char *root) {
     CHECK(json != NULL && strstr(json, "}],[],[{") != NULL, "batch result 2 has no hit");
     CHECK(json != NULL && strstr(json, "\"match\":\"bmw.de\",\"value\":\"www.bmw.de\"}]]") != NULL,
           "batch result 3 is the dax30 hostname hit");
+    /* The same batch NUL-separated (lens NULL) gives the same JSON. */
+    char separated[256];
+    size_t separated_len = 0;
+    for (size_t i = 0; i < 4; i++) {
+        for (size_t j = 0; j < 2; j++) {
+            size_t part = strlen(pairs[i][j]);
+            memcpy(separated + separated_len, pairs[i][j], part);
+            separated_len += part;
+            separated[separated_len++] = '\0';
+        }
+    }
+    separated_len--; /* separators only, no terminator */
+    char *json_separated = NULL;
+    r = misp_warninglists_check_batch(lists, separated, separated_len, NULL, n, &json_separated, &len);
+    CHECK(r == MISP_OK && json != NULL && json_separated != NULL && strcmp(json, json_separated) == 0,
+          "a NUL-separated batch (lens NULL) gives the same hits");
+    misp_string_free(json_separated);
     misp_string_free(json);
+    r = misp_warninglists_check_batch(lists, separated, separated_len, NULL, n - 2, &json, &len);
+    CHECK(r == MISP_ERR_INVALID && last_error_contains("NUL-separated"),
+          "a NUL-separated batch with the wrong count is MISP_ERR_INVALID");
 
     size_t odd_lens[3] = {1, 1, 0};
     r = misp_warninglists_check_batch(lists, "ab", 2, odd_lens, 3, &json, &len);
