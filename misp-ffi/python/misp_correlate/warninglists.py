@@ -12,6 +12,7 @@ from collections.abc import Sequence as SequenceABC
 from itertools import chain
 from typing import Any, Iterable, Iterator, Sequence, Union, overload
 
+from .errors import InvalidArgumentError
 from ._lowlevel import Handle, Text, call, call_returning_string, ffi, gc_paused, lib, path_arg, text_arg
 
 #: Improvement names accepted by :class:`Warninglists`, with their flags.
@@ -50,28 +51,23 @@ def _improvement_flags(improvements: Union[int, str, Iterable[str]]) -> int:
     return flags
 
 
-def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
-    """``items`` as one UTF-8 buffer and the lengths that cut it, the packed
-    form of ``misp_warninglists_check_batch``.
-
-    When no item contains a NUL byte (the usual case) the buffer is the
-    items joined by NUL bytes and the lengths are ``None``: the library then
-    splits at the NUL bytes, and packing costs one ``join`` and one
-    ``encode``. Otherwise the items are concatenated and the lengths are an
-    array of their byte lengths.
-    """
+def join_strings(items: Sequence[Text]) -> bytes:
+    """``items`` joined by NUL bytes, as UTF-8: the NUL-separated form of
+    the ``misp_warninglists_check_batch*`` input (``lens`` NULL), one
+    ``join`` and one ``encode``. Only valid when no item contains a NUL
+    byte, which the library verifies (it counts the strings)."""
     try:
-        joined = "\0".join(items)  # type: ignore[arg-type]
+        return "\0".join(items).encode("utf-8")  # type: ignore[arg-type]
     except TypeError:  # some items are bytes
-        encoded = [text_arg(item, "value") for item in items]
-        if b"\0".join(encoded).count(b"\0") == max(len(encoded) - 1, 0):
-            return b"\0".join(encoded), None
-        return b"".join(encoded), array(_SIZE_T, map(len, encoded))
-    if joined.count("\0") == max(len(items) - 1, 0):
-        return joined.encode("utf-8"), None
-    data = "".join(items).encode("utf-8")  # type: ignore[arg-type]
-    lengths = [len(item) if item.isascii() else len(item.encode("utf-8")) for item in items]  # type: ignore[union-attr]
-    return data, array(_SIZE_T, lengths)
+        return b"\0".join(text_arg(item, "value") for item in items)
+
+
+def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
+    """``items`` concatenated as UTF-8, and an array of their byte lengths:
+    the packed form of the ``misp_warninglists_check_batch*`` input for
+    items that may contain NUL bytes."""
+    encoded = [text_arg(item, "value") for item in items]
+    return b"".join(encoded), array(_SIZE_T, map(len, encoded))
 
 
 # Layout of misp_warninglists_check_batch_packed (see its documentation).
@@ -298,19 +294,20 @@ class Warninglists(Handle):
             return BatchHits.empty()
         if len(items) % 2:
             raise ValueError("check_many expects (type, value) pairs")
-        data, lens = pack_strings(items)
         out = ffi.new("char **")
         out_len = ffi.new("size_t *")
-        call(
-            lib.misp_warninglists_check_batch_packed,
-            self._handle(),
-            data,
-            len(data),
-            ffi.NULL if lens is None else ffi.from_buffer("size_t[]", lens),
-            len(items),
-            out,
-            out_len,
-        )
+        data = join_strings(items)
+        handle = self._handle()
+        try:
+            # The library splits at the NUL bytes and checks the count, so
+            # a NUL byte inside a string fails the call: then send lengths.
+            call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), ffi.NULL, len(items), out, out_len)
+        except InvalidArgumentError:
+            if data.count(b"\0") == len(items) - 1:
+                raise
+            data, lens = pack_strings(items)
+            lengths = ffi.from_buffer("size_t[]", lens)
+            call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), lengths, len(items), out, out_len)
         try:
             packed = ffi.buffer(out[0], out_len[0])[:]
         finally:

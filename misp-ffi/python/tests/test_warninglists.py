@@ -5,7 +5,7 @@ import threading
 import pytest
 
 import misp_correlate
-from misp_correlate.warninglists import pack_strings
+from misp_correlate.warninglists import join_strings, pack_strings
 
 RFC1918 = "List of RFC 1918 CIDR blocks"
 DAX30 = "List of known dax30 webpages"
@@ -54,12 +54,10 @@ def test_check_many_equals_check_one_by_one(wl):
     assert wl.check_many([]) == []
 
 
-def test_pack_strings_joins_with_nul_or_gives_lengths():
-    # No NUL byte inside an item: joined by NUL bytes, no lengths.
-    assert pack_strings(["md5", "é", "", "ab"]) == ("md5\0é\0\0ab".encode(), None)
-    assert pack_strings(["md5", b"\xff"]) == (b"md5\0\xff", None)
-    assert pack_strings([""]) == (b"", None)
-    # A NUL byte inside an item: concatenated, with byte lengths.
+def test_join_and_pack_strings():
+    assert join_strings(["md5", "é", "", "ab"]) == "md5\0é\0\0ab".encode()
+    assert join_strings(["md5", b"\xff"]) == b"md5\0\xff"
+    assert join_strings([""]) == b""
     data, lens = pack_strings(["text", "a\0é", ""])
     assert (data, list(lens)) == ("texta\0é".encode(), [4, 4, 0])
     data, lens = pack_strings(["text", b"\0\xff"])
