@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use smallvec::SmallVec;
 
 use super::acl::{AclMode, Resolved, Viewer, open_level};
+pub(crate) use super::attr_ids::interpolation_search_by;
 pub(crate) use super::counts::{EventCounts, SetStats};
 pub(crate) use super::engine::{AttrRec, BIG, Config, Engine, EventRec, ObjRec, flag, types};
 pub(crate) use super::fuzzy::FuzzyGraph;
