@@ -5,7 +5,8 @@
 //! * `engine_snapshot/correlations_of/{memory,snapshot}`: 1,000
 //!   `correlations_of` on the in-memory engine and on the opened snapshot.
 //! * `engine_snapshot/posting_of/{memory,snapshot}`: 1,000 `posting_of`
-//!   (key lookup by text: hash table against fst).
+//!   (key lookup by text: the engine's hash table against the snapshot's
+//!   in-file hash table).
 //!
 //! The corpus has `$ENGINE_SNAPSHOT_N` attributes (default 1,000,000 so
 //! that a bench run stays in minutes; the headline figures at 10M come from

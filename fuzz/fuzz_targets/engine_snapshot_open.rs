@@ -2,7 +2,7 @@
 //! snapshot whose every query (and `verify`, `info`, `to_engine`) runs
 //! without panicking.
 //!
-//! Seed corpus: `testdata/snapshots/engine-v2.snap`; the target also builds
+//! Seed corpus: `testdata/snapshots/engine-v3.snap`; the target also builds
 //! a valid image of a small engine (advanced correlation, viewers, string
 //! and numeric identities) and applies the fuzzer's bytes as edits to it,
 //! so most inputs get past the header checks.

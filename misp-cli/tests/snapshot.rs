@@ -216,7 +216,7 @@ fn correlate_from_a_snapshot_answers_as_from_the_inputs() {
 
 #[test]
 fn engine_snapshot_damage_is_reported() {
-    let fixture = std::fs::read(root().join("testdata/snapshots/engine-v2.snap")).expect("fixture");
+    let fixture = std::fs::read(root().join("testdata/snapshots/engine-v3.snap")).expect("fixture");
     let mut newer = fixture.clone();
     newer[8] = 7;
     let mut flipped = fixture.clone();

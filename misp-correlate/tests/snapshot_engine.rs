@@ -17,7 +17,7 @@ fn workspace_root() -> PathBuf {
 /// `testdata/events/correlation/`, advanced correlation on, exclusion
 /// `excluded-%`. Written by `write_fixtures` below.
 fn fixture() -> PathBuf {
-    workspace_root().join("testdata/snapshots/engine-v2.snap")
+    workspace_root().join("testdata/snapshots/engine-v3.snap")
 }
 
 /// The engine the fixture holds, built from the JSON events.
@@ -163,7 +163,7 @@ fn damaged_files_are_refused_with_the_problem_named() {
         problem(EngineSnapshot::from_bytes(newer, "newer.snap")),
         SnapshotProblem::UnsupportedVersion {
             found: 9,
-            supported: snapshot::FORMAT_VERSION
+            supported: snapshot::ENGINE_FORMAT_VERSION
         }
     );
     assert!(matches!(
@@ -197,6 +197,93 @@ fn damaged_files_are_refused_with_the_problem_named() {
         problem(EngineSnapshot::open(&wl)),
         SnapshotProblem::WrongKind { .. }
     ));
+}
+
+#[test]
+fn version_2_engine_fixture_is_refused_naming_both_versions() {
+    let old = workspace_root().join("testdata/snapshots/engine-v2.snap");
+    let err = EngineSnapshot::open(&old).expect_err("a version 2 engine must not open");
+    let text = err.to_string();
+    assert!(
+        text.contains("format version 2 is not supported (this build reads version 3)"),
+        "{text}"
+    );
+    assert!(text.contains("engine-v2.snap"), "{text}");
+    assert_eq!(
+        problem(EngineSnapshot::open(&old)),
+        SnapshotProblem::UnsupportedVersion {
+            found: 2,
+            supported: 3
+        }
+    );
+    assert_eq!(snapshot::ENGINE_FORMAT_VERSION, 3);
+    // Versions are per kind: the warninglist fixture (version 2) still
+    // opens, and `info` reports each file's own version.
+    let wl = workspace_root().join("testdata/snapshots/warninglists-v2.snap");
+    assert!(snapshot::WarninglistSnapshot::open(&wl).is_ok());
+    assert_eq!(snapshot::info(&wl).unwrap().version, 2);
+    assert_eq!(snapshot::info(fixture()).unwrap().version, 3);
+    assert!(snapshot::info(&old).is_err());
+}
+
+/// Numeric identities: ascending with the slots (the identity column is
+/// searched), out of order, and with gaps and removals (the sorted table);
+/// string identities through the hash table.
+#[test]
+fn identities_are_found_in_every_layout() {
+    use misp_core::AttributeType;
+    use misp_correlate::correlation::{AttributeInput, EventInput};
+    let ty = AttributeType::from_name("ip-dst").unwrap();
+    let orders: [Vec<u64>; 4] = [
+        (1..=300).collect(),
+        (1..=300).rev().collect(),
+        (0..300)
+            .map(|i| (i * 7919) % 1000 + 1_000_000_000_000)
+            .collect(),
+        (0..300).map(|i| i * i * i + 5).collect(),
+    ];
+    for (round, order) in orders.iter().enumerate() {
+        let mut engine = Engine::new(Config::default()).unwrap();
+        for e in ["e1", "e2", "e3"] {
+            engine.add_event(&EventInput::new(e)).unwrap();
+        }
+        for (i, &n) in order.iter().enumerate() {
+            let ev = ["e1", "e2", "e3"][i % 3];
+            let value = format!("10.0.{}.{}", i % 7, i % 5);
+            let a = AttributeInput::new(Id::Num(n), ev, ty, &value);
+            engine.add_attribute(&a).unwrap();
+        }
+        if round == 3 {
+            engine.remove_attribute(Id::Num(order[10])).unwrap();
+            let a = AttributeInput::new(Id::Str("a-uuid"), "e1", ty, "10.0.0.0");
+            engine.add_attribute(&a).unwrap();
+        }
+        let bytes = EngineSnapshot::engine_to_bytes(&engine).unwrap();
+        let snap = EngineSnapshot::from_bytes(bytes, "ids.snap").unwrap();
+        for &n in order {
+            let id = Id::Num(n);
+            assert_eq!(
+                snap.correlations_of(id, None).map(|c| c.len()).ok(),
+                engine.correlations_of(id, None).map(|c| c.len()).ok(),
+                "round {round}, {n}"
+            );
+            assert_eq!(snap.attribute(id).is_some(), engine.attribute(id).is_some());
+            for missing in [n + 1, n.wrapping_sub(1), n * 3 + 1] {
+                let id = Id::Num(missing);
+                assert_eq!(snap.attribute(id).is_some(), engine.attribute(id).is_some());
+            }
+        }
+        let id = Id::Str("a-uuid");
+        assert_eq!(snap.attribute(id).is_some(), round == 3);
+        assert!(snap.attribute(Id::Str("b-uuid")).is_none());
+        for value in ["10.0.1.1", "10.0.6.4", "10.9.9.9", ""] {
+            assert_eq!(
+                snap.posting_of(value).map(|p| p.len()),
+                engine.posting_of(value).map(|p| p.len()),
+                "{value}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -118,13 +118,23 @@ impl NumIndex {
 }
 
 /// The position of `id` in the strictly ascending `ext[..end]`.
-/// Identities are usually dense (database ids, counters), so the position
-/// is first guessed by interpolation, which needs one or two probes where
-/// a binary search over millions of slots would need twenty-odd (each a
-/// cache miss); a few guesses that do not converge fall back to binary
-/// search.
 fn interpolation_search(ext: &Paged<u64>, end: usize, id: u64) -> Option<u32> {
-    let value = |i: usize| ext.get(i).copied().unwrap_or(u64::MAX);
+    let at = interpolation_search_by(end, id, |i| ext.get(i).copied().unwrap_or(u64::MAX))?;
+    u32::try_from(at).ok()
+}
+
+/// The position of `id` among the strictly ascending values
+/// `value(0..end)`. Identities are usually dense (database ids, counters),
+/// so the position is first guessed by interpolation, which needs one or
+/// two probes where a binary search over millions of slots would need
+/// twenty-odd (each a cache miss); a few guesses that do not converge fall
+/// back to binary search. Values that do not ascend (a damaged snapshot)
+/// give a wrong answer or `None`, never a panic or an endless loop.
+pub(crate) fn interpolation_search_by(
+    end: usize,
+    id: u64,
+    value: impl Fn(usize) -> u64,
+) -> Option<usize> {
     if end == 0 || id < value(0) || id > value(end - 1) {
         return None;
     }
@@ -132,12 +142,12 @@ fn interpolation_search(ext: &Paged<u64>, end: usize, id: u64) -> Option<u32> {
     for _ in 0..4 {
         let (vlo, vhi) = (value(lo), value(hi));
         if id == vlo {
-            return Some(lo as u32);
+            return Some(lo);
         }
         if id == vhi {
-            return Some(hi as u32);
+            return Some(hi);
         }
-        if hi - lo < 2 || vhi <= vlo {
+        if hi - lo < 2 || vhi <= vlo || id < vlo || id > vhi {
             return None;
         }
         // lo < guess < hi, strictly inside because vlo < id < vhi.
@@ -146,7 +156,7 @@ fn interpolation_search(ext: &Paged<u64>, end: usize, id: u64) -> Option<u32> {
         let guess = guess.clamp(lo + 1, hi - 1);
         let v = value(guess);
         if v == id {
-            return Some(guess as u32);
+            return Some(guess);
         }
         if v < id {
             lo = guess;
@@ -154,8 +164,17 @@ fn interpolation_search(ext: &Paged<u64>, end: usize, id: u64) -> Option<u32> {
             hi = guess;
         }
     }
-    let at = ext.partition_point(hi + 1, |&v| v < id);
-    (at < end && value(at) == id).then_some(at as u32)
+    // Binary search of (lo, hi): value(lo) < id < value(hi).
+    let (mut a, mut b) = (lo + 1, hi);
+    while a < b {
+        let mid = a + (b - a) / 2;
+        if value(mid) < id {
+            a = mid + 1;
+        } else {
+            b = mid;
+        }
+    }
+    (a < hi && value(a) == id).then_some(a)
 }
 
 #[cfg(test)]

@@ -99,6 +99,9 @@ impl<T: Copy + Send + Sync> Paged<T> {
     /// The index of the first element for which `pred` is false, given
     /// that `pred` holds for a prefix of `0..len` and not after
     /// (`partition_point` over the whole vector).
+    // No caller since the identity search became generic over its column
+    // (`attr_ids::interpolation_search_by`, shared with engine snapshots).
+    #[allow(dead_code)]
     pub(crate) fn partition_point(&self, end: usize, pred: impl Fn(&T) -> bool) -> usize {
         let (mut lo, mut hi) = (0, end.min(self.len));
         while lo < hi {

@@ -22,14 +22,17 @@ use rayon::prelude::*;
 use smallvec::SmallVec;
 
 use super::acl::{AclMode, Resolved, Viewer, open_level};
+pub(crate) use super::attr_ids::interpolation_search_by;
 pub(crate) use super::counts::{EventCounts, SetStats};
 pub(crate) use super::engine::{AttrRec, BIG, Config, Engine, EventRec, ObjRec, flag, types};
 pub(crate) use super::fuzzy::FuzzyGraph;
 use super::id::Id;
 pub(crate) use super::id::IdTable;
+use super::intern::Interner;
 pub(crate) use super::intern::{Canon, Hasher, NONE, SlotRef, Stored, Tag, sid, split};
 pub(crate) use super::net::CidrIndex;
 use super::net::{Addr, CidrKey, IpKey, Net};
+use super::paged::PAGE;
 use super::query::Summary;
 use crate::snapshot::EngineSnapshot;
 
@@ -436,8 +439,78 @@ pub(crate) fn build_fuzzy<S: State>(s: &S) -> FuzzyGraph {
     g
 }
 
+/// The canonical form (encoding, bytes) the engine interns key `sid` of
+/// `s` under: the stored form itself when it is canonical (always, for an
+/// undamaged snapshot), else what `Canon::text` makes of its text.
+fn canonical_key<S: State>(s: &S, sid: u32) -> (Tag, Cow<'_, [u8]>) {
+    const HEX_LENGTHS: [usize; 6] = [16, 20, 28, 32, 48, 64];
+    match s.stored(sid) {
+        Stored(b, Tag::Hex) if HEX_LENGTHS.contains(&b.len()) => (Tag::Hex, Cow::Borrowed(b)),
+        Stored(b, Tag::Raw)
+            if std::str::from_utf8(b).is_ok_and(|t| Canon::text(t).tag() == Tag::Raw) =>
+        {
+            (Tag::Raw, Cow::Borrowed(b))
+        }
+        stored => {
+            let text = stored.to_text();
+            let c = Canon::text(&text);
+            (c.tag(), Cow::Owned(c.bytes().to_vec()))
+        }
+    }
+}
+
+/// Interns `strings` into `interner`, its shards in parallel (each shard
+/// takes its strings in input order); returns each string's id, in input
+/// order.
+fn intern_all<T: Default + Send>(
+    interner: &mut Interner<T>,
+    strings: &[(Tag, Cow<'_, [u8]>)],
+) -> crate::Result<Vec<u32>> {
+    let hasher = &interner.hasher;
+    let hashes: Vec<u64> = strings
+        .par_iter()
+        .map(|(tag, bytes)| hasher.hash_stored(*tag, bytes))
+        .collect();
+    let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); interner.shards.len()];
+    for (i, &h) in hashes.iter().enumerate() {
+        if let Some(v) = by_shard.get_mut(Hasher::shard_of(h)) {
+            v.push(i);
+        }
+    }
+    let interned: Vec<crate::Result<Vec<(usize, u32)>>> = interner
+        .shards
+        .par_iter_mut()
+        .zip(by_shard.par_iter())
+        .enumerate()
+        .map(|(shard_no, (shard, items))| {
+            shard.reserve(items.len());
+            items
+                .iter()
+                .filter_map(|&i| Some((i, strings.get(i)?, *hashes.get(i)?)))
+                .map(|(i, (tag, bytes), h)| {
+                    let (local, _) = shard.intern_bytes(h, *tag, bytes)?;
+                    Ok((i, sid(shard_no, local)))
+                })
+                .collect()
+        })
+        .collect();
+    let mut out = vec![NONE; strings.len()];
+    for shard in interned {
+        for (i, id) in shard? {
+            if let Some(o) = out.get_mut(i) {
+                *o = id;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A new in-memory engine holding the same attributes, events, objects,
 /// settings and exclusions as `s` (string ids are renumbered).
+///
+/// The strings (keys and string identities) are interned shard by shard
+/// in parallel, and the records and postings are rebuilt in parallel; the
+/// events and objects (about 1 % of the attributes) are copied in order.
 ///
 /// # Errors
 ///
@@ -455,68 +528,161 @@ pub(crate) fn to_engine<S: State>(s: &S, exclusions: &[String]) -> crate::Result
     for p in exclusions {
         e.exclusions.insert(p);
     }
-    let mut map: AHashMap<u32, u32> = AHashMap::new();
-    let mut remap = |e: &mut Engine, sid: u32| -> crate::Result<u32> {
-        if sid == NONE {
-            return Ok(NONE);
-        }
-        if let Some(&n) = map.get(&sid) {
-            return Ok(n);
-        }
-        let text = s.text(sid);
-        let n = e.keys.intern(&Canon::text(&text))?;
-        map.insert(sid, n);
-        Ok(n)
+    // Every slot's record (dead slots keep a record too) and diff.
+    let fallback = |slot: u32| AttrRec {
+        event: NONE,
+        object: NONE,
+        k1: NONE,
+        k2: NONE,
+        sg: NONE,
+        ty: s.ty_of(slot),
+        distribution: 0,
+        flags: 0,
     };
-    for slot in 0..s.slot_count() {
-        let mut r = s.rec(slot).unwrap_or(AttrRec {
-            event: NONE,
-            object: NONE,
-            k1: NONE,
-            k2: NONE,
-            sg: NONE,
-            ty: s.ty_of(slot),
-            distribution: 0,
-            flags: 0,
-        });
-        r.k1 = remap(&mut e, r.k1)?;
-        r.k2 = remap(&mut e, r.k2)?;
-        if let Some([d1, d2]) = s.diff(slot) {
-            let d = [remap(&mut e, d1)?, remap(&mut e, d2)?];
-            e.diffs.insert(slot, d);
-        }
-        let ext = match s.ident_of(slot) {
-            Id::Num(n) => n,
-            Id::Str(text) => {
-                let sid = e.ids.intern(&Canon::raw(text))?;
-                if r.has(flag::LIVE) && s.slot_of(Id::Str(text)) == Some(slot) {
-                    if let Some(p) = e.ids.payload_mut(sid) {
-                        *p = SlotRef(slot);
-                    }
-                }
-                u64::from(sid)
+    let slots: Vec<(AttrRec, Option<[u32; 2]>)> = (0..s.slot_count())
+        .into_par_iter()
+        .map(|slot| (s.rec(slot).unwrap_or_else(|| fallback(slot)), s.diff(slot)))
+        .collect();
+    let mut keys: Vec<u32> = s.live_keys().collect();
+    keys.par_sort_unstable();
+    // The key strings referred to, interned once each.
+    let mut old: Vec<u32> = slots
+        .par_iter()
+        .flat_map_iter(|(r, d)| [r.k1, r.k2].into_iter().chain(d.iter().flatten().copied()))
+        .filter(|&k| k != NONE)
+        .chain(keys.par_iter().copied())
+        .collect();
+    old.par_sort_unstable();
+    old.dedup();
+    let strings: Vec<(Tag, Cow<'_, [u8]>)> = old.par_iter().map(|&k| canonical_key(s, k)).collect();
+    let new = intern_all(&mut e.keys, &strings)?;
+    drop(strings);
+    // Old id -> new id: a direct table when the old ids are dense (always,
+    // for an undamaged snapshot: ids are handed out from 0 in each shard),
+    // else a search of the sorted old ids.
+    let max = old.last().map_or(0, |&k| k as usize);
+    let dense: Vec<u32> = if max < old.len().saturating_mul(4).saturating_add(4096) {
+        let mut d = vec![NONE; max + 1];
+        for (&k, &n) in old.iter().zip(&new) {
+            if let Some(x) = d.get_mut(k as usize) {
+                *x = n;
             }
-        };
-        e.attrs.push(r);
-        e.ext.push(ext);
+        }
+        d
+    } else {
+        Vec::new()
+    };
+    let remap = |k: u32| -> u32 {
+        if k == NONE {
+            return NONE;
+        }
+        if !dense.is_empty() {
+            return dense.get(k as usize).copied().unwrap_or(NONE);
+        }
+        old.binary_search(&k)
+            .ok()
+            .and_then(|i| new.get(i).copied())
+            .unwrap_or(NONE)
+    };
+    // String identities, interned once each; a slot is the payload of its
+    // identity if it is the live attribute the snapshot finds under it.
+    let str_ids: Vec<(u32, &str, bool)> = (0..s.slot_count())
+        .into_par_iter()
+        .filter_map(|slot| match s.ident_of(slot) {
+            Id::Str(text) => {
+                let live = slots
+                    .get(slot as usize)
+                    .is_some_and(|(r, _)| r.has(flag::LIVE));
+                Some((slot, text, live && s.slot_of(Id::Str(text)) == Some(slot)))
+            }
+            Id::Num(_) => None,
+        })
+        .collect();
+    let id_strings: Vec<(Tag, Cow<'_, [u8]>)> = str_ids
+        .iter()
+        .map(|&(_, text, _)| (Tag::Raw, Cow::Borrowed(text.as_bytes())))
+        .collect();
+    let id_sids = intern_all(&mut e.ids, &id_strings)?;
+    drop(id_strings);
+    let mut ext: Vec<u64> = (0..s.slot_count())
+        .into_par_iter()
+        .map(|slot| match s.ident_of(slot) {
+            Id::Num(n) => n,
+            Id::Str(_) => 0,
+        })
+        .collect();
+    for (&(slot, _, owner), &id) in str_ids.iter().zip(&id_sids) {
+        if let Some(x) = ext.get_mut(slot as usize) {
+            *x = u64::from(id);
+        }
+        if owner {
+            if let Some(p) = e.ids.payload_mut(id) {
+                *p = SlotRef(slot);
+            }
+        }
     }
+    drop(str_ids);
+    // The columns, page by page in parallel (a page moves into the
+    // engine's paged column without a copy).
+    let remapped = |(r, _): &(AttrRec, Option<[u32; 2]>)| AttrRec {
+        k1: remap(r.k1),
+        k2: remap(r.k2),
+        ..*r
+    };
+    let pages: Vec<Vec<AttrRec>> = slots
+        .par_chunks(PAGE)
+        .map(|c| c.iter().map(remapped).collect())
+        .collect();
+    for page in pages {
+        e.attrs.push_page(page);
+    }
+    for page in ext.chunks(PAGE) {
+        e.ext.push_page(page.to_vec());
+    }
+    drop(ext);
+    let diffs: Vec<(u32, [u32; 2])> = slots
+        .par_iter()
+        .enumerate()
+        .filter_map(|(slot, (_, d))| {
+            let [d1, d2] = (*d)?;
+            Some((slot as u32, [remap(d1), remap(d2)]))
+        })
+        .collect();
+    drop(slots);
+    e.diffs.extend(diffs);
     let (nums, _) = super::attr_ids::NumIndex::build(&e.ext, &e.attrs);
     e.nums = nums;
-    let mut keys: Vec<u32> = s.live_keys().collect();
-    keys.sort_unstable();
-    for k in keys {
-        let n = remap(&mut e, k)?;
-        let slots = s.posting(k);
-        if let Some(p) = e.keys.payload_mut(n) {
-            for &slot in slots {
-                p.insert(slot);
-            }
-        }
-        if slots.len() > BIG {
-            let counts = EventCounts::from_events(slots.iter().map(|&x| s.event_of(x)));
-            e.big.insert(n, counts);
+    // Postings: each shard of the new interner fills its own; the per-event
+    // counts of long postings are computed in parallel too.
+    let mut by_shard: Vec<Vec<(u32, u32)>> = vec![Vec::new(); e.keys.shards.len()];
+    for &k in &keys {
+        let n = remap(k);
+        if let Some(v) = by_shard.get_mut(split(n).0) {
+            v.push((split(n).1, k));
         }
     }
+    e.keys
+        .shards
+        .par_iter_mut()
+        .zip(by_shard.par_iter())
+        .for_each(|(shard, items)| {
+            for &(local, k) in items {
+                if let Some(p) = shard.payload.get_mut(local as usize) {
+                    for &slot in s.posting(k) {
+                        p.insert(slot);
+                    }
+                }
+            }
+        });
+    let big: Vec<(u32, EventCounts)> = keys
+        .par_iter()
+        .filter(|&&k| s.posting(k).len() > BIG)
+        .map(|&k| {
+            let counts = EventCounts::from_events(s.posting(k).iter().map(|&x| s.event_of(x)));
+            (remap(k), counts)
+        })
+        .collect();
+    e.big.extend(big);
     let mut e_num = 0;
     while let Some(info) = s.event(e_num) {
         e.event_ids.get_or_insert(s.event_ident(e_num));

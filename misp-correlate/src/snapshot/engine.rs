@@ -5,7 +5,9 @@
 //! postings, the slots of each event — is fixed-layout little-endian
 //! arrays read where they lie; the small tables (settings, the type table,
 //! exclusions, events, objects, organisations, sharing groups) are parsed
-//! at open. Key and identity lookups by text go through `fst` maps. The
+//! at open. Lookups by text (keys, string identities) go through
+//! open-addressing hash tables in the file (`table.rs`) and numeric
+//! identities through an interpolation search, as in the engine. The
 //! CIDR containment index and the ssdeep graph, needed only with advanced
 //! correlation, are rebuilt from the mapped state on first use.
 //!
@@ -23,11 +25,14 @@ use misp_core::AttributeType;
 use rayon::prelude::*;
 
 use super::format::{Cursor, Mapped, Writer, le_u32, le_u64};
+use super::hash::hash;
+use super::table::{self, TableView};
 use super::{SnapshotInfo, SnapshotKind};
 use crate::correlation::query::query_api;
 use crate::correlation::state::{
     AttrRec, BIG, Canon, CidrIndex, EventInfo, FuzzyGraph, Hasher, IdTable, NONE, ObjectInfo,
-    SetStats, Src, State, Stored, Tag, build_cidr, build_fuzzy, flag, sid, split, to_engine,
+    SetStats, Src, State, Stored, Tag, build_cidr, build_fuzzy, flag, interpolation_search_by, sid,
+    split, to_engine,
 };
 use crate::correlation::{AclMode, Config, Engine, Id, Ident, Summary};
 use crate::{Error, Result};
@@ -40,7 +45,6 @@ pub(crate) mod tag {
     pub(crate) const KEY_OFFSETS: u32 = 0x4504;
     pub(crate) const KEY_BYTES: u32 = 0x4505;
     pub(crate) const KEY_TAGS: u32 = 0x4506;
-    pub(crate) const KEY_FST: u32 = 0x4507;
     pub(crate) const POSTING_OFFSETS: u32 = 0x4508;
     pub(crate) const POSTING_SLOTS: u32 = 0x4509;
     pub(crate) const BIG_STATS: u32 = 0x450A;
@@ -48,13 +52,14 @@ pub(crate) mod tag {
     pub(crate) const NUM_IDS: u32 = 0x450C;
     pub(crate) const STR_ID_OFFSETS: u32 = 0x450D;
     pub(crate) const STR_ID_BYTES: u32 = 0x450E;
-    pub(crate) const STR_ID_FST: u32 = 0x450F;
     pub(crate) const EVENTS: u32 = 0x4510;
     pub(crate) const EVENT_ATTR_OFFSETS: u32 = 0x4511;
     pub(crate) const EVENT_ATTRS: u32 = 0x4512;
     pub(crate) const OBJECTS: u32 = 0x4513;
     pub(crate) const ORGS: u32 = 0x4514;
     pub(crate) const GROUPS: u32 = 0x4515;
+    pub(crate) const KEY_TABLE: u32 = 0x4516;
+    pub(crate) const STR_ID_TABLE: u32 = 0x4517;
     pub(crate) const METADATA: u32 = 0x4520;
 }
 
@@ -67,7 +72,6 @@ pub(crate) fn section_name(t: u32) -> Option<&'static str> {
         tag::KEY_OFFSETS => "string offsets",
         tag::KEY_BYTES => "string bytes",
         tag::KEY_TAGS => "string encodings",
-        tag::KEY_FST => "string fst",
         tag::POSTING_OFFSETS => "posting offsets",
         tag::POSTING_SLOTS => "posting slots",
         tag::BIG_STATS => "long-posting stats",
@@ -75,13 +79,14 @@ pub(crate) fn section_name(t: u32) -> Option<&'static str> {
         tag::NUM_IDS => "numeric attribute identities",
         tag::STR_ID_OFFSETS => "string identity offsets",
         tag::STR_ID_BYTES => "string identity bytes",
-        tag::STR_ID_FST => "string identity fst",
         tag::EVENTS => "events",
         tag::EVENT_ATTR_OFFSETS => "event attribute offsets",
         tag::EVENT_ATTRS => "event attributes",
         tag::OBJECTS => "objects",
         tag::ORGS => "organisations",
         tag::GROUPS => "sharing groups",
+        tag::KEY_TABLE => "string hash table",
+        tag::STR_ID_TABLE => "string identity hash table",
         tag::METADATA => "application metadata",
         _ => return None,
     })
@@ -183,15 +188,6 @@ fn u32_bytes(values: impl Iterator<Item = u32>) -> Vec<u8> {
     values.flat_map(u32::to_le_bytes).collect()
 }
 
-fn fst_map(mut entries: Vec<(Vec<u8>, u64)>) -> Result<Vec<u8>> {
-    entries.sort_unstable();
-    entries.dedup_by(|a, b| a.0 == b.0);
-    fst::Map::from_iter(entries)
-        .map(fst::Map::into_fst)
-        .map(fst::raw::Fst::into_inner)
-        .map_err(|e| Error::InvalidArgument(format!("building an fst: {e}")))
-}
-
 /// The sections of `engine`'s snapshot.
 fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
     let s: &Engine = engine;
@@ -217,9 +213,14 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
     let mut records = Vec::with_capacity(slot_count as usize * RECORD_WORDS * 4);
     let mut idents = Vec::with_capacity(slot_count as usize * 8);
     let mut str_ids: Vec<String> = Vec::new();
-    let mut str_lookup: Vec<(Vec<u8>, u64)> = Vec::new();
+    let mut str_lookup: Vec<(u64, u32)> = Vec::new();
     let mut nums: Vec<(u64, u32)> = Vec::new();
     let mut diffs = Vec::new();
+    // Whether every slot has a numeric identity, strictly ascending with
+    // the slot (then the identity column is searched and no sorted copy
+    // is stored, as in the engine's `NumIndex`).
+    let mut ascending = true;
+    let mut previous: Option<u64> = None;
     for slot in 0..slot_count {
         let r = State::rec(s, slot).unwrap_or(AttrRec {
             event: NONE,
@@ -245,14 +246,17 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
         let live = r.has(flag::LIVE);
         let ext = match State::ident_of(s, slot) {
             Id::Num(n) => {
+                ascending &= previous.is_none_or(|p| p < n);
+                previous = Some(n);
                 if live && State::slot_of(s, Id::Num(n)) == Some(slot) {
                     nums.push((n, slot));
                 }
                 n
             }
             Id::Str(text) => {
+                ascending = false;
                 if live && State::slot_of(s, Id::Str(text)) == Some(slot) {
-                    str_lookup.push((text.as_bytes().to_vec(), u64::from(slot)));
+                    str_lookup.push((hash(table::SEED, text.as_bytes()), slot));
                 }
                 str_ids.push(text.to_owned());
                 (str_ids.len() - 1) as u64
@@ -262,6 +266,9 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
         if let Some([d1, d2]) = State::diff(s, slot) {
             diffs.extend_from_slice(&u32_bytes([slot, d1, d2].into_iter()));
         }
+    }
+    if ascending {
+        nums.clear();
     }
     nums.sort_unstable();
     let nums: Vec<u8> = nums
@@ -286,17 +293,12 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
             .get(shard)
             .is_some_and(|sh| (local as usize) < sh.payload.len())
     };
-    let key_fst = fst_map(
+    let key_table = table::write(
         (0..sid_count)
             .filter(|&sid| allocated(sid))
-            .filter_map(|sid| {
-                let st = stored.get(sid as usize)?;
-                let mut k = vec![st.1 as u8];
-                k.extend_from_slice(st.0);
-                Some((k, u64::from(sid)))
-            })
+            .filter_map(|sid| Some((hash(table::SEED, stored.get(sid as usize)?.0), sid)))
             .collect(),
-    )?;
+    );
     let mut posting_offsets = 0u64.to_le_bytes().to_vec();
     let mut posting_slots = Vec::new();
     let mut big = Vec::new();
@@ -317,7 +319,7 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
         }
     }
     let (str_id_offsets, str_id_bytes) = string_table(str_ids.iter().map(|x| x.as_bytes()));
-    let str_id_fst = fst_map(str_lookup)?;
+    let str_id_table = table::write(str_lookup);
     // Events, objects, organisations, sharing groups.
     let mut events = Vec::new();
     let mut event_attr_offsets = 0u64.to_le_bytes().to_vec();
@@ -364,6 +366,7 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
         u32::from(c.mode == AclMode::NoAcl),
         slot_count,
         sid_count,
+        u32::from(ascending),
     ] {
         settings.extend_from_slice(&v.to_le_bytes());
     }
@@ -385,7 +388,7 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
         (tag::KEY_OFFSETS, key_offsets),
         (tag::KEY_BYTES, key_bytes),
         (tag::KEY_TAGS, key_tags),
-        (tag::KEY_FST, key_fst),
+        (tag::KEY_TABLE, key_table),
         (tag::POSTING_OFFSETS, posting_offsets),
         (tag::POSTING_SLOTS, posting_slots),
         (tag::BIG_STATS, big),
@@ -393,7 +396,7 @@ fn encode(engine: &Engine, metadata: &[u8]) -> Result<Writer> {
         (tag::NUM_IDS, nums),
         (tag::STR_ID_OFFSETS, str_id_offsets),
         (tag::STR_ID_BYTES, str_id_bytes),
-        (tag::STR_ID_FST, str_id_fst),
+        (tag::STR_ID_TABLE, str_id_table),
         (tag::EVENTS, events),
         (tag::EVENT_ATTR_OFFSETS, event_attr_offsets),
         (tag::EVENT_ATTRS, event_attrs),
@@ -461,7 +464,7 @@ pub struct EngineSnapshot {
     key_offsets: (usize, usize),
     key_bytes: (usize, usize),
     key_tags: (usize, usize),
-    key_fst: (usize, usize),
+    key_table: TableView,
     posting_offsets: (usize, usize),
     posting_slots: (usize, usize),
     big: (usize, usize),
@@ -469,7 +472,10 @@ pub struct EngineSnapshot {
     nums: (usize, usize),
     str_id_offsets: (usize, usize),
     str_id_bytes: (usize, usize),
-    str_id_fst: (usize, usize),
+    str_id_table: TableView,
+    /// Numeric identities strictly ascend with the slots: the identity
+    /// column is searched (section 0x450C is then empty).
+    ascending: bool,
     event_attr_offsets: (usize, usize),
     event_attrs: (usize, usize),
     metadata: (usize, usize),
@@ -479,8 +485,6 @@ pub struct EngineSnapshot {
     object_ids: IdTable,
     orgs: IdTable,
     groups: IdTable,
-    /// Whether each fst (keys, identities) passed its checksum.
-    fst_ok: [OnceLock<bool>; 2],
     cidr: OnceLock<CidrIndex>,
     fuzzy: OnceLock<FuzzyGraph>,
     summary: OnceLock<Summary>,
@@ -555,7 +559,7 @@ impl EngineSnapshot {
         let bad = |what: &str| mapped.corrupt(what.to_owned());
         let range = |t: u32| mapped.range(t).map(|r| (r.start, r.end));
         let mut c = Cursor::new(mapped.section(tag::SETTINGS)?);
-        let mut w = [0u32; 7];
+        let mut w = [0u32; 8];
         for x in &mut w {
             *x = c.u32().ok_or_else(|| bad("settings"))?;
         }
@@ -567,6 +571,7 @@ impl EngineSnapshot {
             mode,
             slot_count,
             sid_count,
+            ascending,
         ] = w;
         let live = c.u64().ok_or_else(|| bad("settings"))?;
         let n_types = c.u32().ok_or_else(|| bad("type table"))?;
@@ -698,7 +703,7 @@ impl EngineSnapshot {
             key_offsets,
             key_bytes: range(tag::KEY_BYTES)?,
             key_tags,
-            key_fst: range(tag::KEY_FST)?,
+            key_table: TableView::open(&mapped, tag::KEY_TABLE, "string hash table")?,
             posting_offsets,
             posting_slots,
             big: range(tag::BIG_STATS)?,
@@ -706,7 +711,12 @@ impl EngineSnapshot {
             nums: range(tag::NUM_IDS)?,
             str_id_offsets: range(tag::STR_ID_OFFSETS)?,
             str_id_bytes: range(tag::STR_ID_BYTES)?,
-            str_id_fst: range(tag::STR_ID_FST)?,
+            str_id_table: TableView::open(
+                &mapped,
+                tag::STR_ID_TABLE,
+                "string identity hash table",
+            )?,
+            ascending: ascending != 0,
             event_attr_offsets,
             event_attrs,
             metadata: range(tag::METADATA).unwrap_or((0, 0)),
@@ -716,7 +726,6 @@ impl EngineSnapshot {
             object_ids,
             orgs,
             groups,
-            fst_ok: [OnceLock::new(), OnceLock::new()],
             cidr: OnceLock::new(),
             fuzzy: OnceLock::new(),
             summary: OnceLock::new(),
@@ -802,24 +811,6 @@ impl EngineSnapshot {
 
     fn section(&self, r: (usize, usize)) -> &[u8] {
         bytes_at(self.data(), r)
-    }
-
-    /// An fst map, if it passed its checksum (checked once, on first use).
-    fn fst(&self, which: usize) -> Option<fst::Map<&[u8]>> {
-        let r = if which == 0 {
-            self.key_fst
-        } else {
-            self.str_id_fst
-        };
-        let bytes = self.section(r);
-        let ok = self
-            .fst_ok
-            .get(which)?
-            .get_or_init(|| fst::raw::Fst::new(bytes).is_ok_and(|f| f.verify().is_ok()));
-        if !*ok {
-            return None;
-        }
-        fst::Map::new(bytes).ok()
     }
 
     fn str_id(&self, i: u64) -> &str {
@@ -923,10 +914,11 @@ impl State for EngineSnapshot {
     }
 
     fn find_key(&self, canon: &Canon<'_>) -> Option<u32> {
-        let mut k = vec![canon.tag() as u8];
-        k.extend_from_slice(canon.bytes());
-        let sid = self.fst(0)?.get(k)?;
-        u32::try_from(sid).ok().filter(|&s| s < self.sid_count)
+        let (bytes, tag) = (canon.bytes(), canon.tag());
+        let t = &self.key_table;
+        t.find(self.data(), t.hash(bytes), |sid| {
+            sid < self.sid_count && self.stored(sid) == Stored(bytes, tag)
+        })
     }
 
     fn diff(&self, slot: u32) -> Option<[u32; 2]> {
@@ -959,26 +951,26 @@ impl State for EngineSnapshot {
 
     fn slot_of(&self, id: Id<'_>) -> Option<u32> {
         let slot = match id {
+            Id::Num(n) if self.ascending => {
+                let column = self.section(self.idents);
+                let at = interpolation_search_by(column.len() / 8, n, |i| {
+                    le_u64(column, i * 8).unwrap_or(u64::MAX)
+                })?;
+                u32::try_from(at).ok()?
+            }
             Id::Num(n) => {
                 let table = self.section(self.nums);
-                let count = table.len() / NUM_LEN;
-                let (mut lo, mut hi) = (0, count);
-                let mut found = None;
-                while lo < hi {
-                    let mid = lo + (hi - lo) / 2;
-                    let v = le_u64(table, mid * NUM_LEN)?;
-                    if v < n {
-                        lo = mid + 1;
-                    } else if v > n {
-                        hi = mid;
-                    } else {
-                        found = le_u32(table, mid * NUM_LEN + 8);
-                        break;
-                    }
-                }
-                found?
+                let at = interpolation_search_by(table.len() / NUM_LEN, n, |i| {
+                    le_u64(table, i * NUM_LEN).unwrap_or(u64::MAX)
+                })?;
+                le_u32(table, at * NUM_LEN + 8)?
             }
-            Id::Str(s) => u32::try_from(self.fst(1)?.get(s)?).ok()?,
+            Id::Str(s) => {
+                let t = &self.str_id_table;
+                t.find(self.data(), t.hash(s.as_bytes()), |slot| {
+                    self.ident_of(slot) == Id::Str(s)
+                })?
+            }
         };
         // As in the engine: the slot must hold a live attribute with that
         // identity.

@@ -35,8 +35,13 @@ use crate::{Error, Result};
 
 /// The file's first eight bytes.
 pub(crate) const MAGIC: [u8; 8] = *b"MISPSNAP";
-/// The format version this build writes and reads.
+/// The format version of warninglist snapshots this build writes and
+/// reads (until engine snapshot version 3, the one version of every kind).
 pub const FORMAT_VERSION: u32 = 2;
+/// The format version of engine snapshots this build writes and reads.
+/// Versions are per kind: a layout change of one kind leaves the other's
+/// files readable.
+pub const ENGINE_FORMAT_VERSION: u32 = 3;
 /// Header length in bytes.
 pub(crate) const HEADER_LEN: usize = 64;
 /// Bytes per section table entry.
@@ -71,7 +76,7 @@ impl Writer {
         let file_len = offset;
         let mut out = Vec::with_capacity(file_len);
         out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&kind.format_version().to_le_bytes());
         out.extend_from_slice(&kind.code().to_le_bytes());
         out.extend_from_slice(&(self.sections.len() as u32).to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
@@ -209,14 +214,18 @@ impl Mapped {
             })
         })?;
         let version = le_u32(header, 8).unwrap_or(0);
-        if version != FORMAT_VERSION {
+        let kind_code = le_u32(header, 12).unwrap_or(0);
+        let kind = SnapshotKind::from_code(kind_code);
+        // Versions are per kind; a file of an unknown kind is judged by
+        // the version of the kind asked for.
+        let supported = kind.unwrap_or(expected).format_version();
+        if version != supported {
             return Err(fail(SnapshotProblem::UnsupportedVersion {
                 found: version,
-                supported: FORMAT_VERSION,
+                supported,
             }));
         }
-        let kind_code = le_u32(header, 12).unwrap_or(0);
-        let kind = SnapshotKind::from_code(kind_code).ok_or_else(|| {
+        let kind = kind.ok_or_else(|| {
             fail(SnapshotProblem::Corrupt(format!(
                 "unknown snapshot kind {kind_code}"
             )))
@@ -391,9 +400,10 @@ pub(crate) fn peek_kind(path: &Path) -> Result<SnapshotKind> {
         .take(16)
         .read_to_end(&mut head)
         .map_err(io)?;
-    let known = (head.get(..8) == Some(&MAGIC[..]) && le_u32(&head, 8) == Some(FORMAT_VERSION))
+    let known = (head.get(..8) == Some(&MAGIC[..]))
         .then(|| le_u32(&head, 12).and_then(SnapshotKind::from_code))
-        .flatten();
+        .flatten()
+        .filter(|kind| le_u32(&head, 8) == Some(kind.format_version()));
     match known {
         Some(kind) => Ok(kind),
         None => Mapped::open(path, SnapshotKind::Warninglists).map(|m| m.kind()),
@@ -511,6 +521,41 @@ mod tests {
         assert_eq!(m.len() % 8, 0);
         m.verify().unwrap();
         assert!(m.section(3).is_err());
+    }
+
+    #[test]
+    fn versions_are_per_kind() {
+        let mut w = Writer::default();
+        w.section(1, b"hello".to_vec());
+        let engine = w.finish(SnapshotKind::Engine);
+        assert_eq!(le_u32(&engine, 8), Some(ENGINE_FORMAT_VERSION));
+        assert_eq!(le_u32(&image(), 8), Some(FORMAT_VERSION));
+        let as_engine = |bytes| Mapped::from_vec(Path::new("e.snap"), bytes, SnapshotKind::Engine);
+        assert!(as_engine(engine.clone()).is_ok());
+        // An engine file of the warninglist version, and the reverse.
+        let mut old = engine.clone();
+        old[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        assert_eq!(
+            problem(as_engine(old)),
+            SnapshotProblem::UnsupportedVersion {
+                found: FORMAT_VERSION,
+                supported: ENGINE_FORMAT_VERSION
+            }
+        );
+        let mut newer = image();
+        newer[8..12].copy_from_slice(&ENGINE_FORMAT_VERSION.to_le_bytes());
+        assert_eq!(
+            problem(open(newer)),
+            SnapshotProblem::UnsupportedVersion {
+                found: ENGINE_FORMAT_VERSION,
+                supported: FORMAT_VERSION
+            }
+        );
+        // A current engine file asked for as warninglists: the wrong kind.
+        assert!(matches!(
+            problem(open(engine)),
+            SnapshotProblem::WrongKind { .. }
+        ));
     }
 
     #[test]

@@ -35,6 +35,31 @@ pub(crate) fn hash(seed: u64, bytes: &[u8]) -> u64 {
     mix(state ^ seed.rotate_left(23), MUL_A)
 }
 
+/// Tag byte of a hash in a table's tag array: never 0 (the empty bucket).
+#[inline]
+pub(crate) fn tag_of(hash: u64) -> u8 {
+    0x80 | (hash >> 57) as u8
+}
+
+/// The bucket count of a table section of `len` bytes laid out as
+/// `header` bytes, one tag byte per bucket padded to a multiple of 8, and
+/// `slot_len` bytes per bucket, if `buckets` (read from the file) is 0 or
+/// a power of two and the sizes match exactly.
+pub(crate) fn table_buckets(
+    buckets: u64,
+    header: usize,
+    slot_len: usize,
+    len: usize,
+) -> Option<usize> {
+    let buckets = usize::try_from(buckets).ok()?;
+    let tags = buckets.checked_add(7)? & !7;
+    let expected = buckets
+        .checked_mul(slot_len)?
+        .checked_add(tags)?
+        .checked_add(header)?;
+    ((buckets == 0 || buckets.is_power_of_two()) && expected == len).then_some(buckets)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,10 @@
 //! A snapshot is one file: a 64-byte header (magic `MISPSNAP`, format
 //! version, kind, length, two xxh3-64 checksums), a section table, and
 //! 8-byte aligned sections of fixed-layout little-endian arrays. The layout
-//! is specified in `FORMAT.md` at the repository root.
+//! is specified in `FORMAT.md` at the repository root. Format versions are
+//! per kind ([`SnapshotKind::format_version`]): warninglist snapshots are
+//! at [`FORMAT_VERSION`] (2), engine snapshots at
+//! [`ENGINE_FORMAT_VERSION`] (3).
 //!
 //! Opening maps the file and checks the header, the version, the kind, the
 //! length and the section table (whose checksum is verified); the structures
@@ -65,13 +68,14 @@
 mod engine;
 mod format;
 mod hash;
+mod table;
 mod warninglist;
 
 use std::fmt;
 use std::path::Path;
 
 pub use engine::EngineSnapshot;
-pub use format::FORMAT_VERSION;
+pub use format::{ENGINE_FORMAT_VERSION, FORMAT_VERSION};
 pub use warninglist::WarninglistSnapshot;
 
 use crate::Result;
@@ -98,6 +102,15 @@ impl SnapshotKind {
             1 => Some(SnapshotKind::Engine),
             2 => Some(SnapshotKind::Warninglists),
             _ => None,
+        }
+    }
+
+    /// The format version this build writes and reads for this kind
+    /// ([`ENGINE_FORMAT_VERSION`], [`FORMAT_VERSION`] for warninglists).
+    pub fn format_version(self) -> u32 {
+        match self {
+            SnapshotKind::Engine => ENGINE_FORMAT_VERSION,
+            SnapshotKind::Warninglists => FORMAT_VERSION,
         }
     }
 

@@ -28,7 +28,7 @@ use std::sync::OnceLock;
 use misp_core::AttributeType;
 
 use super::format::{Cursor, Mapped, Writer, align8, le_u16, le_u32, put_str};
-use super::hash::hash;
+use super::hash::{hash, table_buckets, tag_of};
 use super::{SnapshotInfo, SnapshotKind};
 use crate::warninglist::parts::{
     Address, Bits, Catalogue, CidrIndex, Ctx, KeyTable, ListInfo, Net, Segment, USES_CIDR,
@@ -153,12 +153,6 @@ impl PoolWriter {
 
 /// The list ids of one key (usually one or two).
 type KeyLists = smallvec::SmallVec<[u16; 4]>;
-
-/// Tag byte of a hash: never 0 (the empty bucket).
-#[inline]
-fn tag_of(hash: u64) -> u8 {
-    0x80 | (hash >> 57) as u8
-}
 
 /// Appends `n` as unsigned LEB128.
 fn put_leb128(out: &mut Vec<u8>, mut n: usize) {
@@ -514,16 +508,12 @@ impl TableView {
         else {
             return Err(mapped.corrupt(format!("hash table {table_tag:#x}: no header")));
         };
-        let buckets = usize::try_from(buckets).unwrap_or(usize::MAX);
-        let expected = buckets
-            .checked_mul(SLOT_LEN)
-            .and_then(|n| n.checked_add(TABLE_HEADER + align8(buckets)));
-        if (buckets != 0 && !buckets.is_power_of_two()) || expected != Some(bytes.len()) {
+        let Some(buckets) = table_buckets(buckets, TABLE_HEADER, SLOT_LEN, bytes.len()) else {
             return Err(mapped.corrupt(format!(
                 "hash table {table_tag:#x}: {buckets} buckets do not fit its {} bytes",
                 bytes.len()
             )));
-        }
+        };
         // The key count is only reported (and tells empty tables apart);
         // counting the tags would touch every page of the table.
         let len = usize::try_from(len).unwrap_or(usize::MAX);
