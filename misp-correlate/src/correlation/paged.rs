@@ -95,24 +95,6 @@ impl<T: Copy + Send + Sync> Paged<T> {
             .enumerate()
             .map(|(i, p)| (i * PAGE, p.as_mut_slice()))
     }
-
-    /// The index of the first element for which `pred` is false, given
-    /// that `pred` holds for a prefix of `0..len` and not after
-    /// (`partition_point` over the whole vector).
-    // No caller since the identity search became generic over its column
-    // (`attr_ids::interpolation_search_by`, shared with engine snapshots).
-    #[allow(dead_code)]
-    pub(crate) fn partition_point(&self, end: usize, pred: impl Fn(&T) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, end.min(self.len));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.get(mid) {
-                Some(v) if pred(v) => lo = mid + 1,
-                _ => hi = mid,
-            }
-        }
-        lo
-    }
 }
 
 impl<T> std::ops::Index<usize> for Paged<T> {
@@ -146,16 +128,6 @@ mod tests {
         assert_eq!(p.get(PAGE + 8), None);
         *p.get_mut(1).unwrap() = 42;
         assert_eq!(p.iter().nth(1), Some(&42));
-        let mut q: Paged<u32> = Paged::default();
-        for v in 0..(2 * PAGE as u32) {
-            q.push(v);
-        }
-        assert_eq!(q.partition_point(q.len(), |&v| v < 37), 37);
-        assert_eq!(
-            q.partition_point(q.len(), |&v| v < PAGE as u32 + 3),
-            PAGE + 3
-        );
-        assert_eq!(q.partition_point(10, |&v| v < 37), 10);
         let sum: usize = p.par_pages().map(|(_, s)| s.len()).sum();
         assert_eq!(sum, p.len());
     }
