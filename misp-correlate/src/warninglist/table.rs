@@ -249,13 +249,18 @@ impl KeyTable {
     /// lets the hash through, so that a later look-up finds them in cache.
     /// Issued for several probes in a row, the cache misses overlap instead
     /// of queueing. (Slots are not touched: most probes miss and never read
-    /// them.) The loaded bits go through `black_box`: passing only the
-    /// reference would let the compiler skip the load.
+    /// them.) The tag goes through `black_box`: passing only the reference
+    /// would let the compiler skip the load.
+    ///
+    /// Returns whether a key with this hash may be in the table: when not,
+    /// the look-up can be skipped.
     #[inline]
-    pub(crate) fn touch(&self, hash: u64) {
-        if self.filter.may_contain(hash) {
+    pub(crate) fn touch(&self, hash: u64) -> bool {
+        let may_contain = self.filter.may_contain(hash);
+        if may_contain {
             std::hint::black_box(self.tags.get(hash as usize & self.mask).copied());
         }
+        may_contain
     }
 
     /// Calls `visit` with each occupied slot whose tag matches `hash`, along
