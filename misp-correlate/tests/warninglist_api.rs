@@ -45,6 +45,37 @@ fn hits_are_sorted_by_list_name_one_per_list() {
 }
 
 #[test]
+fn hosts_with_many_labels_match_at_every_depth() {
+    // The matcher plans the first eight suffixes of a host together (and
+    // drops those its filters turn away); the ninth and later are looked up
+    // afterwards. Each list must still report its shortest suffix.
+    let host = "l.k.j.i.h.g.f.e.d.c.b.a";
+    let m = matcher(
+        vec![
+            list("depth-3", ListType::Hostname, &["c.b.a", "e.d.c.b.a"]),
+            list("depth-8", ListType::Hostname, &["h.g.f.e.d.c.b.a"]),
+            list("depth-9", ListType::Hostname, &["i.h.g.f.e.d.c.b.a"]),
+            list("depth-12", ListType::Hostname, &[host]),
+            list("absent", ListType::Hostname, &["x.a", "a.b.c"]),
+        ],
+        Improvements::MISP,
+    );
+    let hits = m.check(ty("domain"), host);
+    assert_eq!(names(&hits), ["depth-12", "depth-3", "depth-8", "depth-9"]);
+    let matched: Vec<String> = hits.iter().map(|h| h.matched.to_string()).collect();
+    assert_eq!(
+        matched,
+        [host, "c.b.a", "h.g.f.e.d.c.b.a", "i.h.g.f.e.d.c.b.a"]
+    );
+    let url = format!("http://{host}/path");
+    let batch = m.check_batch(&[Query::new(ty("url"), &url)], ToIdsGate::Off);
+    assert_eq!(
+        names(batch.get(0)),
+        ["depth-12", "depth-3", "depth-8", "depth-9"]
+    );
+}
+
+#[test]
 fn enable_and_disable_by_name() {
     let mut m = matcher(
         vec![

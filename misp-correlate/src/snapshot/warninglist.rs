@@ -7,7 +7,9 @@
 //!   probing, an ASCII-case-folding hash fixed by the format with the seed
 //!   stored in the file), over a key arena and a pool of list-id sets; a
 //!   query hashes all of its probes and touches their tags before looking
-//!   any up, as the matcher does;
+//!   any up (the in-memory matcher also keeps a Bloom filter in front of
+//!   each table; the format has none, so a snapshot probe of an absent key
+//!   reads the tags);
 //! * the CIDR interval indexes (IPv4 and IPv6) are the matcher's own arrays
 //!   (networks, interval starts, member offsets, members, a 65,537-entry
 //!   directory on the top 16 bits, per-list outermost entries), searched by

@@ -95,8 +95,11 @@ pub(crate) struct PartPlan<'a> {
     part: &'a str,
     string_hash: Option<u64>,
     host: Option<&'a str>,
+    /// The planned suffixes that the hostname table's filter let through.
     suffixes: [(&'a str, u64); MAX_TOUCHED_SUFFIXES],
     touched: usize,
+    /// Suffixes planned, let through or not.
+    planned: usize,
     /// The host has more suffixes than were planned.
     overflow: bool,
 }
@@ -183,25 +186,24 @@ impl Segment {
     }
 
     /// Hashes the hash-table probes of `part` (the string key and up to
-    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) and touches their buckets, so
-    /// that their cache misses are under way, overlapping, before any is
-    /// looked up.
+    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) and touches their filter
+    /// words and buckets, so that their cache misses are under way,
+    /// overlapping, before any is looked up. Probes the filters turn away
+    /// are dropped from the plan.
     pub(crate) fn plan<'a>(&self, part: &'a str, ctx: &Ctx<'_>) -> PartPlan<'a> {
         let uses = ctx.uses;
         let string_hash = (uses & USES_STRINGS != 0
             && !self.strings.is_empty()
             && !self.strings.cannot_contain(part.as_bytes()))
-        .then(|| {
-            let hash = self.strings.hash(part.as_bytes());
-            self.strings.touch(hash);
-            hash
-        });
+        .then(|| self.strings.hash(part.as_bytes()))
+        .filter(|&hash| self.strings.touch(hash));
         let mut plan = PartPlan {
             part,
             string_hash,
             host: None,
             suffixes: [("", 0); MAX_TOUCHED_SUFFIXES],
             touched: 0,
+            planned: 0,
             overflow: false,
         };
         if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
@@ -211,23 +213,24 @@ impl Segment {
             let PartPlan {
                 suffixes,
                 touched,
+                planned,
                 overflow,
                 ..
             } = &mut plan;
             host::for_each_suffix(host, !ctx.improvements.no_zero_label_quirk, |suffix| {
-                match suffixes.get_mut(*touched) {
-                    Some(cell) => {
-                        let hash = self.hosts.hash(suffix.as_bytes());
-                        self.hosts.touch(hash);
+                if *planned == MAX_TOUCHED_SUFFIXES {
+                    *overflow = true;
+                    return true;
+                }
+                *planned += 1;
+                let hash = self.hosts.hash(suffix.as_bytes());
+                if self.hosts.touch(hash) {
+                    if let Some(cell) = suffixes.get_mut(*touched) {
                         *cell = (suffix, hash);
                         *touched += 1;
-                        false
-                    }
-                    None => {
-                        *overflow = true;
-                        true
                     }
                 }
+                false
             });
         }
         plan
@@ -248,7 +251,7 @@ impl Segment {
             self.check_suffix(suffix, hash, part, ctx, hits);
         }
         if let (true, Some(host)) = (plan.overflow, plan.host) {
-            let mut skip = plan.touched;
+            let mut skip = plan.planned;
             host::for_each_suffix(host, !ctx.improvements.no_zero_label_quirk, |suffix| {
                 if skip > 0 {
                     skip -= 1;

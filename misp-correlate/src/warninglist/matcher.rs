@@ -271,12 +271,16 @@ impl Matcher {
     /// each query's end offset.
     ///
     /// Each check already hashes all of its probes and touches their
-    /// buckets before looking any up. Planning the probes of 16 queries
-    /// before looking up the first (so that the misses of the whole group
-    /// overlap) measured slower on the shared 2-core machine: the touching
-    /// loads hold the reorder buffer, and the plans cost copies. Without a
-    /// real prefetch instruction (which needs `unsafe`) one query at a time
-    /// is the faster arrangement.
+    /// filter words (and tags) before looking any up. Planning the probes
+    /// of 16 queries before looking up the first (so that the misses of the
+    /// whole group overlap) measured slower on the shared 2-core machine:
+    /// the touching loads hold the reorder buffer, and the plans cost
+    /// copies. A staged variant (hash the probes of 32 queries, then load
+    /// their tags, then their slots, then their keys, each stage a tight
+    /// loop of independent loads) spent in its own stalls about the time it
+    /// saved the checks. Without a real prefetch instruction (which needs
+    /// `unsafe`) one query at a time is the faster arrangement; the key
+    /// tables' filters keep most misses out of memory instead.
     fn check_sequence<'a>(
         &'a self,
         queries: &[Query<'a>],
