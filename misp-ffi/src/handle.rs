@@ -317,11 +317,28 @@ fn nul_separated_str_list<'a>(
             Err(mismatch(&format!("{} bytes", bytes.len())))
         };
     }
+    // NUL is a character of its own in UTF-8: the strings are all valid
+    // exactly when the whole buffer is, which one pass checks; the bad
+    // string is then found for the message.
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
+        let index = before.iter().filter(|&&b| b == 0).count();
+        let start = before.iter().rposition(|&b| b == 0).map_or(0, |i| i + 1);
+        let item = bytes.get(start..).unwrap_or_default();
+        let item = item.split(|&b| b == 0).next().unwrap_or_default();
+        match item_str(item, argument, index) {
+            Err(error) => error,
+            Ok(_) => FfiError::new(
+                misp_result::MISP_ERR_UTF8,
+                format!(
+                    "{argument} is not valid UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+            ),
+        }
+    })?;
     let mut items = Vec::with_capacity(count.min(bytes.len().saturating_add(1)));
-    for (index, item) in bytes.split(|&b| b == 0).enumerate() {
-        let item = item_str(item, argument, index)?;
-        items.push(item);
-    }
+    items.extend(text.split('\0'));
     if items.len() != count {
         return Err(mismatch(&items.len().to_string()));
     }
@@ -531,6 +548,23 @@ mod tests {
         let e = nul_separated(b"ok\x00\xff", 2).unwrap_err();
         assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
         assert!(e.message.contains("items[1]"), "{}", e.message);
+        let e = nul_separated(
+            "a\0b\0cé\u{0}"
+                .as_bytes()
+                .iter()
+                .chain(b"\xc3(")
+                .copied()
+                .collect::<Vec<_>>()
+                .as_slice(),
+            4,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
+        assert!(
+            e.message.contains("items[3]") && e.message.contains("offset 0"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
