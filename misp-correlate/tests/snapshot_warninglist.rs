@@ -335,6 +335,19 @@ fn wrong_kind_and_info() {
     assert!(info.counts.contains(&("lists", 5)));
     assert!(info.counts.contains(&("hostname keys", 2)));
     assert!(info.to_string().contains("kind: warninglists"));
+    // New files carry the tables' Bloom filters (one 8-byte word at least);
+    // the committed fixture predates them and answers without.
+    for name in ["string filter", "hostname filter"] {
+        assert!(
+            info.sections
+                .iter()
+                .any(|(n, bytes)| n == name && *bytes >= 8 && bytes % 8 == 0),
+            "{name}: {:?}",
+            info.sections
+        );
+    }
+    let old = snapshot::info(fixture()).unwrap();
+    assert!(!old.sections.iter().any(|(n, _)| n.ends_with("filter")));
 }
 
 /// The committed fixture `testdata/snapshots/warninglists-v2.snap`, written

@@ -266,6 +266,8 @@ fn section_name(tag: u32) -> String {
         0x5704 => "string keys".into(),
         0x5705 => "hostname table".into(),
         0x5706 => "hostname keys".into(),
+        0x5707 => "string filter".into(),
+        0x5708 => "hostname filter".into(),
         0x5710..=0x5716 => cidr(0x5710, "IPv4"),
         0x5720..=0x5726 => cidr(0x5720, "IPv6"),
         0x5730 => "substring and regex lists".into(),

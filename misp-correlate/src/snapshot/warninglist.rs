@@ -7,9 +7,9 @@
 //!   probing, an ASCII-case-folding hash fixed by the format with the seed
 //!   stored in the file), over a key arena and a pool of list-id sets; a
 //!   query hashes all of its probes and touches their tags before looking
-//!   any up (the in-memory matcher also keeps a Bloom filter in front of
-//!   each table; the format has none, so a snapshot probe of an absent key
-//!   reads the tags);
+//!   any up; a Bloom filter per table (the matcher's, over the file's
+//!   hashes, in sections of its own that older files lack) turns most
+//!   probes of absent keys away before they read the tags;
 //! * the CIDR interval indexes (IPv4 and IPv6) are the matcher's own arrays
 //!   (networks, interval starts, member offsets, members, a 65,537-entry
 //!   directory on the top 16 bits, per-list outermost entries), searched by
@@ -33,9 +33,9 @@ use super::format::{Cursor, Mapped, Writer, align8, le_u16, le_u32, put_str};
 use super::hash::{hash, table_buckets, tag_of};
 use super::{SnapshotInfo, SnapshotKind};
 use crate::warninglist::parts::{
-    Address, Bits, Catalogue, CidrIndex, Ctx, KeyTable, ListInfo, Net, Segment, USES_CIDR,
-    USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile, for_each_suffix, misp_host,
-    parse_prefix, parse_value, parsed_host, php_numeric,
+    Address, Bits, Catalogue, CidrIndex, Ctx, KeyFilter, KeyTable, ListInfo, Net, Segment,
+    USES_CIDR, USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile, for_each_suffix,
+    misp_host, parse_prefix, parse_value, parsed_host, php_numeric,
 };
 use crate::warninglist::{
     Hit, Improvements, ListId, ListStats, ListType, Matched, Matcher, Query, ToIdsGate, Warninglist,
@@ -48,6 +48,10 @@ const STRING_SLOTS: u32 = 0x5703;
 const STRING_KEYS: u32 = 0x5704;
 const HOST_SLOTS: u32 = 0x5705;
 const HOST_KEYS: u32 = 0x5706;
+/// Optional (files written before they existed lack them): the Bloom
+/// filters in front of the string and hostname tables.
+const STRING_FILTER: u32 = 0x5707;
+const HOST_FILTER: u32 = 0x5708;
 const V4_BASE: u32 = 0x5710;
 const V6_BASE: u32 = 0x5720;
 const LAZY: u32 = 0x5730;
@@ -180,10 +184,14 @@ fn read_leb128(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
 }
 
 /// Writes a hash table of `keys` (distinct): returns (table section, key
-/// arena). Keys are inserted in order of home bucket, then bytes, so the
+/// arena, filter section: the matcher's Bloom filter over the file's
+/// hashes). Keys are inserted in order of home bucket, then bytes, so the
 /// file does not depend on the matcher's order and the inserts walk the
 /// table front to back; list sets are interned in that order too.
-fn write_table(keys: Vec<(&[u8], KeyLists)>, pool: &mut PoolWriter) -> Result<(Vec<u8>, Vec<u8>)> {
+fn write_table(
+    keys: Vec<(&[u8], KeyLists)>,
+    pool: &mut PoolWriter,
+) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     let n = keys.len();
     let buckets = if n == 0 {
         0
@@ -248,7 +256,8 @@ fn write_table(keys: Vec<(&[u8], KeyLists)>, pool: &mut PoolWriter) -> Result<(V
     out.extend_from_slice(&tags);
     out.resize(TABLE_HEADER + align8(buckets), 0);
     out.extend_from_slice(&slots);
-    Ok((out, arena))
+    let filter = KeyFilter::build(hashed.iter().map(|(h, _, _)| *h), n).to_le_bytes();
+    Ok((out, arena, filter))
 }
 
 /// The keys of one kind of table of every segment, with their list ids
@@ -457,9 +466,10 @@ pub(super) fn matcher_writer(matcher: &Matcher) -> Result<Writer> {
     let segments = matcher.segments();
     let improvements = matcher.improvements();
     let mut pool = PoolWriter::default();
-    let (string_slots, string_keys) =
+    let (string_slots, string_keys, string_filter) =
         write_table(table_keys(segments, Segment::strings), &mut pool)?;
-    let (host_slots, host_keys) = write_table(table_keys(segments, Segment::hosts), &mut pool)?;
+    let (host_slots, host_keys, host_filter) =
+        write_table(table_keys(segments, Segment::hosts), &mut pool)?;
 
     let mut writer = Writer::default();
     writer.section(META, write_meta(&improvements, matcher.lists_by_id()));
@@ -468,6 +478,8 @@ pub(super) fn matcher_writer(matcher: &Matcher) -> Result<Writer> {
     writer.section(STRING_KEYS, string_keys);
     writer.section(HOST_SLOTS, host_slots);
     writer.section(HOST_KEYS, host_keys);
+    writer.section(STRING_FILTER, string_filter);
+    writer.section(HOST_FILTER, host_filter);
     let v4: Vec<_> = segments.iter().map(|s| s.cidr().0).collect();
     let v6: Vec<_> = segments.iter().map(|s| s.cidr().1).collect();
     write_cidr(&mut writer, V4_BASE, &v4, improvements.cidr_overlap);
@@ -498,10 +510,12 @@ struct TableView {
     len: usize,
     /// Bytes that occur in no key (repeated to fill), if any.
     sentinels: Option<[u8; 3]>,
+    /// The Bloom filter's words, if the file has one.
+    filter: Option<Range<usize>>,
 }
 
 impl TableView {
-    fn open(mapped: &Mapped, table_tag: u32, keys_tag: u32) -> Result<TableView> {
+    fn open(mapped: &Mapped, table_tag: u32, keys_tag: u32, filter_tag: u32) -> Result<TableView> {
         let range = mapped.range(table_tag)?;
         let bytes = mapped.section(table_tag)?;
         let mut cursor = Cursor::new(bytes);
@@ -537,7 +551,18 @@ impl TableView {
         };
         let tags = range.start + TABLE_HEADER..range.start + TABLE_HEADER + buckets;
         let slots = range.start + TABLE_HEADER + align8(buckets)..range.end;
+        let filter = match mapped.range(filter_tag) {
+            Err(_) => None,
+            Ok(words) if words.len() >= 8 && words.len() % 8 == 0 => Some(words),
+            Ok(words) => {
+                return Err(mapped.corrupt(format!(
+                    "filter {filter_tag:#x}: {} bytes are not whole 8-byte words",
+                    words.len()
+                )));
+            }
+        };
         Ok(TableView {
+            filter,
             seed,
             mask: buckets.wrapping_sub(1),
             tags,
@@ -564,10 +589,27 @@ impl TableView {
         hash(self.seed, probe)
     }
 
+    /// Whether a key hashed as `hash` may be in the table (`false`: it is
+    /// certainly not), by the filter when the file has one.
+    #[inline]
+    fn may_contain(&self, data: &[u8], hash: u64) -> bool {
+        let Some(filter) = &self.filter else {
+            return true;
+        };
+        let (word, bits) = KeyFilter::place(hash, filter.len() / 8);
+        let at = filter.start.wrapping_add(word.wrapping_mul(8));
+        data.get(at..at.wrapping_add(8))
+            .and_then(|w| w.try_into().ok())
+            .is_none_or(|w: [u8; 8]| u64::from_le_bytes(w) & bits == bits)
+    }
+
     /// Loads the home tag of `hash`, so that the cache misses of several
     /// probes overlap (see the matcher's `KeyTable::touch`).
     #[inline]
     fn touch(&self, data: &[u8], hash: u64) {
+        if !self.may_contain(data, hash) {
+            return;
+        }
         let at = self.tags.start.wrapping_add(hash as usize & self.mask);
         std::hint::black_box(data.get(at).copied());
     }
@@ -583,7 +625,7 @@ impl TableView {
         fold: bool,
         mut found: impl FnMut(&'a [u8], u32),
     ) {
-        if self.len == 0 {
+        if self.len == 0 || !self.may_contain(data, hash) {
             return;
         }
         let (Some(tags), Some(slots), Some(keys)) = (
@@ -943,8 +985,8 @@ impl WarninglistSnapshot {
         if (pool.end - pool.start) % 2 != 0 {
             return Err(mapped.corrupt("list-set pool has an odd length".into()));
         }
-        let strings = TableView::open(&mapped, STRING_SLOTS, STRING_KEYS)?;
-        let hosts = TableView::open(&mapped, HOST_SLOTS, HOST_KEYS)?;
+        let strings = TableView::open(&mapped, STRING_SLOTS, STRING_KEYS, STRING_FILTER)?;
+        let hosts = TableView::open(&mapped, HOST_SLOTS, HOST_KEYS, HOST_FILTER)?;
         let v4 = CidrView::open::<u32>(&mapped, V4_BASE)?;
         let v6 = CidrView::open::<u128>(&mapped, V6_BASE)?;
         let lazy_lists = read_lazy(&mapped, &lists)?;

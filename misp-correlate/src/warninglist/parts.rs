@@ -13,4 +13,4 @@ pub(crate) use super::index::{
     Ctx, Segment, USES_CIDR, USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile,
 };
 pub(crate) use super::matcher::ListInfo;
-pub(crate) use super::table::KeyTable;
+pub(crate) use super::table::{KeyFilter, KeyTable};

@@ -135,13 +135,13 @@ const FILTER_BITS_PER_KEY: usize = 5;
 /// probes) before they touch the table. Keys equal ignoring ASCII case hash alike, so the filter
 /// serves case-insensitive look-ups too.
 #[derive(Debug, Default)]
-struct KeyFilter {
+pub(crate) struct KeyFilter {
     words: Vec<u64>,
 }
 
 impl KeyFilter {
     /// A filter holding `hashes` (about `keys` of them, duplicates allowed).
-    fn build(hashes: impl Iterator<Item = u64>, keys: usize) -> KeyFilter {
+    pub(crate) fn build(hashes: impl Iterator<Item = u64>, keys: usize) -> KeyFilter {
         let mut words = vec![0u64; (keys * FILTER_BITS_PER_KEY).div_ceil(64).max(1)];
         for hash in hashes {
             let (word, bits) = Self::place(hash, words.len());
@@ -157,7 +157,7 @@ impl KeyFilter {
     /// bits, its tag the top seven), the bit positions from three 6-bit
     /// fields of its low half.
     #[inline]
-    fn place(hash: u64, words: usize) -> (usize, u64) {
+    pub(crate) fn place(hash: u64, words: usize) -> (usize, u64) {
         let mixed = folded_multiply(hash, MUL_B);
         let word = ((mixed >> 32) * words as u64) >> 32;
         let bits = 1u64 << (mixed & 63) | 1u64 << (mixed >> 6 & 63) | 1u64 << (mixed >> 12 & 63);
@@ -174,6 +174,11 @@ impl KeyFilter {
 
     fn heap_bytes(&self) -> usize {
         self.words.capacity() * 8
+    }
+
+    /// The filter's words, little-endian (a snapshot's filter section).
+    pub(crate) fn to_le_bytes(&self) -> Vec<u8> {
+        self.words.iter().flat_map(|w| w.to_le_bytes()).collect()
     }
 }
 
