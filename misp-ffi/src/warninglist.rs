@@ -549,21 +549,46 @@ pub unsafe extern "C" fn misp_warninglists_check_batch(
     out_json: *mut *mut c_char,
     out_len: *mut usize,
 ) -> misp_result {
+    // SAFETY: the caller guarantees the pointers per `# Safety`.
+    unsafe {
+        check_batch_into(
+            lists,
+            (strings, strings_len, lens, lens_len),
+            (out_json, "out_json", out_len),
+            |batch| handle::owned_json(&BatchRows(batch)),
+        )
+    }
+}
+
+/// The body of the batch checks: checks the packed `(type, value)` pairs
+/// of `input` (`strings, strings_len, lens, lens_len`) and writes
+/// `encode`'s result to `output` (`out, its argument name, out_len`).
+///
+/// # Safety
+///
+/// As `misp_warninglists_check_batch`.
+unsafe fn check_batch_into(
+    lists: *const misp_warninglists,
+    input: (*const c_char, usize, *const usize, usize),
+    output: (*mut *mut c_char, &str, *mut usize),
+    encode: impl FnOnce(&Batch<'_>) -> Result<(*mut c_char, usize), FfiError>,
+) -> misp_result {
+    let (strings, strings_len, lens, lens_len) = input;
+    let (out, out_name, out_len) = output;
     guard(|| {
         // SAFETY: the caller guarantees the pointers per `# Safety`.
-        let (lists, items, out_json, out_len) = unsafe {
+        let (lists, items, out, out_len) = unsafe {
             (
                 handle::as_ref(lists, "lists")?,
                 handle::packed_str_list_arg(strings, strings_len, lens, lens_len, "strings")?,
-                Out::new(out_json, "out_json")?,
+                Out::new(out, out_name)?,
                 Out::new(out_len, "out_len")?,
             )
         };
         let queries = pair_queries(&items)?;
         let state = lists.read()?;
-        let batch = state.checker.check_batch(&queries);
-        let (text, len) = handle::owned_json(&BatchRows(&batch))?;
-        out_json.write(text);
+        let (bytes, len) = encode(&state.checker.check_batch(&queries))?;
+        out.write(bytes);
         out_len.write(len);
         Ok(())
     })
@@ -699,23 +724,15 @@ pub unsafe extern "C" fn misp_warninglists_check_batch_packed(
     out_packed: *mut *mut c_char,
     out_len: *mut usize,
 ) -> misp_result {
-    guard(|| {
-        // SAFETY: the caller guarantees the pointers per `# Safety`.
-        let (lists, items, out_packed, out_len) = unsafe {
-            (
-                handle::as_ref(lists, "lists")?,
-                handle::packed_str_list_arg(strings, strings_len, lens, lens_len, "strings")?,
-                Out::new(out_packed, "out_packed")?,
-                Out::new(out_len, "out_len")?,
-            )
-        };
-        let queries = pair_queries(&items)?;
-        let state = lists.read()?;
-        let (buffer, len) = packed(&state.checker.check_batch(&queries))?;
-        out_packed.write(buffer);
-        out_len.write(len);
-        Ok(())
-    })
+    // SAFETY: the caller guarantees the pointers per `# Safety`.
+    unsafe {
+        check_batch_into(
+            lists,
+            (strings, strings_len, lens, lens_len),
+            (out_packed, "out_packed", out_len),
+            packed,
+        )
+    }
 }
 
 /// Opens a warninglist snapshot file (written by
