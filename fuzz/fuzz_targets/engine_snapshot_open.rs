@@ -9,6 +9,9 @@
 
 #![no_main]
 
+#[path = "common/damage.rs"]
+mod damage;
+
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
@@ -124,13 +127,7 @@ fuzz_target!(|data: &[u8]| {
     // Raw bytes as a file.
     exercise(data.to_vec());
     // Edits to a valid image: (offset u16, byte) pairs.
-    let mut image = valid_image().to_vec();
-    if image.is_empty() {
-        return;
+    if let Some(image) = damage::edited(valid_image(), data) {
+        exercise(image);
     }
-    for edit in data.chunks_exact(3) {
-        let at = usize::from(u16::from_le_bytes([edit[0], edit[1]])) % image.len();
-        image[at] ^= edit[2];
-    }
-    exercise(image);
 });
