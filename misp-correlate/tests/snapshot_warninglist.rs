@@ -276,6 +276,31 @@ fn small_matcher() -> Matcher {
 }
 
 #[test]
+fn long_hosts_match_past_the_suffixes_touched_ahead() {
+    // The snapshot hashes and touches eight suffixes ahead, then walks the
+    // rest; a match on either side of that boundary (and none) must agree.
+    let matcher = small_matcher();
+    let snapshot = round_trip(&matcher, "long-hosts");
+    let deep = |labels: usize, base: &str| {
+        let mut host: Vec<String> = (0..labels).map(|i| format!("l{i}")).collect();
+        host.push(base.to_owned());
+        host.join(".")
+    };
+    for labels in [0, 5, 6, 7, 8, 9, 12] {
+        for base in ["example.com", "test.org", "example.net"] {
+            let host = deep(labels, base);
+            assert_same(&matcher, &snapshot, "domain", &host);
+            assert_same(&matcher, &snapshot, "url", &format!("https://{host}/x"));
+        }
+    }
+    assert!(
+        !snapshot
+            .check_query(Query::new("domain", &deep(12, "test.org")), ToIdsGate::Off)
+            .is_empty()
+    );
+}
+
+#[test]
 fn damaged_files_are_clear_errors() {
     let path = temp_dir("damage").join("wl.snap");
     WarninglistSnapshot::save_matcher(&small_matcher(), &path).unwrap();

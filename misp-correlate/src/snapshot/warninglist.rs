@@ -603,15 +603,19 @@ impl TableView {
             .is_none_or(|w: [u8; 8]| u64::from_le_bytes(w) & bits == bits)
     }
 
-    /// Loads the home tag of `hash`, so that the cache misses of several
-    /// probes overlap (see the matcher's `KeyTable::touch`).
+    /// Whether a key hashed as `hash` may be in the table, by the filter;
+    /// if so, loads its home tag, so that the cache misses of several
+    /// probes overlap (see the matcher's `KeyTable::touch`). Only a hash
+    /// admitted here (or by [`Self::may_contain`]) is worth a
+    /// [`Self::probe`].
     #[inline]
-    fn touch(&self, data: &[u8], hash: u64) {
+    fn touch(&self, data: &[u8], hash: u64) -> bool {
         if !self.may_contain(data, hash) {
-            return;
+            return false;
         }
         let at = self.tags.start.wrapping_add(hash as usize & self.mask);
         std::hint::black_box(data.get(at).copied());
+        true
     }
 
     /// Calls `found` with the keys equal to `probe` (hashed as `hash`),
@@ -625,7 +629,7 @@ impl TableView {
         fold: bool,
         mut found: impl FnMut(&'a [u8], u32),
     ) {
-        if self.len == 0 || !self.may_contain(data, hash) {
+        if self.len == 0 {
             return;
         }
         let (Some(tags), Some(slots), Some(keys)) = (
@@ -1127,11 +1131,8 @@ impl WarninglistSnapshot {
         let string_hash = (uses & USES_STRINGS != 0
             && !self.strings.is_empty()
             && !self.strings.cannot_contain(part.as_bytes()))
-        .then(|| {
-            let hash = self.strings.hash(part.as_bytes());
-            self.strings.touch(data, hash);
-            hash
-        });
+        .then(|| self.strings.hash(part.as_bytes()))
+        .filter(|&hash| self.strings.touch(data, hash));
         let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
             if improvements.parse_urls {
                 Some(parsed_host(part))
@@ -1141,22 +1142,26 @@ impl WarninglistSnapshot {
         } else {
             None
         };
+        // The first suffixes are hashed and touched ahead; only those the
+        // filter admits are kept for probing.
         let mut suffixes = [("", 0u64); MAX_TOUCHED_SUFFIXES];
-        let (mut touched, mut overflow) = (0, false);
+        let (mut visited, mut admitted, mut overflow) = (0, 0, false);
         let zero_quirk = !improvements.no_zero_label_quirk;
         if let Some(host) = host {
-            for_each_suffix(host, zero_quirk, |suffix| match suffixes.get_mut(touched) {
-                Some(cell) => {
-                    let hash = self.hosts.hash(suffix.as_bytes());
-                    self.hosts.touch(data, hash);
-                    *cell = (suffix, hash);
-                    touched += 1;
-                    false
-                }
-                None => {
+            for_each_suffix(host, zero_quirk, |suffix| {
+                if visited == MAX_TOUCHED_SUFFIXES {
                     overflow = true;
-                    true
+                    return true;
                 }
+                visited += 1;
+                let hash = self.hosts.hash(suffix.as_bytes());
+                if let (true, Some(cell)) =
+                    (self.hosts.touch(data, hash), suffixes.get_mut(admitted))
+                {
+                    *cell = (suffix, hash);
+                    admitted += 1;
+                }
+                false
             });
         }
         if let Some(hash) = string_hash {
@@ -1181,16 +1186,19 @@ impl WarninglistSnapshot {
                 offer,
             );
         };
-        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
+        for &(suffix, hash) in suffixes.get(..admitted).unwrap_or(&[]) {
             check_suffix(suffix, hash, hits);
         }
         if let (true, Some(host)) = (overflow, host) {
-            let mut skip = touched;
+            let mut skip = visited;
             for_each_suffix(host, zero_quirk, |suffix| {
                 if skip > 0 {
                     skip -= 1;
                 } else {
-                    check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), hits);
+                    let hash = self.hosts.hash(suffix.as_bytes());
+                    if self.hosts.may_contain(data, hash) {
+                        check_suffix(suffix, hash, hits);
+                    }
                 }
                 false
             });
