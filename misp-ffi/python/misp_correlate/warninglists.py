@@ -99,7 +99,7 @@ class BatchHits(SequenceABC):
     the queries that hit something, and :attr:`hit_count` needs no decoding.
     """
 
-    __slots__ = ("_buffer", "_queries", "_hit_count", "_query_of", "_list_of", "_ends", "_text", "_names", "_types", "_has_nul", "_decoded", "_all")
+    __slots__ = ("_queries", "_hit_count", "_query_of", "_list_of", "_ends", "_text", "_names", "_types", "_has_nul", "_decoded", "_all")
 
     def __init__(self, packed: bytes) -> None:
         header = _u32_words(packed, _PACKED_HEADER_WORDS)
@@ -108,7 +108,6 @@ class BatchHits(SequenceABC):
             raise RuntimeError(f"packed batch layout {layout} is not {_PACKED_LAYOUT}: library and package differ")
         string_count = 2 * list_count + 2 * hit_count
         words = _u32_words(packed, _PACKED_HEADER_WORDS + 2 * hit_count + string_count)
-        self._buffer = packed
         self._queries = queries
         self._hit_count = hit_count
         self._query_of = words[_PACKED_HEADER_WORDS : _PACKED_HEADER_WORDS + hit_count]
@@ -218,12 +217,6 @@ class BatchHits(SequenceABC):
 
     def __repr__(self) -> str:
         return f"<BatchHits: {self._queries} queries, {self._hit_count} hits>"
-
-
-def decode_packed(buffer: Any) -> list[list[Hit]]:
-    """Decodes the packed result of ``misp_warninglists_check_batch_packed``
-    into one list of hit dicts per query (see :meth:`BatchHits.tolist`)."""
-    return BatchHits(bytes(buffer)).tolist()
 
 
 class Warninglists(Handle):
