@@ -3,19 +3,19 @@
 //! latency percentiles.
 //!
 //! ```text
-//! cargo run --release -p misp-benches --example correlation_figures -- [N] [realistic|simple] [advanced]
+//! cargo run --release -p misp-benches --example correlation_figures -- [N] [realistic|simple] [advanced] [seed=S]
 //! ```
 //!
 //! N defaults to 10,000,000 attributes; the corpus to the realistic
 //! generator ([`misp_benches::corpus`]), `simple` is
-//! [`StringCorpus`]. Criterion cannot report percentiles or the process's
+//! [`StringCorpus`]; the seed to 42. Criterion cannot report percentiles or the process's
 //! peak RSS, hence this program. Set `BULK_ONLY` to stop after the bulk
 //! build.
 
 use std::time::{Duration, Instant};
 
 use misp_benches::corpus::Corpus;
-use misp_benches::correlation_input::{StringCorpus, cpu_time, feed_corpus, peak_rss};
+use misp_benches::correlation_input::{StringCorpus, bulk_from_corpus, cpu_time, peak_rss};
 use misp_correlate::correlation::{AttributeInput, Config, Engine, EngineBuilder, EventInput, Id};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -43,8 +43,12 @@ fn main() {
         .unwrap_or(10_000_000);
     let simple = args.iter().any(|a| a == "simple");
     let advanced = args.iter().any(|a| a == "advanced");
+    let seed: u64 = args
+        .iter()
+        .find_map(|a| a.strip_prefix("seed=")?.parse().ok())
+        .unwrap_or(42);
     println!(
-        "threads: {}; corpus: {}; advanced: {advanced}",
+        "threads: {}; corpus: {}, seed {seed}; advanced: {advanced}",
         rayon::current_num_threads(),
         if simple { "simple" } else { "realistic" }
     );
@@ -54,8 +58,8 @@ fn main() {
     };
 
     // Generation alone, to separate its cost from the engine's.
-    let realistic = (!simple).then(|| Corpus::realistic(42, n).expect("corpus"));
-    let simple_corpus = StringCorpus::new(42, n);
+    let realistic = (!simple).then(|| Corpus::realistic(seed, n).expect("corpus"));
+    let simple_corpus = StringCorpus::new(seed, n);
     let (cpu0, t0) = (cpu_time(), Instant::now());
     let mut bytes = 0usize;
     match &realistic {
@@ -75,11 +79,14 @@ fn main() {
 
     // Bulk: from the first input to the finished engine (summary
     // computed: over-correlation decided, correlations counted).
-    let (cpu0, start) = (cpu_time(), Instant::now());
-    let mut b = EngineBuilder::with_config(config);
-    match &realistic {
-        Some(c) => feed_corpus(c, &mut b).expect("feed"),
+    let (engine, elapsed, cpu, fed, rejected, s) = match &realistic {
+        Some(c) => {
+            let f = bulk_from_corpus(c, config).expect("feed");
+            (f.engine, f.wall, f.cpu, f.fed, f.rejected, f.summary)
+        }
         None => {
+            let (cpu0, start) = (cpu_time(), Instant::now());
+            let mut b = EngineBuilder::with_config(config);
             for e in 0..simple_corpus.events() {
                 b.add_event(&EventInput::new(e)).expect("fresh event");
             }
@@ -87,16 +94,22 @@ fn main() {
                 b.add(&AttributeInput::new(g.index, g.event, g.ty, g.value))
                     .expect("capacity");
             });
+            let fed = start.elapsed();
+            let built = b.build().expect("build");
+            let s = built.engine.summary();
+            let rejected = built.rejected.len();
+            (
+                built.engine,
+                start.elapsed(),
+                cpu_time() - cpu0,
+                fed,
+                rejected,
+                s,
+            )
         }
-    }
-    let fed = start.elapsed();
-    let built = b.build().expect("build");
-    let (elapsed, cpu) = (start.elapsed(), cpu_time() - cpu0);
-    let engine: Engine = built.engine;
-    let s = engine.summary();
+    };
     println!(
-        "bulk: {n} attributes in {elapsed:?} wall, {cpu:?} CPU (feeding ended at {fed:?}); rejected {}; {s:?}; correlations {}",
-        built.rejected.len(),
+        "bulk: {n} attributes in {elapsed:?} wall, {cpu:?} CPU (feeding ended at {fed:?}); rejected {rejected}; {s:?}; correlations {}",
         s.correlations()
     );
     println!(

@@ -4,6 +4,7 @@
 //! misp-gen --attributes 1000000 --seed 1 --out DIR     # write a MISP feed
 //! misp-gen --attributes 10000000 --measure              # generation speed
 //! misp-gen --attributes 1000000 --stats                 # what the corpus holds
+//! misp-gen --attributes 10000000 --correlate            # bulk correlation in memory
 //! ```
 
 use std::path::PathBuf;
@@ -13,12 +14,14 @@ use std::time::Instant;
 
 use clap::Parser;
 use misp_benches::corpus::{Corpus, CorpusConfig, CorpusStats, RealValues};
+use misp_benches::correlation_input::{bulk_from_corpus, peak_rss};
+use misp_correlate::correlation::Config;
 use rayon::prelude::*;
 
 /// Generates a realistic MISP corpus (see the `misp_benches::corpus` docs).
 #[derive(Parser, Debug)]
 #[command(version, about)]
-#[command(group(clap::ArgGroup::new("action").required(true).multiple(true).args(["out", "measure", "stats"])))]
+#[command(group(clap::ArgGroup::new("action").required(true).multiple(true).args(["out", "measure", "stats", "correlate"])))]
 struct Args {
     /// Number of attributes.
     #[arg(long, default_value_t = 1_000_000)]
@@ -45,6 +48,14 @@ struct Args {
     /// Print what the corpus holds (type mix, reuse, CIDRs, rejections).
     #[arg(long)]
     stats: bool,
+    /// Stream the corpus into the correlation engine (no JSON: the same
+    /// attributes a feed written with `--out` holds) and print, as one
+    /// JSON line, the bulk figures: wall and CPU seconds from the first
+    /// attribute to the finished engine with its summary, peak RSS and
+    /// the summary's counts. The comparison harness (benches/compare)
+    /// sets this beside DuckDB's self-join on the same corpus.
+    #[arg(long)]
+    correlate: bool,
 }
 
 fn main() -> ExitCode {
@@ -123,12 +134,39 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             summary.attributes as f64 / secs
         );
     }
+    if args.correlate {
+        correlate(&corpus)?;
+    }
     if args.stats {
         let t = Instant::now();
         let stats = CorpusStats::measure(&corpus);
         print!("{stats}");
         eprintln!("measured in {:.1} s", t.elapsed().as_secs_f64());
     }
+    Ok(())
+}
+
+/// Bulk correlation of the corpus in memory, printed as one JSON line.
+fn correlate(corpus: &Corpus) -> Result<(), Box<dyn std::error::Error>> {
+    let f = bulk_from_corpus(corpus, Config::default())?;
+    let s = f.summary;
+    let line = serde_json::json!({
+        "wall_s": f.wall.as_secs_f64(),
+        "cpu_s": f.cpu.as_secs_f64(),
+        "fed_s": f.fed.as_secs_f64(),
+        "peak_rss_mib": peak_rss().map(|b| b as f64 / 1_048_576.0),
+        "threads": rayon::current_num_threads(),
+        "attributes": s.attributes,
+        "rejected": f.rejected,
+        "eligible": s.eligible,
+        "keys": s.keys,
+        "correlations": s.correlations(),
+        "exact": s.exact,
+        "cidr": s.cidr,
+        "ssdeep": s.ssdeep,
+        "over_correlating": s.over_correlating,
+    });
+    println!("{line}");
     Ok(())
 }
 
