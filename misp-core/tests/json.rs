@@ -783,7 +783,7 @@ fn documents_give_what_the_owned_readers_give() {
     assert_eq!(document.events().len(), 1);
     let missing = Document::read(dir.join("missing.json"));
     assert!(
-        matches!(&missing.events()[..], [Err(Error::Io { path, .. })] if path == &dir.join("missing.json"))
+        matches!(missing.events(), [Err(Error::Io { path, .. })] if path == &dir.join("missing.json"))
     );
 }
 

@@ -7,7 +7,7 @@
 //! | [`parse_events`] | bytes of one document | `Result<Vec<Event>>` |
 //! | [`read_file`] | one file | `Result<Vec<Event>>` |
 //! | [`stream_slice`], [`stream_reader`], [`stream_file`] | one document | each event or error to a callback, as soon as it is read |
-//! | [`stream_slice_borrowed`] | one document in memory | each [`BorrowedEvent`](crate::BorrowedEvent) (strings borrowed from the bytes) or error to a callback |
+//! | [`stream_slice_borrowed`] | one document in memory | each [`BorrowedEvent`] (strings borrowed from the bytes) or error to a callback |
 //! | [`Document`] | one file, read whole | its bytes and its borrowed events |
 //! | [`discover`] | feed directories, directories, files | the event files, in order |
 //! | [`load`] / [`Inputs`] | feed directories, directories, files | an iterator of `Result<Event>` |
