@@ -1,5 +1,6 @@
 //! Arbitrary bytes as a MISP JSON document: reading must never panic, and
-//! what it reads must hold the loader's invariants.
+//! what it reads must hold the loader's invariants; the borrowed readers
+//! (`stream_slice_borrowed`, `Document`) must read what the owned ones read.
 
 #![no_main]
 
@@ -25,6 +26,30 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(_) => assert!(items.iter().any(Result::is_err)),
     }
+
+    // The borrowed readers give the same items: events that own the
+    // same content, errors with the same messages.
+    let owned_text = |item: &misp_core::Result<misp_core::Event>| match item {
+        Ok(event) => format!("{event:?}"),
+        Err(error) => error.to_string(),
+    };
+    let expected: Vec<String> = items.iter().map(owned_text).collect();
+    let mut borrowed = Vec::new();
+    json::stream_slice_borrowed(data, Path::new("fuzz.json"), |item| {
+        borrowed.push(owned_text(&item.map(|event| event.into_event())));
+        ControlFlow::Continue(())
+    });
+    assert_eq!(borrowed, expected);
+    let document = json::Document::parse(data.to_vec(), "fuzz.json");
+    let from_document: Vec<String> = document
+        .events()
+        .iter()
+        .map(|item| match item {
+            Ok(event) => format!("{:?}", event.to_event()),
+            Err(error) => error.to_string(),
+        })
+        .collect();
+    assert_eq!(from_document, expected);
 
     // The buffered-reader path reads the same events.
     if !data.starts_with(b"\xEF\xBB\xBF") {

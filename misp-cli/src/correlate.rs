@@ -218,28 +218,31 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut attributes = 0usize;
     let files = misp_core::json::discover(&args.inputs);
     let bar = progress(files.len());
-    // Files are parsed ahead on the pool; events arrive in file order.
-    let mut inputs = misp_core::json::ParallelInputs::from_files(files);
-    let total_files = inputs.files_remaining();
-    while let Some(item) = inputs.next() {
-        match item {
-            Ok(event) => {
-                attributes += event.attribute_count();
-                event_ids.push(event.uuid.clone());
-                if let Some(matcher) = &matcher {
-                    let found = matcher.check_event(&event, ToIdsGate::Off);
-                    if !found.is_empty() {
-                        warnings.insert(event.uuid.clone(), found);
+    // Files are read and parsed ahead on the pool (their events borrow
+    // their strings from the file's bytes); they arrive in file order.
+    let mut documents = misp_core::json::ParallelDocuments::from_files(files);
+    let total_files = documents.files_remaining();
+    while let Some(document) = documents.next() {
+        for item in document.events() {
+            match item {
+                Ok(event) => {
+                    attributes += event.attribute_count();
+                    event_ids.push(event.uuid.to_string());
+                    if let Some(matcher) = &matcher {
+                        let found = matcher.check_event(&event.to_event(), ToIdsGate::Off);
+                        if !found.is_empty() {
+                            warnings.insert(event.uuid.to_string(), found);
+                        }
                     }
+                    builder
+                        .add_borrowed_event(event)
+                        .map_err(|e| format!("correlate: {e}"))?;
                 }
-                builder
-                    .add_misp_event(&event)
-                    .map_err(|e| format!("correlate: {e}"))?;
+                Err(e) => errors.push(error_entry(e)),
             }
-            Err(e) => errors.push(error_entry(&e)),
         }
         if let Some(bar) = &bar {
-            bar.set_position((total_files - inputs.files_remaining()) as u64);
+            bar.set_position((total_files - documents.files_remaining()) as u64);
         }
     }
     if let Some(bar) = &bar {

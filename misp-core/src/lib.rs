@@ -9,7 +9,8 @@
 //!   [`rewrites_on_resave`] tells the three cases where MISP itself
 //!   stores a saved value differently when it is saved again.
 //! * [`Event`], [`Object`], [`Attribute`]: the MISP JSON data model, with
-//!   values kept raw.
+//!   values kept raw; [`BorrowedEvent`] and its parts: the same, with the
+//!   strings borrowed from the JSON they were read from.
 //! * [`json`]: MISP JSON events in every wrapper, and MISP feeds
 //!   (`manifest.json` + `<uuid>.json`), read streaming.
 //! * [`Error`]: the crate's one error type.
@@ -20,12 +21,16 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod borrowed;
 mod error;
 pub mod json;
 mod model;
 mod normalize;
 mod types;
 
+pub use borrowed::{
+    BorrowedAttribute, BorrowedAttributeRef, BorrowedEvent, BorrowedObject, BorrowedOrgRef,
+};
 pub use error::{Error, Result};
 pub use model::{Attribute, AttributeRef, Event, Object, OrgRef, Tag};
 pub use normalize::{NormalizedValue, Rejection, normalize, rewrites_on_resave};

@@ -5,8 +5,10 @@ use std::fs;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use misp_core::json::{self, Inputs, LoadSummary, ParallelInputs};
-use misp_core::{Error, Event};
+use misp_core::json::{self, Document, Inputs, LoadSummary, ParallelDocuments, ParallelInputs};
+use std::borrow::Cow;
+
+use misp_core::{BorrowedEvent, Error, Event};
 
 const EVENT_UUID: &str = "5a4cb19a-f550-437f-bd29-48ed950d210f";
 
@@ -727,6 +729,97 @@ fn parallel_and_sequential_loads_agree() {
             .collect::<Vec<_>>()
     };
     assert_eq!(messages(&a), messages(&b));
+}
+
+/// An item of a document as the owned readers give it, as text.
+fn owned_item(item: &Result<BorrowedEvent<'_>, Error>) -> String {
+    match item {
+        Ok(event) => format!("{:?}", Ok::<Event, ()>(event.to_event())),
+        Err(error) => format!("{:?}", Err::<(), &Error>(error)),
+    }
+}
+
+#[test]
+fn documents_give_what_the_owned_readers_give() {
+    let (dir, _) = make_feed("feed-documents");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+    let inputs = [dir.clone(), fixtures];
+    let sequential: Vec<String> = json::load(&inputs)
+        .map(|item| match item {
+            Ok(event) => format!("{:?}", Ok::<Event, ()>(event)),
+            Err(error) => format!("{:?}", Err::<(), &Error>(&error)),
+        })
+        .collect();
+    assert!(sequential.len() > 4);
+    for (files, bytes, limit) in [
+        (1, 0, json::IN_MEMORY_LIMIT),
+        (32, 1 << 20, json::IN_MEMORY_LIMIT),
+        (4, 1 << 20, 0),
+    ] {
+        let documents = || -> Vec<String> {
+            ParallelDocuments::new(&inputs)
+                .read_ahead(files, bytes)
+                .in_memory_limit(limit)
+                .flat_map(|document| document.events().iter().map(owned_item).collect::<Vec<_>>())
+                .collect()
+        };
+        assert_eq!(
+            sequential,
+            documents(),
+            "window {files} files, limit {limit}"
+        );
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            assert_eq!(sequential, pool.install(documents), "{threads} threads");
+        }
+    }
+    // Each file is one document, named by its path.
+    let file = dir.join("20000000-0000-4000-8000-000000000000.json");
+    let document = Document::read(&file);
+    assert_eq!(document.path(), file);
+    assert_eq!(document.events().len(), 1);
+    let missing = Document::read(dir.join("missing.json"));
+    assert!(
+        matches!(missing.events(), [Err(Error::Io { path, .. })] if path == &dir.join("missing.json"))
+    );
+}
+
+#[test]
+fn borrowed_events_borrow_what_needs_no_decoding() {
+    let json = br#"{"Event": {"uuid": "5A4CB19A-F550-437F-BD29-48ED950D210F", "info": "caf\u00e9",
+        "Tag": [{"name": "tlp:clear"}],
+        "Attribute": [{"type": "url", "value": "http:\/\/a.example\n", "category": "Network activity"},
+                      {"type": "ip-dst|port", "value1": "192.0.2.1", "value2": "80"},
+                      {"type": "text", "value": 42}]}}"#;
+    let document = Document::parse(json.to_vec(), "doc.json");
+    let event = document.events()[0].as_ref().unwrap();
+    assert!(
+        matches!(&event.uuid, Cow::Owned(u) if u == EVENT_UUID),
+        "lower-cased"
+    );
+    assert!(
+        matches!(&event.info, Cow::Owned(i) if i == "café"),
+        "escape decoded"
+    );
+    assert!(matches!(&event.tags[..], [Cow::Borrowed("tlp:clear")]));
+    let [url, composite, number] = &event.attributes[..] else {
+        panic!("{event:?}");
+    };
+    assert!(matches!(&url.type_name, Cow::Borrowed("url")));
+    assert!(matches!(
+        &url.category,
+        Some(Cow::Borrowed("Network activity"))
+    ));
+    assert_eq!(url.value, "http://a.example\n");
+    assert_eq!(composite.value, "192.0.2.1|80");
+    assert_eq!(number.value, "42");
+    assert_eq!(
+        event.to_event(),
+        one_event(std::str::from_utf8(json).unwrap())
+    );
 }
 
 #[test]

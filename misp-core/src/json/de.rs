@@ -1,8 +1,11 @@
-//! serde visitors that read MISP JSON straight into the model structs.
+//! serde visitors that read MISP JSON straight into the borrowed model
+//! structs ([`BorrowedEvent`] and its parts).
 //!
 //! No `serde_json::Value` tree is ever built: every object is walked once
 //! by a hand-written [`Visitor`] that matches the field names MISP uses and
-//! skips everything else with [`IgnoredAny`]. Scalars go through the
+//! skips everything else with [`IgnoredAny`]. A string read from a slice
+//! without escapes is borrowed (`visit_borrowed_str`); one read from a
+//! stream, decoded or rewritten is owned. Scalars go through the
 //! lenient readers below ([`Flag`], [`Uint`], [`Int`], [`Text`]) because
 //! MISP writes most numbers and booleans as strings (`"distribution": "5"`,
 //! `"to_ids": "1"`, `"timestamp": "1776729959"`).
@@ -21,6 +24,7 @@
 //!   an [`Error::Invalid`] for it and the next event of the document is
 //!   read as usual.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -30,7 +34,9 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor,
 };
 
-use crate::{Attribute, AttributeType, Error, Event, Object, OrgRef, Tag};
+use crate::{
+    AttributeType, BorrowedAttribute, BorrowedEvent, BorrowedObject, BorrowedOrgRef, Error,
+};
 
 /// MISP's default event distribution when a document gives none: the
 /// shipped value of `MISP.default_event_distribution` ("This community
@@ -208,11 +214,12 @@ impl<'de> Visitor<'de> for IntVisitor {
 }
 
 /// A text field: a JSON string, or a number written as MISP's PHP would
-/// print it. `null` means "not given".
-struct Text(Option<String>);
+/// print it. `null` means "not given". A string without escapes is
+/// borrowed from the document when the document is a slice.
+struct Text<'de>(Option<Cow<'de, str>>);
 
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text, D::Error> {
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text<'de>, D::Error> {
         deserializer.deserialize_any(TextVisitor)
     }
 }
@@ -220,33 +227,37 @@ impl<'de> Deserialize<'de> for Text {
 struct TextVisitor;
 
 impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Text;
+    type Value = Text<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string or a number")
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
-        Ok(Text(Some(v.to_owned())))
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(Some(Cow::Borrowed(v))))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
-        Ok(Text(Some(v)))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+        Ok(Text(Some(Cow::Owned(v.to_owned()))))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
-        Ok(Text(Some(v.to_string())))
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+        Ok(Text(Some(Cow::Owned(v))))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
-        Ok(Text(Some(v.to_string())))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text<'de>, E> {
+        Ok(Text(Some(Cow::Owned(v.to_string()))))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
-        Ok(Text(Some(v.to_string())))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text<'de>, E> {
+        Ok(Text(Some(Cow::Owned(v.to_string()))))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Text, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text<'de>, E> {
+        Ok(Text(Some(Cow::Owned(v.to_string()))))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Text<'de>, E> {
         Ok(Text(None))
     }
 }
@@ -269,10 +280,13 @@ fn next_sharing_group<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<u64>
 
 /// Lower-cases an uuid as MISP does when it saves one; an empty uuid is
 /// no uuid.
-fn uuid_field(text: Text) -> Option<String> {
-    text.0.filter(|u| !u.is_empty()).map(|mut u| {
-        u.make_ascii_lowercase();
-        u
+fn uuid_field(text: Text<'_>) -> Option<Cow<'_, str>> {
+    text.0.filter(|u| !u.is_empty()).map(|u| {
+        if u.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(u.to_ascii_lowercase())
+        } else {
+            u
+        }
     })
 }
 
@@ -392,9 +406,9 @@ field_names! {
 // ---------------------------------------------------------------------
 
 /// A model struct read from one JSON element of a list.
-trait Element: Sized {
+trait Element<'de>: Sized {
     /// The serde reader of one element; `None` means "skip it".
-    type Reader: for<'de> Deserialize<'de>;
+    type Reader: Deserialize<'de>;
 
     fn from_reader(reader: Self::Reader) -> Option<Self>;
 }
@@ -404,7 +418,7 @@ trait Element: Sized {
 /// writes one-element lists that way).
 struct ExtendSeed<'v, T>(&'v mut Vec<T>);
 
-impl<'de, T: Element> DeserializeSeed<'de> for ExtendSeed<'_, T> {
+impl<'de, T: Element<'de>> DeserializeSeed<'de> for ExtendSeed<'_, T> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -412,7 +426,7 @@ impl<'de, T: Element> DeserializeSeed<'de> for ExtendSeed<'_, T> {
     }
 }
 
-impl<'de, T: Element> Visitor<'de> for ExtendSeed<'_, T> {
+impl<'de, T: Element<'de>> Visitor<'de> for ExtendSeed<'_, T> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -444,18 +458,19 @@ impl<'de, T: Element> Visitor<'de> for ExtendSeed<'_, T> {
 /// One element of a `Tag` list: `{"name": ...}` (other keys ignored) or a
 /// bare string. A tag without a name (MISP also accepts `{"id": 5}` on
 /// input) has nothing to keep and is skipped.
-struct TagReader(Option<Tag>);
+struct TagReader<'de>(Option<Cow<'de, str>>);
 
-impl Element for Tag {
-    type Reader = TagReader;
+/// A tag is its name.
+impl<'de> Element<'de> for Cow<'de, str> {
+    type Reader = TagReader<'de>;
 
-    fn from_reader(reader: TagReader) -> Option<Tag> {
+    fn from_reader(reader: TagReader<'de>) -> Option<Cow<'de, str>> {
         reader.0
     }
 }
 
-impl<'de> Deserialize<'de> for TagReader {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<TagReader, D::Error> {
+impl<'de> Deserialize<'de> for TagReader<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<TagReader<'de>, D::Error> {
         deserializer.deserialize_any(TagVisitor)
     }
 }
@@ -463,17 +478,21 @@ impl<'de> Deserialize<'de> for TagReader {
 struct TagVisitor;
 
 impl<'de> Visitor<'de> for TagVisitor {
-    type Value = TagReader;
+    type Value = TagReader<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a tag object")
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<TagReader, E> {
-        Ok(TagReader(Some(Tag { name: v.to_owned() })))
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<TagReader<'de>, E> {
+        Ok(TagReader(Some(Cow::Borrowed(v))))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TagReader, A::Error> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<TagReader<'de>, E> {
+        Ok(TagReader(Some(Cow::Owned(v.to_owned()))))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TagReader<'de>, A::Error> {
         let mut name = None;
         while let Some(key) = map.next_key::<RefKey>()? {
             match key {
@@ -483,16 +502,16 @@ impl<'de> Visitor<'de> for TagVisitor {
                 }
             }
         }
-        Ok(TagReader(name.map(|name| Tag { name })))
+        Ok(TagReader(name))
     }
 }
 
 /// An `Org`, `Orgc` or `SharingGroup` object: id, uuid and name. `null`
 /// is an empty reference.
-struct RefReader(OrgRef);
+struct RefReader<'de>(BorrowedOrgRef<'de>);
 
-impl<'de> Deserialize<'de> for RefReader {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RefReader, D::Error> {
+impl<'de> Deserialize<'de> for RefReader<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RefReader<'de>, D::Error> {
         deserializer.deserialize_any(RefVisitor)
     }
 }
@@ -500,14 +519,14 @@ impl<'de> Deserialize<'de> for RefReader {
 struct RefVisitor;
 
 impl<'de> Visitor<'de> for RefVisitor {
-    type Value = RefReader;
+    type Value = RefReader<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an organisation object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RefReader, A::Error> {
-        let mut org = OrgRef::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RefReader<'de>, A::Error> {
+        let mut org = BorrowedOrgRef::default();
         while let Some(key) = map.next_key::<RefKey>()? {
             match key {
                 RefKey::Id => org.id = map.next_value::<Uint>()?.0,
@@ -521,8 +540,8 @@ impl<'de> Visitor<'de> for RefVisitor {
         Ok(RefReader(org))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<RefReader, E> {
-        Ok(RefReader(OrgRef::default()))
+    fn visit_unit<E: de::Error>(self) -> Result<RefReader<'de>, E> {
+        Ok(RefReader(BorrowedOrgRef::default()))
     }
 }
 
@@ -531,18 +550,20 @@ impl<'de> Visitor<'de> for RefVisitor {
 // ---------------------------------------------------------------------
 
 /// One attribute, with MISP's save-time defaults applied.
-struct AttributeReader(Attribute);
+struct AttributeReader<'de>(BorrowedAttribute<'de>);
 
-impl Element for Attribute {
-    type Reader = AttributeReader;
+impl<'de> Element<'de> for BorrowedAttribute<'de> {
+    type Reader = AttributeReader<'de>;
 
-    fn from_reader(reader: AttributeReader) -> Option<Attribute> {
+    fn from_reader(reader: AttributeReader<'de>) -> Option<BorrowedAttribute<'de>> {
         Some(reader.0)
     }
 }
 
-impl<'de> Deserialize<'de> for AttributeReader {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<AttributeReader, D::Error> {
+impl<'de> Deserialize<'de> for AttributeReader<'de> {
+    fn deserialize<D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<AttributeReader<'de>, D::Error> {
         deserializer.deserialize_map(AttributeVisitor)
     }
 }
@@ -550,14 +571,14 @@ impl<'de> Deserialize<'de> for AttributeReader {
 struct AttributeVisitor;
 
 impl<'de> Visitor<'de> for AttributeVisitor {
-    type Value = AttributeReader;
+    type Value = AttributeReader<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an attribute object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AttributeReader, A::Error> {
-        let mut attribute = Attribute::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AttributeReader<'de>, A::Error> {
+        let mut attribute = BorrowedAttribute::default();
         let mut value = None;
         let mut value1 = None;
         let mut value2 = None;
@@ -611,9 +632,9 @@ impl<'de> Visitor<'de> for AttributeVisitor {
         attribute.value = match value {
             Some(v) if !v.is_empty() => v,
             _ => match (value1, value2) {
-                (Some(v1), Some(v2)) if !v2.is_empty() => format!("{v1}|{v2}"),
+                (Some(v1), Some(v2)) if !v2.is_empty() => Cow::Owned(format!("{v1}|{v2}")),
                 (Some(v1), _) => v1,
-                (None, _) => String::new(),
+                (None, _) => Cow::Borrowed(""),
             },
         };
         attribute.distribution = distribution.unwrap_or(DEFAULT_ATTRIBUTE_DISTRIBUTION);
@@ -648,18 +669,18 @@ fn is_image_name(name: &str) -> bool {
 // ---------------------------------------------------------------------
 
 /// One MISP object with its attributes.
-struct ObjectReader(Object);
+struct ObjectReader<'de>(BorrowedObject<'de>);
 
-impl Element for Object {
-    type Reader = ObjectReader;
+impl<'de> Element<'de> for BorrowedObject<'de> {
+    type Reader = ObjectReader<'de>;
 
-    fn from_reader(reader: ObjectReader) -> Option<Object> {
+    fn from_reader(reader: ObjectReader<'de>) -> Option<BorrowedObject<'de>> {
         Some(reader.0)
     }
 }
 
-impl<'de> Deserialize<'de> for ObjectReader {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ObjectReader, D::Error> {
+impl<'de> Deserialize<'de> for ObjectReader<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ObjectReader<'de>, D::Error> {
         deserializer.deserialize_map(ObjectVisitor)
     }
 }
@@ -667,14 +688,14 @@ impl<'de> Deserialize<'de> for ObjectReader {
 struct ObjectVisitor;
 
 impl<'de> Visitor<'de> for ObjectVisitor {
-    type Value = ObjectReader;
+    type Value = ObjectReader<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjectReader, A::Error> {
-        let mut object = Object::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjectReader<'de>, A::Error> {
+        let mut object = BorrowedObject::default();
         let mut distribution = None;
         while let Some(key) = map.next_key::<ObjectKey>()? {
             match key {
@@ -708,29 +729,29 @@ impl<'de> Visitor<'de> for ObjectVisitor {
 
 /// The fields of an event as read, before MISP's defaults and checks.
 #[derive(Default)]
-struct EventFields {
+struct EventFields<'de> {
     id: Option<u64>,
-    uuid: Option<String>,
-    info: Option<String>,
-    date: Option<String>,
+    uuid: Option<Cow<'de, str>>,
+    info: Option<Cow<'de, str>>,
+    date: Option<Cow<'de, str>>,
     published: Option<bool>,
     distribution: Option<u8>,
     sharing_group_id: Option<u64>,
-    sharing_group: OrgRef,
-    org: OrgRef,
-    orgc: OrgRef,
+    sharing_group: BorrowedOrgRef<'de>,
+    org: BorrowedOrgRef<'de>,
+    orgc: BorrowedOrgRef<'de>,
     org_id: Option<u64>,
     orgc_id: Option<u64>,
     disable_correlation: Option<bool>,
     timestamp: Option<i64>,
-    tags: Vec<Tag>,
-    attributes: Vec<Attribute>,
-    objects: Vec<Object>,
+    tags: Vec<Cow<'de, str>>,
+    attributes: Vec<BorrowedAttribute<'de>>,
+    objects: Vec<BorrowedObject<'de>>,
 }
 
-impl EventFields {
+impl<'de> EventFields<'de> {
     /// Reads the value of `key` (an event field) from `map`.
-    fn read_field<'de, A: MapAccess<'de>>(
+    fn read_field<A: MapAccess<'de>>(
         &mut self,
         key: EventKey,
         map: &mut A,
@@ -765,7 +786,7 @@ impl EventFields {
     /// Applies MISP's defaults and checks; `Err` is why MISP would refuse
     /// the event. `index` is the event's 0-based position in its document
     /// (it enters the identity of an event that has no uuid).
-    fn finish(self, index: usize) -> Result<Event, String> {
+    fn finish(self, index: usize) -> Result<BorrowedEvent<'de>, String> {
         if let Some(uuid) = &self.uuid {
             if !is_uuid(uuid) {
                 return Err(format!(
@@ -791,7 +812,7 @@ impl EventFields {
         org.id = org.id.or(self.org_id);
         let mut orgc = self.orgc;
         orgc.id = orgc.id.or(self.orgc_id);
-        let mut event = Event {
+        let mut event = BorrowedEvent {
             id: self.id,
             uuid: self.uuid.unwrap_or_default(),
             info,
@@ -808,7 +829,7 @@ impl EventFields {
             objects: self.objects,
         };
         if event.uuid.is_empty() {
-            event.uuid = content_uuid(&event, index);
+            event.uuid = Cow::Owned(content_uuid(&event, index));
         }
         Ok(event)
     }
@@ -829,7 +850,7 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 /// info, date, creator, its position in its document, and its attributes'
 /// types, categories and values. MISP would draw a random uuid on save;
 /// a derived one keeps loading reproducible.
-fn content_uuid(event: &Event, index: usize) -> String {
+fn content_uuid(event: &BorrowedEvent<'_>, index: usize) -> String {
     let mut hash = Fnv128::new();
     hash.write_field(event.info.as_bytes());
     hash.write_field(event.date.as_bytes());
@@ -886,21 +907,24 @@ impl Fnv128 {
 struct EventSeed;
 
 impl<'de> DeserializeSeed<'de> for EventSeed {
-    type Value = EventFields;
+    type Value = EventFields<'de>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<EventFields, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<EventFields<'de>, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for EventSeed {
-    type Value = EventFields;
+    type Value = EventFields<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an event object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EventFields, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EventFields<'de>, A::Error> {
         let mut fields = EventFields::default();
         while let Some(key) = map.next_key::<EventKey>()? {
             fields.read_field(key, &mut map)?;
@@ -914,20 +938,20 @@ impl<'de> Visitor<'de> for EventSeed {
 // ---------------------------------------------------------------------
 
 /// Receives the events of a document as they are read.
-pub(crate) struct Emitter<'s> {
+pub(crate) struct Emitter<'s, 'de> {
     /// The document's file, for error messages.
     source: &'s Path,
     /// Events (accepted or refused) seen so far in the document.
     count: usize,
-    sink: &'s mut dyn FnMut(crate::Result<Event>) -> ControlFlow<()>,
+    sink: &'s mut dyn FnMut(crate::Result<BorrowedEvent<'de>>) -> ControlFlow<()>,
     /// Set when the sink asked to stop.
     stopped: bool,
 }
 
-impl<'s> Emitter<'s> {
+impl<'s, 'de> Emitter<'s, 'de> {
     pub(crate) fn new(
         source: &'s Path,
-        sink: &'s mut dyn FnMut(crate::Result<Event>) -> ControlFlow<()>,
+        sink: &'s mut dyn FnMut(crate::Result<BorrowedEvent<'de>>) -> ControlFlow<()>,
     ) -> Self {
         Emitter {
             source,
@@ -950,7 +974,7 @@ impl<'s> Emitter<'s> {
         let _ = (self.sink)(Err(error));
     }
 
-    fn emit<E: de::Error>(&mut self, fields: EventFields) -> Result<(), E> {
+    fn emit<E: de::Error>(&mut self, fields: EventFields<'de>) -> Result<(), E> {
         let index = self.count;
         self.count += 1;
         let item = fields.finish(index).map_err(|message| Error::Invalid {
@@ -970,9 +994,9 @@ impl<'s> Emitter<'s> {
 /// Reads a whole MISP JSON document: `{"Event": {...}}`,
 /// `{"response": [...]}` (elements wrapped or bare), a bare event object,
 /// or a list of any of these.
-pub(crate) struct DocumentSeed<'e, 's>(pub(crate) &'e mut Emitter<'s>);
+pub(crate) struct DocumentSeed<'e, 's, 'de>(pub(crate) &'e mut Emitter<'s, 'de>);
 
-impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -980,7 +1004,7 @@ impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for DocumentSeed<'_, '_> {
+impl<'de> Visitor<'de> for DocumentSeed<'_, '_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -1034,9 +1058,9 @@ mod tests {
 
     #[test]
     fn content_uuid_is_a_version_8_uuid_and_depends_on_content() {
-        let mut event = Event {
+        let mut event = BorrowedEvent {
             info: "x".into(),
-            ..Event::default()
+            ..BorrowedEvent::default()
         };
         let first = content_uuid(&event, 0);
         assert!(is_uuid(&first));

@@ -220,19 +220,21 @@ where
 #[derive(Debug)]
 pub struct Inputs {
     files: std::vec::IntoIter<Result<PathBuf>>,
-    current: Current,
+    current: Current<Result<Event>>,
     /// The bytes of the last small file, kept for the next one.
     buffer: Vec<u8>,
     /// Files larger than this are parsed on a helper thread.
     in_memory_limit: u64,
 }
 
-/// The file [`Inputs`] is reading.
+/// The file [`Inputs`] (or [`ParallelInputs`], or
+/// [`ParallelDocuments`](super::ParallelDocuments)) is reading: the
+/// items of a file read whole, or a helper thread's queue.
 #[derive(Debug)]
-enum Current {
+pub(crate) enum Current<T> {
     Idle,
-    Buffered(std::vec::IntoIter<Result<Event>>),
-    Streaming(mpsc::Receiver<Result<Event>>),
+    Buffered(std::vec::IntoIter<T>),
+    Streaming(mpsc::Receiver<T>),
 }
 
 impl Inputs {
@@ -267,7 +269,7 @@ impl Inputs {
     }
 
     /// Starts reading `path`.
-    fn open(&mut self, path: PathBuf) -> Current {
+    fn open(&mut self, path: PathBuf) -> Current<Result<Event>> {
         let limit = self.in_memory_limit;
         let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         if size <= limit {
@@ -278,23 +280,36 @@ impl Inputs {
             });
             return Current::Buffered(items.into_iter());
         }
-        Current::stream(path, limit)
+        Current::stream_events(path, limit)
     }
 }
 
-impl Current {
-    /// Parses `path` on a helper thread that hands its items over through
-    /// a bounded queue.
-    fn stream(path: PathBuf, in_memory_limit: u64) -> Current {
+impl Current<Result<Event>> {
+    /// Parses `path` into events on a helper thread.
+    fn stream_events(path: PathBuf, in_memory_limit: u64) -> Self {
+        Current::stream(path, Err, move |path, send| {
+            stream_file_with(path, &mut Vec::new(), in_memory_limit, send);
+        })
+    }
+}
+
+impl<T: Send + 'static> Current<T> {
+    /// Runs `parse` on `path` on a helper thread that hands the items it
+    /// sends over through a bounded queue (its `send` breaks when the
+    /// receiver is gone); `failed` makes the item that says the thread
+    /// could not be started.
+    pub(crate) fn stream(
+        path: PathBuf,
+        failed: impl FnOnce(Error) -> T,
+        parse: impl FnOnce(&Path, &mut dyn FnMut(T) -> ControlFlow<()>) + Send + 'static,
+    ) -> Self {
         let (sender, receiver) = mpsc::sync_channel(STREAM_QUEUE);
         let spawned = thread::Builder::new()
             .name("misp-json-stream".into())
             .spawn({
                 let path = path.clone();
                 move || {
-                    stream_file_with(&path, &mut Vec::new(), in_memory_limit, |item| match sender
-                        .send(item)
-                    {
+                    parse(&path, &mut |item| match sender.send(item) {
                         Ok(()) => ControlFlow::Continue(()),
                         Err(_) => ControlFlow::Break(()),
                     });
@@ -302,12 +317,14 @@ impl Current {
             });
         match spawned {
             Ok(_) => Current::Streaming(receiver),
-            Err(source) => Current::Buffered(vec![Err(Error::Io { path, source })].into_iter()),
+            Err(source) => Current::Buffered(vec![failed(Error::Io { path, source })].into_iter()),
         }
     }
+}
 
+impl<T> Current<T> {
     /// The next item of the file being read; `None` when it is done.
-    fn next_item(&mut self) -> Option<Result<Event>> {
+    pub(crate) fn next_item(&mut self) -> Option<T> {
         let item = match self {
             Current::Idle => None,
             Current::Buffered(items) => items.next(),
@@ -412,7 +429,7 @@ pub(crate) fn with_read_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
 #[derive(Debug)]
 pub struct ParallelInputs {
     ahead: ReadAhead<Vec<Result<Event>>>,
-    current: Current,
+    current: Current<Result<Event>>,
     in_memory_limit: u64,
 }
 
@@ -476,7 +493,9 @@ impl Iterator for ParallelInputs {
             match self.ahead.next_entry()? {
                 Next::Read(items) => self.current = Current::Buffered(items.into_iter()),
                 Next::Failed(error) => return Some(Err(error)),
-                Next::Large(path) => self.current = Current::stream(path, self.in_memory_limit),
+                Next::Large(path) => {
+                    self.current = Current::stream_events(path, self.in_memory_limit)
+                }
             }
         }
     }

@@ -30,10 +30,11 @@
 //! result is identical to adding the same attributes one by one to an
 //! [`Engine`] (the property tests check it).
 
+use std::borrow::Cow;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use ahash::AHashMap;
-use misp_core::{AttributeType, Event};
+use misp_core::{AttributeType, BorrowedEvent, Event};
 use rayon::prelude::*;
 
 use super::attr_ids::NumIndex;
@@ -956,9 +957,22 @@ impl EngineBuilder {
     ///
     /// [`Error::InvalidArgument`] if capacity is exhausted.
     pub fn add_misp_event(&mut self, event: &Event) -> Result<()> {
+        self.add_borrowed_event(&event.as_borrowed())
+    }
+
+    /// [`add_misp_event`](EngineBuilder::add_misp_event) for an event read
+    /// with its strings borrowed from its JSON (see
+    /// [`misp_core::json::Document`]): the same engine, without making an
+    /// owned [`Event`] first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] if capacity is exhausted.
+    pub fn add_borrowed_event(&mut self, event: &BorrowedEvent<'_>) -> Result<()> {
+        let uuid: &str = &event.uuid;
         let org = event.org.identity();
         let input = EventInput {
-            id: Id::Str(&event.uuid),
+            id: Id::Str(uuid),
             org: org.as_deref().map(Id::Str),
             distribution: event.distribution,
             sharing_group: event.sharing_group_id,
@@ -970,32 +984,31 @@ impl EngineBuilder {
                 self.rejected.push((
                     self.next_slot,
                     Rejected {
-                        attribute: Ident::from(a.key(event)),
-                        event: Ident::from(event.uuid.as_str()),
-                        ty: a.attribute.type_name.clone(),
-                        value: a.attribute.value.clone(),
+                        attribute: Ident::from(&*a.key(event)),
+                        event: Ident::from(uuid),
+                        ty: a.attribute.type_name.to_string(),
+                        value: a.attribute.value.to_string(),
                         reason: format!(
-                            "event {} appears more than once; this copy is ignored",
-                            event.uuid
+                            "event {uuid} appears more than once; this copy is ignored"
                         ),
                     },
                 ));
             }
             return Ok(());
         }
-        let object_ids: Vec<String> = event
+        let object_ids: Vec<Cow<'_, str>> = event
             .objects
             .iter()
             .enumerate()
             .map(|(n, o)| match &o.uuid {
-                Some(u) if !u.is_empty() => u.clone(),
-                _ => format!("{}/object/{n}", event.uuid),
+                Some(u) if !u.is_empty() => Cow::Borrowed(&**u),
+                _ => Cow::Owned(format!("{uuid}/object/{n}")),
             })
             .collect();
         for (o, oid) in event.objects.iter().zip(&object_ids) {
             let input = ObjectInput {
                 id: Id::Str(oid),
-                event: Id::Str(&event.uuid),
+                event: Id::Str(uuid),
                 distribution: o.distribution,
                 sharing_group: o.sharing_group_id,
                 deleted: o.deleted,
@@ -1005,33 +1018,31 @@ impl EngineBuilder {
         }
         for a in event.all_attributes() {
             let key = a.key(event);
-            let object = a
-                .object
-                .and_then(|o| event.objects.iter().position(|x| std::ptr::eq(x, o)))
-                .and_then(|n| object_ids.get(n));
-            let Some(ty) = AttributeType::from_name(&a.attribute.type_name) else {
+            let object = a.object.and_then(|(n, _)| object_ids.get(n));
+            let attribute = a.attribute;
+            let Some(ty) = AttributeType::from_name(&attribute.type_name) else {
                 self.rejected.push((
                     self.next_slot,
                     Rejected {
-                        attribute: Ident::from(key),
-                        event: Ident::from(event.uuid.as_str()),
-                        ty: a.attribute.type_name.clone(),
-                        value: a.attribute.value.clone(),
-                        reason: format!("unknown attribute type {:?}", a.attribute.type_name),
+                        attribute: Ident::from(&*key),
+                        event: Ident::from(uuid),
+                        ty: attribute.type_name.to_string(),
+                        value: attribute.value.to_string(),
+                        reason: format!("unknown attribute type {:?}", attribute.type_name),
                     },
                 ));
                 continue;
             };
             let input = AttributeInput {
                 id: Id::Str(&key),
-                event: Id::Str(&event.uuid),
+                event: Id::Str(uuid),
                 object: object.map(|s| Id::Str(s)),
                 ty,
-                value: &a.attribute.value,
-                distribution: a.attribute.distribution,
-                sharing_group: a.attribute.sharing_group_id,
-                disable_correlation: a.attribute.disable_correlation,
-                deleted: a.attribute.deleted,
+                value: &attribute.value,
+                distribution: attribute.distribution,
+                sharing_group: attribute.sharing_group_id,
+                disable_correlation: attribute.disable_correlation,
+                deleted: attribute.deleted,
             };
             self.add(&input)?;
         }
