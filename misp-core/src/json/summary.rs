@@ -1,14 +1,15 @@
 //! What a load found: counts, rejected attributes, unreadable files.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::ahead::{Next, ReadAhead};
 use super::feed::{discover, with_read_buffer};
-use super::{IN_MEMORY_LIMIT, load, stream_file_with};
-use crate::{AttributeType, Error, Event, Result, normalize};
+use super::{IN_MEMORY_LIMIT, load, read_or_open, stream_reader, stream_slice_borrowed};
+use crate::{AttributeType, BorrowedEvent, Error, Event, Result, normalize};
 
 /// An attribute MISP would refuse to save: its type is unknown, or
 /// [`normalize`] rejects its value.
@@ -118,20 +119,28 @@ impl LoadSummary {
     /// Counts an event and its attributes, and checks every attribute's
     /// type and value.
     pub fn add_event(&mut self, event: &Event) {
+        self.add_borrowed_event(&event.as_borrowed());
+    }
+
+    /// [`add_event`](LoadSummary::add_event) for an event borrowed from
+    /// its document (as [`stream_slice_borrowed`](super::stream_slice_borrowed)
+    /// and [`Document`](super::Document) read them): nothing is copied
+    /// but the rejected attributes.
+    pub fn add_borrowed_event(&mut self, event: &BorrowedEvent<'_>) {
         self.events += 1;
         for attribute_ref in event.all_attributes() {
             let attribute = attribute_ref.attribute;
+            let type_name: &str = &attribute.type_name;
             self.attributes += 1;
-            match self.types.get_mut(&attribute.type_name) {
+            match self.types.get_mut(type_name) {
                 Some(count) => *count += 1,
                 None => {
-                    self.types.insert(attribute.type_name.clone(), 1);
+                    self.types.insert(type_name.to_owned(), 1);
                 }
             }
-            let reason = match AttributeType::from_name(&attribute.type_name) {
+            let reason = match AttributeType::from_name(type_name) {
                 None => Some(format!(
-                    "Unknown attribute type {:?} (MISP: \"Options depend on the selected category.\")",
-                    attribute.type_name
+                    "Unknown attribute type {type_name:?} (MISP: \"Options depend on the selected category.\")"
                 )),
                 Some(ty) => normalize(ty, &attribute.value)
                     .err()
@@ -139,10 +148,10 @@ impl LoadSummary {
             };
             if let Some(reason) = reason {
                 self.rejected.push(RejectedAttribute {
-                    event: event.uuid.clone(),
-                    attribute: attribute_ref.key(event),
-                    type_name: attribute.type_name.clone(),
-                    value: attribute.value.clone(),
+                    event: event.uuid.clone().into_owned(),
+                    attribute: attribute_ref.key(event).into_owned(),
+                    type_name: type_name.to_owned(),
+                    value: attribute.value.clone().into_owned(),
                     reason,
                 });
             }
@@ -191,15 +200,24 @@ impl LoadSummary {
     }
 }
 
-/// The summary of one file, parsed from this thread's read buffer (or
-/// streamed if it is larger than [`IN_MEMORY_LIMIT`]).
+/// The summary of one file, parsed from this thread's read buffer with
+/// its strings borrowed (or streamed if it is larger than
+/// [`IN_MEMORY_LIMIT`]).
 fn summarise_file(path: &Path) -> LoadSummary {
     let mut summary = LoadSummary::new();
-    with_read_buffer(|buffer| {
-        stream_file_with(path, buffer, IN_MEMORY_LIMIT, |item| {
+    with_read_buffer(|buffer| match read_or_open(path, buffer, IN_MEMORY_LIMIT) {
+        Ok(None) => stream_slice_borrowed(buffer, path, |item| {
+            match item {
+                Ok(event) => summary.add_borrowed_event(&event),
+                Err(error) => summary.add_error(error),
+            }
+            ControlFlow::Continue(())
+        }),
+        Ok(Some(reader)) => stream_reader(reader, path, |item| {
             summary.add(item);
-            std::ops::ControlFlow::Continue(())
-        });
+            ControlFlow::Continue(())
+        }),
+        Err(error) => summary.add_error(error),
     });
     summary
 }
