@@ -149,6 +149,7 @@ impl Catalogue {
         Some((first, second, ctx))
     }
 
+    #[inline]
     pub(crate) fn resolve(&self, ty: QueryType<'_>) -> (usize, bool) {
         match ty {
             QueryType::Known(ty) => (ty.index(), ty.is_composite()),
