@@ -66,6 +66,30 @@ pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
     None
 }
 
+/// The last position of `needle` in `bytes`, eight bytes at a time.
+#[inline]
+pub(crate) fn rfind_byte(bytes: &[u8], needle: u8) -> Option<usize> {
+    let mut end = bytes.len();
+    while end >= 8 {
+        let found = bytes_equal(word_at(bytes, end - 8), needle);
+        if found != 0 {
+            return Some(end - 8 + (63 - found.leading_zeros()) as usize / 8);
+        }
+        end -= 8;
+    }
+    bytes.get(..end)?.iter().rposition(|&b| b == needle)
+}
+
+/// `text` without the dots at its end.
+#[inline]
+fn trim_end_dots(text: &str) -> &str {
+    let mut end = text.len();
+    while end > 0 && text.as_bytes().get(end - 1) == Some(&b'.') {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or("")
+}
+
 /// Calls `visit` with every position of `needle` in `bytes`, in order,
 /// eight bytes at a time.
 #[inline]
@@ -103,7 +127,7 @@ pub(crate) fn for_each_byte(bytes: &[u8], needle: u8, mut visit: impl FnMut(usiz
 pub(crate) fn misp_host(part: &str) -> Option<&str> {
     let bytes = part.as_bytes();
     let Some(first) = find_byte(bytes, b'/') else {
-        return Some(part.trim_end_matches('.'));
+        return Some(trim_end_dots(part));
     };
     let after = |from: usize| {
         bytes
@@ -124,7 +148,7 @@ pub(crate) fn misp_host(part: &str) -> Option<&str> {
     } else {
         part.get(..first)?
     };
-    Some(host.trim_end_matches('.'))
+    Some(trim_end_dots(host))
 }
 
 /// The host of `part` with a real URL reading (improved mode): an optional
@@ -186,8 +210,7 @@ pub(crate) fn for_each_suffix<'h>(
     loop {
         let start = bytes
             .get(..end)
-            // Labels are short: a plain loop beats memrchr's setup.
-            .and_then(|b| b.iter().rposition(|&c| c == b'.'))
+            .and_then(|b| rfind_byte(b, b'.'))
             .map_or(0, |dot| dot + 1);
         let candidate = match base_end {
             Some(base_end) => host.get(start..base_end),
@@ -245,6 +268,8 @@ mod tests {
         );
         assert_eq!(misp_host("example.com/redirect?u=http://foo"), Some(""));
         assert_eq!(misp_host("example.com."), Some("example.com"));
+        assert_eq!(misp_host("example.com.../"), Some("example.com"));
+        assert_eq!(misp_host("..."), Some(""));
         assert_eq!(misp_host("a//"), Some(""));
         assert_eq!(misp_host("a/b//c"), Some(""));
         assert_eq!(misp_host("a/b/c//d"), Some("c"));
@@ -307,6 +332,11 @@ mod tests {
                     assert_eq!(
                         find_byte(slice, needle),
                         slice.iter().position(|&b| b == needle),
+                        "{slice:?} {needle}"
+                    );
+                    assert_eq!(
+                        rfind_byte(slice, needle),
+                        slice.iter().rposition(|&b| b == needle),
                         "{slice:?} {needle}"
                     );
                     let mut all = Vec::new();

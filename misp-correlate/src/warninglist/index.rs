@@ -179,61 +179,26 @@ impl Segment {
     /// hash.
     pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
         let uses = ctx.uses;
-        let part_hash = (uses & USES_STRINGS != 0
-            && !self.strings.is_empty()
-            && !self.strings.cannot_contain(part.as_bytes()))
-        .then(|| self.strings.hash(part.as_bytes()));
-        let string_hash = part_hash.filter(|&hash| self.strings.touch(hash));
         let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
             host_of(part, ctx)
         } else {
             None
         };
-        let zero_quirk = !ctx.improvements.no_zero_label_quirk;
-        // The suffixes the hostname table's filter let through.
-        let mut suffixes = [("", 0u64); MAX_TOUCHED_SUFFIXES];
-        let mut touched = 0;
-        // Suffixes planned, let through or not; whether there are more.
-        let mut planned = 0;
-        let mut overflow = false;
-        if let Some(host) = host {
-            let shared = part_hash.filter(|_| self.hosts.hasher() == self.strings.hasher());
-            host::for_each_suffix(host, zero_quirk, |suffix| {
-                if planned == MAX_TOUCHED_SUFFIXES {
-                    overflow = true;
-                    return true;
+        // MISP's host is the whole part only when the part has no `/`: the
+        // table sentinel `/` need not be searched for again.
+        let slash_free =
+            !ctx.improvements.parse_urls && host.is_some_and(|h| h.len() == part.len());
+        let part_hash = (uses & USES_STRINGS != 0
+            && !self.strings.is_empty()
+            && (slash_free || !self.strings.cannot_contain(part.as_bytes())))
+        .then(|| self.strings.hash(part.as_bytes()));
+        match host {
+            Some(host) => self.check_host(host, part, part_hash, ctx, hits),
+            None => {
+                if let Some(hash) = part_hash.filter(|&hash| self.strings.touch(hash)) {
+                    self.check_strings(part, hash, ctx, hits);
                 }
-                planned += 1;
-                // A suffix as long as the part is the part.
-                let hash = match shared {
-                    Some(hash) if suffix.len() == part.len() => hash,
-                    _ => self.hosts.hash(suffix.as_bytes()),
-                };
-                if self.hosts.touch(hash) {
-                    if let Some(cell) = suffixes.get_mut(touched) {
-                        *cell = (suffix, hash);
-                        touched += 1;
-                    }
-                }
-                false
-            });
-        }
-        if let Some(hash) = string_hash {
-            self.check_strings(part, hash, ctx, hits);
-        }
-        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
-            self.check_suffix(suffix, hash, part, ctx, hits);
-        }
-        if let (true, Some(host)) = (overflow, host) {
-            let mut skip = planned;
-            host::for_each_suffix(host, zero_quirk, |suffix| {
-                if skip > 0 {
-                    skip -= 1;
-                } else {
-                    self.check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), part, ctx, hits);
-                }
-                false
-            });
+            }
         }
         if uses & USES_CIDR != 0 && !(self.v4.is_empty() && self.v6.is_empty()) {
             self.check_cidr(part, ctx, hits);
@@ -243,6 +208,64 @@ impl Segment {
         }
         if uses & USES_REGEX != 0 {
             self.check_regexes(part, ctx, hits);
+        }
+    }
+
+    /// The string and hostname look-ups of a part with a host; see
+    /// [`check_part`](Self::check_part).
+    #[inline]
+    fn check_host<'a>(
+        &'a self,
+        host: &'a str,
+        part: &'a str,
+        part_hash: Option<u64>,
+        ctx: &Ctx<'a>,
+        hits: &mut Vec<Hit<'a>>,
+    ) {
+        let string_hash = part_hash.filter(|&hash| self.strings.touch(hash));
+        let zero_quirk = !ctx.improvements.no_zero_label_quirk;
+        // The suffixes the hostname table's filter let through.
+        let mut suffixes = [("", 0u64); MAX_TOUCHED_SUFFIXES];
+        let mut touched = 0;
+        // Suffixes planned, let through or not; whether there are more.
+        let mut planned = 0;
+        let mut overflow = false;
+        let shared = part_hash.filter(|_| self.hosts.hasher() == self.strings.hasher());
+        host::for_each_suffix(host, zero_quirk, |suffix| {
+            if planned == MAX_TOUCHED_SUFFIXES {
+                overflow = true;
+                return true;
+            }
+            planned += 1;
+            // A suffix as long as the part is the part.
+            let hash = match shared {
+                Some(hash) if suffix.len() == part.len() => hash,
+                _ => self.hosts.hash(suffix.as_bytes()),
+            };
+            if self.hosts.touch(hash) {
+                if let Some(cell) = suffixes.get_mut(touched) {
+                    *cell = (suffix, hash);
+                    touched += 1;
+                }
+            }
+            false
+        });
+        if let Some(hash) = string_hash {
+            self.check_strings(part, hash, ctx, hits);
+        }
+        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
+            self.check_suffix(suffix, hash, part, ctx, hits);
+        }
+        if overflow {
+            let mut skip = planned;
+            host::for_each_suffix(host, zero_quirk, |suffix| {
+                if skip > 0 {
+                    skip -= 1;
+                } else {
+                    self.check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), part, ctx, hits);
+                }
+                false
+            });
         }
     }
 
