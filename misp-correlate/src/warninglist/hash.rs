@@ -98,7 +98,14 @@ impl FoldHasher {
     fn hash_with(&self, bytes: &[u8], fold_ascii: impl Fn(u64) -> u64) -> u64 {
         let len = bytes.len();
         let mut state = self.seed ^ (len as u64).wrapping_mul(MUL_A);
-        if len >= 8 {
+        if (8..=16).contains(&len) {
+            // Most keys and host suffixes: the first and the last eight
+            // bytes (overlapping when shorter than 16) in one multiply, each
+            // word masked by a seed so that no chosen word can zero it.
+            let first = fold_ascii(read_u64(bytes));
+            let last = fold_ascii(read_u64(bytes.get(len - 8..).unwrap_or(&[])));
+            state = folded_multiply(state ^ first, self.seed.rotate_left(41) ^ MUL_B ^ last);
+        } else if len >= 8 {
             let mut chunks = bytes.chunks_exact(8);
             for chunk in &mut chunks {
                 state = folded_multiply(state ^ fold_ascii(read_u64(chunk)), MUL_B);
