@@ -177,6 +177,7 @@ impl Segment {
     /// turn away are not looked up at all. When both tables hash alike, the
     /// suffix that is the whole part (a domain) reuses the string key's
     /// hash.
+    #[inline]
     pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
         let uses = ctx.uses;
         let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
@@ -325,15 +326,10 @@ impl Segment {
 
     fn check_substrings<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
         for group in &self.substrings {
-            let open = group
-                .lists
-                .iter()
-                .filter(|&&l| ctx.is_open(hits, l))
-                .count();
-            if open == 0 {
-                continue;
-            }
             if let [list] = group.lists[..] {
+                if !ctx.is_open(hits, list) {
+                    continue;
+                }
                 let found = match (&group.dotted, &group.packed) {
                     (Some(dotted), _) => dotted.find(part.as_bytes()),
                     (None, Some(packed)) => packed.find(part).map(|m| m.pattern().as_usize()),
@@ -342,6 +338,14 @@ impl Segment {
                 if let Some((pattern, _)) = found.and_then(|i| group.patterns.get(i)) {
                     ctx.offer(hits, list, Matched::Text(pattern), part);
                 }
+                continue;
+            }
+            let open = group
+                .lists
+                .iter()
+                .filter(|&&l| ctx.is_open(hits, l))
+                .count();
+            if open == 0 {
                 continue;
             }
             let before = hits.len();
