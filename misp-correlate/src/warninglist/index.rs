@@ -177,7 +177,6 @@ impl Segment {
     /// turn away are not looked up at all. When both tables hash alike, the
     /// suffix that is the whole part (a domain) reuses the string key's
     /// hash.
-    #[inline]
     pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
         let uses = ctx.uses;
         let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
