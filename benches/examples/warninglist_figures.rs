@@ -5,7 +5,12 @@
 //!
 //! ```text
 //! cargo run --release -p misp-benches --example warninglist_figures -- [build|check|check-misp|batch|snapshot|all] [runs]
+//! cargo run --release -p misp-benches --example warninglist_figures -- dump FILE
 //! ```
+//!
+//! `dump FILE` writes every hit of every value, in MISP mode and with every
+//! improvement, one line per value (`mode, index, list, type, match,
+//! part`), so that two builds can be compared byte for byte.
 //!
 //! Data as for the criterion benches: `$MISP_WARNINGLISTS`, `$MISP_VALUES`.
 
@@ -121,6 +126,30 @@ fn main() {
         })
         .collect();
     let queries: Vec<Query<'_>> = values.iter().map(|(t, v)| Query::new(*t, v)).collect();
+    if what == "dump" {
+        let out = std::env::args().nth(2).expect("dump FILE");
+        let improved = warninglist::load(&lists_path, Improvements::all())
+            .expect("load")
+            .matcher;
+        let mut text = String::new();
+        let mut hits = Vec::new();
+        for (mode, m) in [("misp", &matcher), ("improved", &improved)] {
+            for (i, q) in queries.iter().enumerate() {
+                hits.clear();
+                m.check_into(*q, ToIdsGate::Off, &mut hits);
+                for hit in &hits {
+                    use std::fmt::Write;
+                    let _ = writeln!(
+                        text,
+                        "{mode}\t{i}\t{}\t{}\t{}\t{}",
+                        hit.list_name, hit.list_type, hit.matched, hit.value
+                    );
+                }
+            }
+        }
+        std::fs::write(&out, text).expect("write dump");
+        return;
+    }
     if all || what == "check" {
         for (mode, improvements) in [
             ("misp", Improvements::MISP),

@@ -1126,13 +1126,6 @@ impl WarninglistSnapshot {
         let data = self.mapped.data();
         let uses = ctx.uses;
         let improvements = &ctx.improvements;
-        // Hash every probe and touch its bucket first, so that the cache
-        // misses overlap (as the matcher's `Segment::plan`).
-        let string_hash = (uses & USES_STRINGS != 0
-            && !self.strings.is_empty()
-            && !self.strings.cannot_contain(part.as_bytes()))
-        .then(|| self.strings.hash(part.as_bytes()))
-        .filter(|&hash| self.strings.touch(data, hash));
         let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
             if improvements.parse_urls {
                 Some(parsed_host(part))
@@ -1142,6 +1135,21 @@ impl WarninglistSnapshot {
         } else {
             None
         };
+        // MISP's host is the whole part only when the part has no `/` (the
+        // first absent byte of a table built from the real lists): no need
+        // to search the part for absent bytes (as the matcher's
+        // `Segment::check_part`).
+        let slash_free = !improvements.parse_urls && host.is_some_and(|h| h.len() == part.len());
+        // Hash every probe and touch its bucket first, so that the cache
+        // misses overlap (as the matcher's `Segment::check_part`).
+        let part_hash = (uses & USES_STRINGS != 0
+            && !self.strings.is_empty()
+            && (slash_free || !self.strings.cannot_contain(part.as_bytes())))
+        .then(|| self.strings.hash(part.as_bytes()));
+        let string_hash = part_hash.filter(|&hash| self.strings.touch(data, hash));
+        // Both tables hash with their file's seed: when the seeds agree, the
+        // suffix that is the whole part (a domain) reuses the part's hash.
+        let shared = part_hash.filter(|_| self.hosts.seed == self.strings.seed);
         // The first suffixes are hashed and touched ahead; only those the
         // filter admits are kept for probing.
         let mut suffixes = [("", 0u64); MAX_TOUCHED_SUFFIXES];
@@ -1154,7 +1162,10 @@ impl WarninglistSnapshot {
                     return true;
                 }
                 visited += 1;
-                let hash = self.hosts.hash(suffix.as_bytes());
+                let hash = match shared {
+                    Some(hash) if suffix.len() == part.len() => hash,
+                    _ => self.hosts.hash(suffix.as_bytes()),
+                };
                 if let (true, Some(cell)) =
                     (self.hosts.touch(data, hash), suffixes.get_mut(admitted))
                 {

@@ -165,20 +165,62 @@ pub(crate) enum Address {
 /// ignored) and parses the address as PHP's `FILTER_VALIDATE_IP` does:
 /// dotted-quad IPv4 without leading zeros, IPv6 without zone or brackets.
 pub(crate) fn parse_value(part: &str) -> Option<(Address, Option<&str>)> {
-    let mut fields = part.split('/');
-    let address = fields.next()?;
-    let mask = fields.next();
-    // Cheap pre-check: every address contains '.' or ':'.
-    if !address.bytes().any(|b| b == b'.' || b == b':') {
-        return None;
+    let bytes = part.as_bytes();
+    let (address, mask) = match super::host::find_byte(bytes, b'/') {
+        Some(slash) => {
+            let rest = part.get(slash + 1..).unwrap_or("");
+            let end = super::host::find_byte(rest.as_bytes(), b'/').unwrap_or(rest.len());
+            (part.get(..slash).unwrap_or(""), rest.get(..end))
+        }
+        None => (part, None),
+    };
+    if let Some(v4) = parse_ipv4(address.as_bytes()) {
+        return Some((Address::V4(v4), mask));
     }
-    if let Ok(v4) = address.parse::<Ipv4Addr>() {
-        return Some((Address::V4(u32::from(v4)), mask));
+    // Cheap pre-check: every IPv6 address contains ':'.
+    if !address.bytes().any(|b| b == b':') {
+        return None;
     }
     address
         .parse::<Ipv6Addr>()
         .ok()
         .map(|v6| (Address::V6(u128::from(v6)), mask))
+}
+
+/// A dotted-quad IPv4 address as `Ipv4Addr`'s parser reads it (four
+/// decimal fields of one to three digits, at most 255, no leading zero),
+/// in one pass without its set-up.
+#[inline]
+fn parse_ipv4(bytes: &[u8]) -> Option<u32> {
+    let mut address = 0u32;
+    let mut i = 0;
+    for field in 0..4 {
+        if field > 0 {
+            if bytes.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut value = 0u32;
+        while let Some(digit) = bytes
+            .get(i)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d < 10)
+        {
+            if i - start == 3 {
+                return None;
+            }
+            value = value * 10 + u32::from(digit);
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || value > 255 || (digits > 1 && bytes.get(start) == Some(&b'0')) {
+            return None;
+        }
+        address = address << 8 | value;
+    }
+    (i == bytes.len()).then_some(address)
 }
 
 /// PHP 8's numeric-string test and value: optional surrounding whitespace,
@@ -435,6 +477,70 @@ mod tests {
 
     fn v4(s: &str) -> u32 {
         u32::from(s.parse::<Ipv4Addr>().unwrap())
+    }
+
+    fn std_ipv4(text: &[u8]) -> Option<u32> {
+        std::str::from_utf8(text)
+            .ok()?
+            .parse::<Ipv4Addr>()
+            .ok()
+            .map(u32::from)
+    }
+
+    #[test]
+    fn ipv4_parser_agrees_with_std() {
+        for text in [
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.4 ",
+            " 1.2.3.4",
+            "1..2.3",
+            "1.2.3.",
+            ".1.2.3",
+            "1000.1.1.1",
+            "1.2.3.1000",
+            "+1.2.3.4",
+            "1.2.3.-4",
+            "",
+            "...",
+            "1.2.3.4a",
+            "::1",
+            "00.1.2.3",
+            "0.1.2.3",
+            "199.200.201.255",
+        ] {
+            assert_eq!(
+                parse_ipv4(text.as_bytes()),
+                std_ipv4(text.as_bytes()),
+                "{text:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ipv4_parser_agrees_with_std_on_any_text(text in "[0-9.]{0,18}|[0-9.a /:+-]{0,12}") {
+            proptest::prop_assert_eq!(parse_ipv4(text.as_bytes()), std_ipv4(text.as_bytes()));
+        }
+
+        #[test]
+        fn value_parts_split_like_misp(text in "[0-9./:a]{0,20}") {
+            let mut fields = text.split('/');
+            let address = fields.next().unwrap_or("");
+            let mask = fields.next();
+            let expected = if let Ok(v4) = address.parse::<Ipv4Addr>() {
+                Some((Address::V4(u32::from(v4)), mask))
+            } else {
+                address.parse::<Ipv6Addr>().ok().map(|v6| (Address::V6(u128::from(v6)), mask))
+            };
+            proptest::prop_assert_eq!(parse_value(&text), expected);
+        }
     }
 
     #[test]

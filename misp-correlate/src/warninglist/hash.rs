@@ -1,12 +1,13 @@
-//! A seeded byte-string hash that ignores ASCII case.
+//! A seeded byte-string hash that can ignore ASCII case.
 //!
 //! Both big tables of the matcher (string entries and hostname entries) are
 //! probed exactly in MISP-compatible mode and case-insensitively in some
-//! improved modes. Hashing the ASCII-lower-cased bytes serves both with one
-//! table: keys that are equal ignoring case land on the same probe
-//! sequence, and the caller decides how to compare. Case folding is done
-//! eight bytes at a time, so it costs next to nothing and never needs a
-//! buffer.
+//! improved modes. A table that is probed case-insensitively hashes the
+//! ASCII-lower-cased bytes: keys that are equal ignoring case land on the
+//! same probe sequence, and the caller decides how to compare. Case folding
+//! is done eight bytes at a time and never needs a buffer. A table that is
+//! only probed exactly skips the folding (hostname keys are lower-case
+//! already, so they hash alike either way).
 //!
 //! The mixing step is a folded 64×64→128-bit multiply (as in foldhash and
 //! wyhash). The seed is random per table so that probe sequences cannot be
@@ -56,31 +57,55 @@ pub(crate) fn folded_multiply(a: u64, b: u64) -> u64 {
     (full as u64) ^ ((full >> 64) as u64)
 }
 
-/// A seeded, ASCII-case-insensitive hash of byte strings.
-#[derive(Clone, Copy, Debug)]
+/// A seeded hash of byte strings, ASCII-case-insensitive when built
+/// with `fold`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct FoldHasher {
     seed: u64,
+    fold: bool,
 }
 
 impl FoldHasher {
-    /// A hasher with a random seed.
-    pub(crate) fn random() -> FoldHasher {
+    /// A hasher with a random seed; `fold`: ignore ASCII case.
+    pub(crate) fn random(fold: bool) -> FoldHasher {
         let seed = ahash::RandomState::new().hash_one(0x5eed_u64);
-        FoldHasher { seed }
+        FoldHasher { seed, fold }
     }
 
-    /// A hasher with a fixed seed (tests).
+    /// The same seed, folding ASCII case or not.
+    pub(crate) fn folding(self, fold: bool) -> FoldHasher {
+        FoldHasher { fold, ..self }
+    }
+
+    /// A case-insensitive hasher with a fixed seed (tests).
     #[cfg(test)]
     pub(crate) fn with_seed(seed: u64) -> FoldHasher {
-        FoldHasher { seed }
+        FoldHasher { seed, fold: true }
     }
 
-    /// Hashes `bytes` as if every ASCII letter were lower-case.
+    /// Hashes `bytes`, as if every ASCII letter were lower-case when the
+    /// hasher folds case.
     #[inline]
     pub(crate) fn hash(&self, bytes: &[u8]) -> u64 {
+        if self.fold {
+            self.hash_with(bytes, fold_ascii)
+        } else {
+            self.hash_with(bytes, |word| word)
+        }
+    }
+
+    #[inline(always)]
+    fn hash_with(&self, bytes: &[u8], fold_ascii: impl Fn(u64) -> u64) -> u64 {
         let len = bytes.len();
         let mut state = self.seed ^ (len as u64).wrapping_mul(MUL_A);
-        if len >= 8 {
+        if (8..=16).contains(&len) {
+            // Most keys and host suffixes: the first and the last eight
+            // bytes (overlapping when shorter than 16) in one multiply, each
+            // word masked by a seed so that no chosen word can zero it.
+            let first = fold_ascii(read_u64(bytes));
+            let last = fold_ascii(read_u64(bytes.get(len - 8..).unwrap_or(&[])));
+            state = folded_multiply(state ^ first, self.seed.rotate_left(41) ^ MUL_B ^ last);
+        } else if len >= 8 {
             let mut chunks = bytes.chunks_exact(8);
             for chunk in &mut chunks {
                 state = folded_multiply(state ^ fold_ascii(read_u64(chunk)), MUL_B);
@@ -143,6 +168,16 @@ mod tests {
                 assert_eq!(h.hash(&a), h.hash(&b), "length {len}, byte {i}");
             }
         }
+    }
+
+    #[test]
+    fn exact_hasher_agrees_on_lower_case_only() {
+        let folding = FoldHasher::with_seed(7);
+        let exact = folding.folding(false);
+        for key in ["", "a", "abc", "example.com", "www.example.com.0123456789"] {
+            assert_eq!(exact.hash(key.as_bytes()), folding.hash(key.as_bytes()));
+        }
+        assert_ne!(exact.hash(b"Example.com"), exact.hash(b"example.com"));
     }
 
     #[test]

@@ -12,17 +12,127 @@
 //! Every candidate is a contiguous slice of the host, so the walk yields
 //! `&str` slices and never builds a string.
 
+/// `0x01` in every byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// `0x7f` in every byte.
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+
+/// The high bit of every zero byte of `word`, exactly (no carry crosses a
+/// byte because `0x7f + 0x7f < 0x100`).
+#[inline]
+pub(crate) fn zero_bytes(word: u64) -> u64 {
+    !(((word & LOW7).wrapping_add(LOW7)) | word | LOW7)
+}
+
+/// The high bit of every byte of `word` equal to `needle`.
+#[inline]
+pub(crate) fn bytes_equal(word: u64, needle: u8) -> u64 {
+    zero_bytes(word ^ (ONES * u64::from(needle)))
+}
+
+/// The eight bytes of `bytes` from `at` (zero past the end), little-endian.
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..)
+        .and_then(<[u8]>::first_chunk::<8>)
+        .map_or(0, |b| u64::from_le_bytes(*b))
+}
+
+/// The first position of `needle` in `bytes`, eight bytes at a time.
+/// Values are short: `memchr`'s set-up costs more than this loop on them.
+#[inline]
+pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
+    let len = bytes.len();
+    if len < 8 {
+        return bytes.iter().position(|&b| b == needle);
+    }
+    let mut at = 0;
+    while at + 8 <= len {
+        let found = bytes_equal(word_at(bytes, at), needle);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    if at < len {
+        // The last eight bytes, less those already searched.
+        let start = len - 8;
+        let found = bytes_equal(word_at(bytes, start), needle) & (!0u64 << (8 * (at - start)));
+        if found != 0 {
+            return Some(start + (found.trailing_zeros() / 8) as usize);
+        }
+    }
+    None
+}
+
+/// The last position of `needle` in `bytes`, eight bytes at a time.
+#[inline]
+pub(crate) fn rfind_byte(bytes: &[u8], needle: u8) -> Option<usize> {
+    let mut end = bytes.len();
+    while end >= 8 {
+        let found = bytes_equal(word_at(bytes, end - 8), needle);
+        if found != 0 {
+            return Some(end - 8 + (63 - found.leading_zeros()) as usize / 8);
+        }
+        end -= 8;
+    }
+    bytes.get(..end)?.iter().rposition(|&b| b == needle)
+}
+
+/// `text` without the dots at its end.
+#[inline]
+fn trim_end_dots(text: &str) -> &str {
+    let mut end = text.len();
+    while end > 0 && text.as_bytes().get(end - 1) == Some(&b'.') {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or("")
+}
+
+/// Calls `visit` with every position of `needle` in `bytes`, in order,
+/// eight bytes at a time.
+#[inline]
+pub(crate) fn for_each_byte(bytes: &[u8], needle: u8, mut visit: impl FnMut(usize)) {
+    let len = bytes.len();
+    if len < 8 {
+        for (at, _) in bytes.iter().enumerate().filter(|(_, b)| **b == needle) {
+            visit(at);
+        }
+        return;
+    }
+    let mut each = |at: usize, mut found: u64| {
+        while found != 0 {
+            visit(at + (found.trailing_zeros() / 8) as usize);
+            found &= found - 1;
+        }
+    };
+    let mut at = 0;
+    while at + 8 <= len {
+        each(at, bytes_equal(word_at(bytes, at), needle));
+        at += 8;
+    }
+    if at < len {
+        // The last eight bytes, less those already searched.
+        let start = len - 8;
+        each(
+            start,
+            bytes_equal(word_at(bytes, start), needle) & (!0u64 << (8 * (at - start))),
+        );
+    }
+}
+
 /// The host of `part` as MISP finds it, or `None` when the value has no
 /// third `/`-field.
 pub(crate) fn misp_host(part: &str) -> Option<&str> {
     let bytes = part.as_bytes();
-    let Some(first) = memchr::memchr(b'/', bytes) else {
-        return Some(part.trim_end_matches('.'));
+    let Some(first) = find_byte(bytes, b'/') else {
+        return Some(trim_end_dots(part));
     };
     let after = |from: usize| {
         bytes
             .get(from..)
-            .and_then(|rest| memchr::memchr(b'/', rest))
+            .and_then(|rest| find_byte(rest, b'/'))
             .map(|i| from + i)
     };
     // The common URL case, `scheme://`, has its first two slashes adjacent;
@@ -38,7 +148,7 @@ pub(crate) fn misp_host(part: &str) -> Option<&str> {
     } else {
         part.get(..first)?
     };
-    Some(host.trim_end_matches('.'))
+    Some(trim_end_dots(host))
 }
 
 /// The host of `part` with a real URL reading (improved mode): an optional
@@ -100,8 +210,7 @@ pub(crate) fn for_each_suffix<'h>(
     loop {
         let start = bytes
             .get(..end)
-            // Labels are short: a plain loop beats memrchr's setup.
-            .and_then(|b| b.iter().rposition(|&c| c == b'.'))
+            .and_then(|b| rfind_byte(b, b'.'))
             .map_or(0, |dot| dot + 1);
         let candidate = match base_end {
             Some(base_end) => host.get(start..base_end),
@@ -159,6 +268,8 @@ mod tests {
         );
         assert_eq!(misp_host("example.com/redirect?u=http://foo"), Some(""));
         assert_eq!(misp_host("example.com."), Some("example.com"));
+        assert_eq!(misp_host("example.com.../"), Some("example.com"));
+        assert_eq!(misp_host("..."), Some(""));
         assert_eq!(misp_host("a//"), Some(""));
         assert_eq!(misp_host("a/b//c"), Some(""));
         assert_eq!(misp_host("a/b/c//d"), Some("c"));
@@ -209,6 +320,44 @@ mod tests {
             suffixes("10.0.0.77", true),
             ["77", "0.77", "0.0.77", "10.0.0.77"]
         );
+    }
+
+    #[test]
+    fn byte_search_agrees_with_position() {
+        let text = b"abc/def.ghijklmnop/qrstuvwxyz.0123456789//";
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                let slice = &text[start..end];
+                for needle in [b'/', b'.', b'a', b'9', 0u8, 0xff] {
+                    assert_eq!(
+                        find_byte(slice, needle),
+                        slice.iter().position(|&b| b == needle),
+                        "{slice:?} {needle}"
+                    );
+                    assert_eq!(
+                        rfind_byte(slice, needle),
+                        slice.iter().rposition(|&b| b == needle),
+                        "{slice:?} {needle}"
+                    );
+                    let mut all = Vec::new();
+                    for_each_byte(slice, needle, |at| all.push(at));
+                    let expected: Vec<usize> =
+                        (0..slice.len()).filter(|&i| slice[i] == needle).collect();
+                    assert_eq!(all, expected, "{slice:?} {needle}");
+                }
+            }
+        }
+        for b in 0..=255u8 {
+            let word = u64::from_le_bytes([b, 0, 0x80, 0xff, b, 1, 0x7f, b.wrapping_add(1)]);
+            let expected: u64 = word
+                .to_le_bytes()
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| **x == b)
+                .map(|(i, _)| 0x80u64 << (8 * i))
+                .sum();
+            assert_eq!(bytes_equal(word, b), expected, "byte {b:#x}");
+        }
     }
 
     #[test]

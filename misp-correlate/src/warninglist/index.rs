@@ -11,6 +11,8 @@ use aho_corasick::{AhoCorasick, MatchKind, packed};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::cidr::{self, Address, Bits, CidrIndex, Network};
+use super::dotted::DotAnchors;
+use super::hash::FoldHasher;
 use super::host;
 use super::list::ProblemKind;
 use super::pcre;
@@ -58,6 +60,9 @@ struct SubstringGroup {
     /// For a group of one list with few patterns: aho-corasick's SIMD
     /// (Teddy) searcher on its own, which skips the automaton layer.
     packed: Option<packed::Searcher>,
+    /// For a group of one list with few patterns, all with a dot: the
+    /// dot-anchored searcher, cheaper still on short values.
+    dotted: Option<DotAnchors>,
     /// Per pattern id: the pattern and the lists that contain it.
     patterns: Vec<(Box<str>, ListSetRef)>,
 }
@@ -86,22 +91,6 @@ pub(crate) struct Compiled {
     pub(crate) unusable: Vec<Unusable>,
     /// Per input list (same order): structure bits.
     pub(crate) uses: Vec<u8>,
-}
-
-/// A value part with its hash-table probes computed and touched
-/// ([`Segment::plan`]), waiting to be looked up ([`Segment::execute`]).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct PartPlan<'a> {
-    part: &'a str,
-    string_hash: Option<u64>,
-    host: Option<&'a str>,
-    /// The planned suffixes that the hostname table's filter let through.
-    suffixes: [(&'a str, u64); MAX_TOUCHED_SUFFIXES],
-    touched: usize,
-    /// Suffixes planned, let through or not.
-    planned: usize,
-    /// The host has more suffixes than were planned.
-    overflow: bool,
 }
 
 /// What one check may report: the lists that apply and their metadata.
@@ -179,87 +168,37 @@ enum MaskRule {
 
 impl Segment {
     /// Checks one value part, appending hits for lists that apply and have
-    /// not hit yet: [`plan`](Self::plan) then [`execute`](Self::execute).
+    /// not hit yet.
+    ///
+    /// The hash-table probes (the string key and up to
+    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) are hashed first and their
+    /// filter words and buckets touched, so that their cache misses are
+    /// under way, overlapping, before any is looked up; probes the filters
+    /// turn away are not looked up at all. When both tables hash alike, the
+    /// suffix that is the whole part (a domain) reuses the string key's
+    /// hash.
     pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
-        let plan = self.plan(part, ctx);
-        self.execute(&plan, ctx, hits);
-    }
-
-    /// Hashes the hash-table probes of `part` (the string key and up to
-    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) and touches their filter
-    /// words and buckets, so that their cache misses are under way,
-    /// overlapping, before any is looked up. Probes the filters turn away
-    /// are dropped from the plan.
-    pub(crate) fn plan<'a>(&self, part: &'a str, ctx: &Ctx<'_>) -> PartPlan<'a> {
         let uses = ctx.uses;
-        let string_hash = (uses & USES_STRINGS != 0
-            && !self.strings.is_empty()
-            && !self.strings.cannot_contain(part.as_bytes()))
-        .then(|| self.strings.hash(part.as_bytes()))
-        .filter(|&hash| self.strings.touch(hash));
-        let mut plan = PartPlan {
-            part,
-            string_hash,
-            host: None,
-            suffixes: [("", 0); MAX_TOUCHED_SUFFIXES],
-            touched: 0,
-            planned: 0,
-            overflow: false,
+        let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
+            host_of(part, ctx)
+        } else {
+            None
         };
-        if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
-            plan.host = host_of(part, ctx);
-        }
-        if let Some(host) = plan.host {
-            let PartPlan {
-                suffixes,
-                touched,
-                planned,
-                overflow,
-                ..
-            } = &mut plan;
-            host::for_each_suffix(host, !ctx.improvements.no_zero_label_quirk, |suffix| {
-                if *planned == MAX_TOUCHED_SUFFIXES {
-                    *overflow = true;
-                    return true;
+        // MISP's host is the whole part only when the part has no `/`: the
+        // table sentinel `/` need not be searched for again.
+        let slash_free =
+            !ctx.improvements.parse_urls && host.is_some_and(|h| h.len() == part.len());
+        let part_hash = (uses & USES_STRINGS != 0
+            && !self.strings.is_empty()
+            && (slash_free || !self.strings.cannot_contain(part.as_bytes())))
+        .then(|| self.strings.hash(part.as_bytes()));
+        match host {
+            Some(host) => self.check_host(host, part, part_hash, ctx, hits),
+            None => {
+                if let Some(hash) = part_hash.filter(|&hash| self.strings.touch(hash)) {
+                    self.check_strings(part, hash, ctx, hits);
                 }
-                *planned += 1;
-                let hash = self.hosts.hash(suffix.as_bytes());
-                if self.hosts.touch(hash) {
-                    if let Some(cell) = suffixes.get_mut(*touched) {
-                        *cell = (suffix, hash);
-                        *touched += 1;
-                    }
-                }
-                false
-            });
-        }
-        plan
-    }
-
-    /// Looks up a planned part in every structure that applies.
-    pub(crate) fn execute<'a>(
-        &'a self,
-        plan: &PartPlan<'a>,
-        ctx: &Ctx<'a>,
-        hits: &mut Vec<Hit<'a>>,
-    ) {
-        let (part, uses) = (plan.part, ctx.uses);
-        if let Some(hash) = plan.string_hash {
-            self.check_strings(part, hash, ctx, hits);
-        }
-        for &(suffix, hash) in plan.suffixes.get(..plan.touched).unwrap_or(&[]) {
-            self.check_suffix(suffix, hash, part, ctx, hits);
-        }
-        if let (true, Some(host)) = (plan.overflow, plan.host) {
-            let mut skip = plan.planned;
-            host::for_each_suffix(host, !ctx.improvements.no_zero_label_quirk, |suffix| {
-                if skip > 0 {
-                    skip -= 1;
-                } else {
-                    self.check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), part, ctx, hits);
-                }
-                false
-            });
+            }
         }
         if uses & USES_CIDR != 0 && !(self.v4.is_empty() && self.v6.is_empty()) {
             self.check_cidr(part, ctx, hits);
@@ -269,6 +208,64 @@ impl Segment {
         }
         if uses & USES_REGEX != 0 {
             self.check_regexes(part, ctx, hits);
+        }
+    }
+
+    /// The string and hostname look-ups of a part with a host; see
+    /// [`check_part`](Self::check_part).
+    #[inline]
+    fn check_host<'a>(
+        &'a self,
+        host: &'a str,
+        part: &'a str,
+        part_hash: Option<u64>,
+        ctx: &Ctx<'a>,
+        hits: &mut Vec<Hit<'a>>,
+    ) {
+        let string_hash = part_hash.filter(|&hash| self.strings.touch(hash));
+        let zero_quirk = !ctx.improvements.no_zero_label_quirk;
+        // The suffixes the hostname table's filter let through.
+        let mut suffixes = [("", 0u64); MAX_TOUCHED_SUFFIXES];
+        let mut touched = 0;
+        // Suffixes planned, let through or not; whether there are more.
+        let mut planned = 0;
+        let mut overflow = false;
+        let shared = part_hash.filter(|_| self.hosts.hasher() == self.strings.hasher());
+        host::for_each_suffix(host, zero_quirk, |suffix| {
+            if planned == MAX_TOUCHED_SUFFIXES {
+                overflow = true;
+                return true;
+            }
+            planned += 1;
+            // A suffix as long as the part is the part.
+            let hash = match shared {
+                Some(hash) if suffix.len() == part.len() => hash,
+                _ => self.hosts.hash(suffix.as_bytes()),
+            };
+            if self.hosts.touch(hash) {
+                if let Some(cell) = suffixes.get_mut(touched) {
+                    *cell = (suffix, hash);
+                    touched += 1;
+                }
+            }
+            false
+        });
+        if let Some(hash) = string_hash {
+            self.check_strings(part, hash, ctx, hits);
+        }
+        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
+            self.check_suffix(suffix, hash, part, ctx, hits);
+        }
+        if overflow {
+            let mut skip = planned;
+            host::for_each_suffix(host, zero_quirk, |suffix| {
+                if skip > 0 {
+                    skip -= 1;
+                } else {
+                    self.check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), part, ctx, hits);
+                }
+                false
+            });
         }
     }
 
@@ -286,7 +283,7 @@ impl Segment {
                         ctx.offer(hits, list, Matched::Text(part), part);
                     }
                 });
-        } else if let Some((_, set)) = self.strings.get(part.as_bytes(), hash) {
+        } else if let Some(set) = self.strings.get(part.as_bytes(), hash) {
             for list in self.pool.lists(set) {
                 ctx.offer(hits, list, Matched::Text(part), part);
             }
@@ -296,7 +293,7 @@ impl Segment {
     #[inline]
     fn check_suffix<'a>(
         &'a self,
-        suffix: &str,
+        suffix: &'a str,
         hash: u64,
         part: &'a str,
         ctx: &Ctx<'a>,
@@ -310,8 +307,9 @@ impl Segment {
         if ctx.improvements.lowercase_hosts {
             self.hosts
                 .for_each_ignore_case(suffix.as_bytes(), hash, &mut offer_key);
-        } else if let Some((key, set)) = self.hosts.get(suffix.as_bytes(), hash) {
-            offer_key(key, set);
+        } else if let Some(set) = self.hosts.get(suffix.as_bytes(), hash) {
+            // The key is the suffix, byte for byte.
+            offer_key(suffix, set);
         }
     }
 
@@ -327,22 +325,26 @@ impl Segment {
 
     fn check_substrings<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
         for group in &self.substrings {
+            if let [list] = group.lists[..] {
+                if !ctx.is_open(hits, list) {
+                    continue;
+                }
+                let found = match (&group.dotted, &group.packed) {
+                    (Some(dotted), _) => dotted.find(part.as_bytes()),
+                    (None, Some(packed)) => packed.find(part).map(|m| m.pattern().as_usize()),
+                    (None, None) => group.automaton.find(part).map(|m| m.pattern().as_usize()),
+                };
+                if let Some((pattern, _)) = found.and_then(|i| group.patterns.get(i)) {
+                    ctx.offer(hits, list, Matched::Text(pattern), part);
+                }
+                continue;
+            }
             let open = group
                 .lists
                 .iter()
                 .filter(|&&l| ctx.is_open(hits, l))
                 .count();
             if open == 0 {
-                continue;
-            }
-            if let [list] = group.lists[..] {
-                let found = match &group.packed {
-                    Some(packed) => packed.find(part).map(|m| m.pattern().as_usize()),
-                    None => group.automaton.find(part).map(|m| m.pattern().as_usize()),
-                };
-                if let Some((pattern, _)) = found.and_then(|i| group.patterns.get(i)) {
-                    ctx.offer(hits, list, Matched::Text(pattern), part);
-                }
                 continue;
             }
             let before = hits.len();
@@ -392,6 +394,7 @@ impl Segment {
                 .map(|g| {
                     g.automaton.memory_usage()
                         + g.packed.as_ref().map_or(0, packed::Searcher::memory_usage)
+                        + g.dotted.as_ref().map_or(0, DotAnchors::heap_bytes)
                         + g.patterns.iter().map(|(p, _)| p.len() + 24).sum::<usize>()
                         + g.lists.capacity() * 2
                 })
@@ -464,8 +467,19 @@ pub(crate) fn compile(
     lists: &[(ListId, &Warninglist)],
     improvements: &Improvements,
 ) -> Result<Compiled> {
+    // One seed for both tables, so that a domain probes both with one hash
+    // when they fold case alike; each folds case only when it is looked up
+    // ignoring case.
+    let hasher = FoldHasher::random(false);
+    let string_hasher = hasher.folding(improvements.case_insensitive_domain_strings);
+    let host_hasher = hasher.folding(improvements.lowercase_hosts);
     let ((strings, hosts), (cidr, (substrings, regexes))) = rayon::join(
-        || rayon::join(|| build_strings(lists), || build_hosts(lists, improvements)),
+        || {
+            rayon::join(
+                || build_strings(lists, string_hasher),
+                || build_hosts(lists, improvements, host_hasher),
+            )
+        },
         || {
             rayon::join(
                 || build_cidr(lists, improvements),
@@ -529,9 +543,9 @@ fn entries_of(lists: &[(ListId, &Warninglist)], ty: ListType) -> (usize, usize) 
         .fold((0, 0), |(n, b), (_, l)| (n + l.len(), b + l.entry_bytes()))
 }
 
-fn build_strings(lists: &[(ListId, &Warninglist)]) -> Result<KeyTableBuilder> {
+fn build_strings(lists: &[(ListId, &Warninglist)], hasher: FoldHasher) -> Result<KeyTableBuilder> {
     let (keys, bytes) = entries_of(lists, ListType::String);
-    let mut table = KeyTableBuilder::with_capacity(keys, bytes);
+    let mut table = KeyTableBuilder::with_capacity(keys, bytes, hasher);
     for (id, list) in lists
         .iter()
         .filter(|(_, l)| l.list_type() == ListType::String)
@@ -546,9 +560,10 @@ fn build_strings(lists: &[(ListId, &Warninglist)]) -> Result<KeyTableBuilder> {
 fn build_hosts(
     lists: &[(ListId, &Warninglist)],
     improvements: &Improvements,
+    hasher: FoldHasher,
 ) -> Result<(KeyTableBuilder, Vec<Unusable>)> {
     let (keys, bytes) = entries_of(lists, ListType::Hostname);
-    let mut table = KeyTableBuilder::with_capacity(keys, bytes);
+    let mut table = KeyTableBuilder::with_capacity(keys, bytes, hasher);
     let mut unusable = Vec::new();
     for (id, list) in lists {
         match list.list_type() {
@@ -624,6 +639,7 @@ struct SubstringDraft {
     patterns: Vec<(Box<str>, Vec<ListId>)>,
     automaton: AhoCorasick,
     packed: Option<packed::Searcher>,
+    dotted: Option<DotAnchors>,
 }
 
 fn build_substrings(lists: &[(ListId, &Warninglist)]) -> Result<Vec<SubstringDraft>> {
@@ -690,11 +706,15 @@ fn build_substrings(lists: &[(ListId, &Warninglist)]) -> Result<Vec<SubstringDra
                     .build()
             })
             .flatten();
+        let dotted = (members.len() == 1 && patterns.len() <= 64)
+            .then(|| DotAnchors::build(patterns.iter().map(|(p, _)| p.as_bytes())))
+            .flatten();
         drafts.push(SubstringDraft {
             lists: members.iter().map(|(id, _)| *id).collect(),
             patterns,
             automaton,
             packed,
+            dotted,
         });
     }
     Ok(drafts)
@@ -720,6 +740,7 @@ fn finish_substrings(
                 lists: draft.lists,
                 automaton: draft.automaton,
                 packed: draft.packed,
+                dotted: draft.dotted,
                 patterns,
             })
         })

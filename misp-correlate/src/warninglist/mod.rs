@@ -101,8 +101,10 @@
 //! no string is built), all CIDR lists one table of elementary address
 //! intervals per family (each interval knows, per list, the shortest-prefix
 //! entry covering it), substring lists one Aho-Corasick automaton per group
-//! of lists with the same type gate (aho-corasick's SIMD searcher alone for
-//! a single small list), and each regex list one `RegexSet`. A check is
+//! of lists with the same type gate (for a single small list whose entries
+//! all contain a dot, a searcher anchored on the value's dots; else
+//! aho-corasick's SIMD searcher alone for a single small list), and each
+//! regex list one `RegexSet`. A check is
 //! therefore a handful of hash probes, one binary search or one automaton
 //! pass, and allocates nothing unless something matches
 //! ([`Matcher::check_into`] reuses the caller's vector). Which lists apply
@@ -122,9 +124,14 @@
 //! hashed and their filter words (and, when let through, their tags)
 //! touched before any is compared, so that their cache misses overlap;
 //! probes the filter turns away are not looked up at all. A table also
-//! knows up to three bytes (among `/ : ? = & % space`) that occur in none
-//! of its keys; a value containing one skips the table (no string list
-//! holds a `/`, so URLs never probe the string table).
+//! knows a byte (the first of `/ : ? = & % space`) that occurs in none of
+//! its keys; a value containing it skips the table (no string list holds a
+//! `/`, so URLs never probe the string table). Both tables of a build share
+//! a hash seed and fold ASCII case only when they are looked up ignoring
+//! case, so a domain is hashed once for the string table and as its own
+//! longest host suffix. Values are short, so bytes (`/`, `.`) are searched
+//! eight at a time in plain words rather than with `memchr`, whose set-up
+//! costs more than the search on them.
 //!
 //! # Memory
 //!
@@ -139,6 +146,7 @@
 
 mod catalogue;
 mod cidr;
+mod dotted;
 mod event;
 pub(crate) mod hash;
 mod host;

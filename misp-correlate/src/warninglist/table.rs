@@ -199,14 +199,12 @@ pub(crate) struct KeyTable {
     slots: Vec<Slot>,
     arena: Vec<u8>,
     len: usize,
-    /// Up to three bytes that occur in no key (repeated to fill): a probe
-    /// containing one cannot be a key.
-    sentinels: [u8; 3],
-    has_sentinels: bool,
+    /// A byte that occurs in no key: a probe containing it cannot be a key.
+    sentinel: Option<u8>,
 }
 
 /// Bytes common in values but rare in list entries, in order of preference
-/// as [`KeyTable`] sentinels. None is an ASCII letter, so case folding
+/// as the [`KeyTable`] sentinel. None is an ASCII letter, so case folding
 /// cannot hide one.
 const SENTINEL_CANDIDATES: [u8; 7] = [b'/', b':', b'?', b'=', b'&', b'%', b' '];
 
@@ -221,18 +219,27 @@ impl KeyTable {
         self.len
     }
 
-    /// Whether `probe` contains a byte that no key contains, so that it
-    /// cannot be a key (cheaper than hashing and probing).
+    /// Whether `probe` contains the table's sentinel, a byte that no key
+    /// contains, so that it cannot be a key (cheaper than hashing and
+    /// probing). One byte is searched eight at a time, and `/` (the first
+    /// candidate) is what most values that are not keys (URLs) contain.
     #[inline]
     pub(crate) fn cannot_contain(&self, probe: &[u8]) -> bool {
-        let [a, b, c] = self.sentinels;
-        self.has_sentinels && memchr::memchr3(a, b, c, probe).is_some()
+        self.sentinel
+            .is_some_and(|sentinel| super::host::find_byte(probe, sentinel).is_some())
     }
 
     /// The hash `probe` is looked up with.
     #[inline]
     pub(crate) fn hash(&self, probe: &[u8]) -> u64 {
         self.hasher.hash(probe)
+    }
+
+    /// The table's hasher: two tables with equal hashers hash a probe
+    /// alike.
+    #[inline]
+    pub(crate) fn hasher(&self) -> FoldHasher {
+        self.hasher
     }
 
     #[inline]
@@ -294,14 +301,14 @@ impl KeyTable {
         }
     }
 
-    /// The key equal to `probe` byte for byte (hashed as `hash`), with its
-    /// lists.
+    /// The lists of the key equal to `probe` byte for byte (hashed as
+    /// `hash`); the key is `probe` itself.
     #[inline]
-    pub(crate) fn get(&self, probe: &[u8], hash: u64) -> Option<(&str, ListSetRef)> {
+    pub(crate) fn get(&self, probe: &[u8], hash: u64) -> Option<ListSetRef> {
         let mut found = None;
         self.probe(hash, |slot| {
             if self.key(slot) == probe {
-                found = Some((self.key_str(slot), slot.set));
+                found = Some(slot.set);
                 true
             } else {
                 false
@@ -359,10 +366,10 @@ struct Pending {
 
 impl KeyTableBuilder {
     /// An empty builder sized for about `keys` keys of `bytes` bytes in
-    /// all.
-    pub(crate) fn with_capacity(keys: usize, bytes: usize) -> KeyTableBuilder {
+    /// all, whose table hashes with `hasher`.
+    pub(crate) fn with_capacity(keys: usize, bytes: usize, hasher: FoldHasher) -> KeyTableBuilder {
         KeyTableBuilder {
-            hasher: FoldHasher::random(),
+            hasher,
             arena: Vec::with_capacity(bytes),
             pending: Vec::with_capacity(keys),
         }
@@ -473,17 +480,9 @@ impl KeyTableBuilder {
                 *p = true;
             }
         }
-        let absent: Vec<u8> = SENTINEL_CANDIDATES
+        let sentinel = SENTINEL_CANDIDATES
             .into_iter()
-            .filter(|&b| !present.get(usize::from(b)).copied().unwrap_or(true))
-            .take(3)
-            .collect();
-        let sentinels = match absent[..] {
-            [a, b, c] => [a, b, c],
-            [a, b] => [a, b, b],
-            [a] => [a, a, a],
-            _ => [0; 3],
-        };
+            .find(|&b| !present.get(usize::from(b)).copied().unwrap_or(true));
         Ok(KeyTable {
             hasher,
             filter,
@@ -492,8 +491,7 @@ impl KeyTableBuilder {
             slots,
             arena,
             len,
-            sentinels,
-            has_sentinels: !absent.is_empty(),
+            sentinel,
         })
     }
 }
@@ -557,9 +555,14 @@ mod tests {
         ListId(n)
     }
 
-    fn get<'t>(t: &'t KeyTable, key: &[u8]) -> Option<(&'t str, ListSetRef)> {
+    fn get<'t>(t: &'t KeyTable, key: &'t [u8]) -> Option<(&'t str, ListSetRef)> {
         t.touch(t.hash(key));
         t.get(key, t.hash(key))
+            .map(|set| (std::str::from_utf8(key).unwrap(), set))
+    }
+
+    fn builder(keys: usize, bytes: usize) -> KeyTableBuilder {
+        KeyTableBuilder::with_capacity(keys, bytes, FoldHasher::with_seed(5))
     }
 
     fn lists(pool: &ListSetPool, set: ListSetRef) -> Vec<u16> {
@@ -568,7 +571,7 @@ mod tests {
 
     #[test]
     fn keys_map_to_sorted_list_sets() {
-        let mut b = KeyTableBuilder::with_capacity(4, 64);
+        let mut b = builder(4, 64);
         b.insert(b"example.com", id(3)).unwrap();
         b.insert(b"example.com", id(3)).unwrap();
         b.insert(b"example.com", id(1)).unwrap();
@@ -600,7 +603,7 @@ mod tests {
 
     #[test]
     fn many_keys_probe_correctly() {
-        let mut b = KeyTableBuilder::with_capacity(0, 0);
+        let mut b = builder(0, 0);
         let key = |i: u32| format!("k{}.example", i.wrapping_mul(2_654_435_761) % 100_000);
         for i in 0..20_000u32 {
             b.insert(key(i).as_bytes(), id((i % 3) as u16)).unwrap();
@@ -649,7 +652,7 @@ mod tests {
 
     #[test]
     fn lowercase_insert_and_interning() {
-        let mut b = KeyTableBuilder::with_capacity(0, 0);
+        let mut b = builder(0, 0);
         b.insert_lowercase(b"Example.COM", id(0)).unwrap();
         b.insert(b"a", id(0)).unwrap();
         b.insert(b"a", id(1)).unwrap();
