@@ -1262,9 +1262,15 @@ impl Corpus {
         layout: &mut EventLayout,
         scratch: &mut Vec<u8>,
     ) {
-        seen.clear();
-        layout.objects.clear();
         let size = (range.end - range.start) as u32;
+        // Clearing a set costs its capacity (every control byte is
+        // rewritten): after a large event, small ones start afresh.
+        if seen.capacity() > 4 * (size as usize).max(256) {
+            *seen = new_seen();
+        } else {
+            seen.clear();
+        }
+        layout.objects.clear();
         let mut rng = SplitMix64::stream(self.config.seed, Domain::Layout, u64::from(event));
         let mut budget = 0;
         if size >= 2 && rng.chance(self.object_event) {

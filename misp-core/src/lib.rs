@@ -5,7 +5,8 @@
 //!   type's defaults, allowed categories and correlation flags.
 //! * [`normalize`]: MISP's save pipeline for a value (trim, refang,
 //!   per-type rewrite, validation, composite split), giving a
-//!   [`NormalizedValue`] or a [`Rejection`] with MISP's reason;
+//!   [`NormalizedValue`] or a [`Rejection`] with MISP's reason
+//!   ([`normalize_ref`]: the same, borrowed when unchanged);
 //!   [`rewrites_on_resave`] tells the three cases where MISP itself
 //!   stores a saved value differently when it is saved again.
 //! * [`Event`], [`Object`], [`Attribute`]: the MISP JSON data model, with
@@ -33,5 +34,7 @@ pub use borrowed::{
 };
 pub use error::{Error, Result};
 pub use model::{Attribute, AttributeRef, Event, Object, OrgRef, Tag};
-pub use normalize::{NormalizedValue, Rejection, normalize, rewrites_on_resave};
+pub use normalize::{
+    NormalizedRef, NormalizedValue, Rejection, normalize, normalize_ref, rewrites_on_resave,
+};
 pub use types::{AttributeType, Category};

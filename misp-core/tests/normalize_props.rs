@@ -7,7 +7,7 @@
 //!   stored value.
 //! * No input panics, and accepted values keep MISP's invariants.
 
-use misp_core::{AttributeType, NormalizedValue, normalize, rewrites_on_resave};
+use misp_core::{AttributeType, NormalizedValue, normalize, normalize_ref, rewrites_on_resave};
 use proptest::prelude::*;
 
 /// Pieces that exercise the pipeline: refang patterns, separators, IP and
@@ -164,6 +164,24 @@ proptest! {
                 let second = normalize(ty, first.as_str());
                 prop_assert_eq!(second.as_ref(), Ok(&first), "{} {:?}", ty, raw);
             }
+        }
+    }
+
+    #[test]
+    fn borrowing_form_agrees(ty in any_type(), raw in tricky_value()) {
+        match (normalize_ref(ty, &raw), normalize(ty, &raw)) {
+            (Ok(r), Ok(v)) => {
+                prop_assert_eq!(r.as_str(), v.as_str());
+                prop_assert_eq!(r.value1(), v.value1());
+                prop_assert_eq!(r.value2(), v.value2());
+                if r.is_borrowed() && r.as_str() != "0" && r.as_str() != "1" {
+                    // Not allocated: the raw value, at most trimmed.
+                    prop_assert!(raw.contains(r.as_str()), "{} {:?}", ty, raw);
+                }
+                prop_assert_eq!(r.into_owned(), v);
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (a, b) => prop_assert!(false, "{} {:?}: {:?} vs {:?}", ty, raw, a, b),
         }
     }
 

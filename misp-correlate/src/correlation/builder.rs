@@ -580,18 +580,18 @@ fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedC
     };
     for (i, it) in chunk.items.iter().enumerate() {
         let slot = chunk.first_slot + i as u32;
-        match misp_core::normalize(it.ty, chunk.text(it.value)) {
+        match misp_core::normalize_ref(it.ty, chunk.text(it.value)) {
             Ok(nv) => {
                 let v1 = nv.value1();
                 let k1 = match_key(v1);
                 put(Canon::text(&k1), i, which::KEY1);
-                if k1 != v1 {
+                if !is_itself(&k1, v1) {
                     put(Canon::text(v1), i, which::VALUE1);
                 }
                 if let Some(v2) = nv.value2().filter(|v| !v.is_empty()) {
                     let k2 = match_key(v2);
                     put(Canon::text(&k2), i, which::KEY2);
-                    if k2 != v2 {
+                    if !is_itself(&k2, v2) {
                         put(Canon::text(v2), i, which::VALUE2);
                     }
                 }
@@ -628,6 +628,14 @@ fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedC
         parts,
     };
     (staged, chunk.text)
+}
+
+/// Whether `key`, the [`match_key`] of `value`, is `value` itself. A
+/// borrowed key is `value` less its trailing spaces, so the lengths tell;
+/// an owned key always differs (it was lower-cased).
+#[allow(clippy::ptr_arg)] // Borrowed or owned is the point: a `&str` loses it.
+fn is_itself(key: &std::borrow::Cow<'_, str>, value: &str) -> bool {
+    matches!(key, std::borrow::Cow::Borrowed(k) if k.len() == value.len())
 }
 
 /// Interns the staged strings of `chunks` (in slot order), one shard per

@@ -26,9 +26,14 @@ use aho_corasick::AhoCorasick;
 /// assert_eq!(match_key("already"), "already");
 /// ```
 pub fn match_key(value: &str) -> Cow<'_, str> {
-    let t = value.trim_end_matches(' ');
-    if t.is_ascii() {
-        if t.bytes().any(|b| b.is_ascii_uppercase()) {
+    let bytes = value.as_bytes();
+    // Trailing spaces are ASCII: any byte position after a non-space is
+    // a character boundary.
+    let end = bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+    let t = value.get(..end).unwrap_or(value);
+    let (non_ascii, upper) = scan_case(t.as_bytes());
+    if !non_ascii {
+        if upper {
             Cow::Owned(t.to_ascii_lowercase())
         } else {
             Cow::Borrowed(t)
@@ -41,6 +46,30 @@ pub fn match_key(value: &str) -> Cow<'_, str> {
             Cow::Owned(lower)
         }
     }
+}
+
+/// Whether `bytes` hold a non-ASCII byte, and an ASCII upper-case
+/// letter: one pass, eight bytes at a time.
+fn scan_case(bytes: &[u8]) -> (bool, bool) {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let (mut non_ascii, mut upper) = (0u64, 0u64);
+    let mut word = |w: u64| {
+        // Per byte, on its low seven bits h (no carry between bytes):
+        // bit 7 of h + 0x3F is h >= b'A', of h + 0x25 is h > b'Z'.
+        let h = w & LOW7;
+        non_ascii |= w;
+        upper |= (h + 0x3F3F_3F3F_3F3F_3F3F) & !(h + 0x2525_2525_2525_2525) & !w;
+    };
+    let chunks = bytes.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        word(c.try_into().map_or(0, u64::from_le_bytes));
+    }
+    let mut last = [0u8; 8];
+    last.iter_mut().zip(rest).for_each(|(l, &b)| *l = b);
+    word(u64::from_le_bytes(last));
+    (non_ascii & HIGH != 0, upper & HIGH != 0)
 }
 
 /// One parsed exclusion pattern.
@@ -274,6 +303,45 @@ mod tests {
         assert!(!e.remove("x"));
         assert!(!e.is_excluded("x"));
         assert!(e.is_empty());
+    }
+
+    #[test]
+    fn case_scan_agrees_with_the_byte_checks() {
+        let samples = [
+            "",
+            "a",
+            "A",
+            "@",
+            "[",
+            "`",
+            "{",
+            "Z",
+            "z",
+            "0123456789",
+            "abcdefgh",
+            "abcdefgH",
+            "Habcdefgh",
+            "abcdefghZ",
+            "été",
+            "ÉTÉ",
+            "\u{7f}\u{0}",
+            "xn--80ak6aa92e.com",
+            "http://Example.com/Path?Q=1",
+            "\u{ff}abc",
+        ];
+        for s in samples {
+            let b = s.as_bytes();
+            let want = (!b.is_ascii(), b.iter().any(u8::is_ascii_uppercase));
+            assert_eq!(scan_case(b), want, "{s:?}");
+        }
+        for x in 0..=255u8 {
+            for len in 1..=17 {
+                let mut v = vec![b'a'; len];
+                v[len - 1] = x;
+                let want = (!v.is_ascii(), v.iter().any(u8::is_ascii_uppercase));
+                assert_eq!(scan_case(&v), want, "{x} at {}", len - 1);
+            }
+        }
     }
 
     #[test]

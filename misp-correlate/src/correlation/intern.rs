@@ -27,6 +27,7 @@
 use std::borrow::Cow;
 
 use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 use crate::{Error, Result};
 
@@ -286,13 +287,17 @@ impl<T: Default> Shard<T> {
         tag: Tag,
         bytes: &[u8],
     ) -> Result<(u32, bool)> {
-        let (arena, spans) = (&self.arena, &self.spans);
-        let found = self.table.find(table_hash(hash), |&l| {
-            Self::bytes_at(arena, spans, l).is_some_and(|(t, b)| t == tag && b == bytes)
-        });
-        if let Some(&l) = found {
-            return Ok((l, false));
-        }
+        let (arena, spans, hashes) = (&self.arena, &self.spans, &self.hashes);
+        // One probe: a miss leaves the slot where the new id goes.
+        let entry = self.table.entry(
+            table_hash(hash),
+            |&l| Self::bytes_at(arena, spans, l).is_some_and(|(t, b)| t == tag && b == bytes),
+            |&l| stored_hash(hashes, l),
+        );
+        let vacant = match entry {
+            Entry::Occupied(o) => return Ok((*o.get(), false)),
+            Entry::Vacant(v) => v,
+        };
         let local = self.spans.len();
         if local > MAX_LOCAL as usize || bytes.len() > MAX_LEN {
             return Err(Error::InvalidArgument(
@@ -309,9 +314,7 @@ impl<T: Default> Shard<T> {
         self.payload.push(T::default());
         self.hashes.push(hash as u32);
         let local = local as u32;
-        let hashes = &self.hashes;
-        self.table
-            .insert_unique(table_hash(hash), local, |&l| stored_hash(hashes, l));
+        vacant.insert(local);
         Ok((local, true))
     }
 
