@@ -1369,6 +1369,151 @@ mod tests {
         decode_packed(&bytes)
     }
 
+    /// The raw result of batch check `function` over `data`, with `lens`
+    /// or NUL-separated (`count` strings), or its error code.
+    fn raw_batch(
+        lists: *const misp_warninglists,
+        function: BatchFunction,
+        data: &[u8],
+        lens: Option<&[usize]>,
+        count: usize,
+    ) -> Result<Vec<u8>, misp_result> {
+        let (mut out, mut len) = (ptr::null_mut(), 0);
+        let lens_ptr = lens.map_or(ptr::null(), <[usize]>::as_ptr);
+        // SAFETY: valid pointers; a NULL `lens` selects NUL-separated
+        // strings.
+        let r = unsafe {
+            function(
+                lists,
+                data.as_ptr().cast(),
+                data.len(),
+                lens_ptr,
+                count,
+                &mut out,
+                &mut len,
+            )
+        };
+        if r != misp_result::MISP_OK {
+            return Err(r);
+        }
+        // SAFETY: the library returned `len` bytes at `out`.
+        let bytes = unsafe { std::slice::from_raw_parts(out.cast::<u8>(), len) }.to_vec();
+        // SAFETY: freed once.
+        unsafe { crate::misp_string_free(out) };
+        Ok(bytes)
+    }
+
+    type BatchFunction = unsafe extern "C" fn(
+        *const misp_warninglists,
+        *const c_char,
+        usize,
+        *const usize,
+        usize,
+        *mut *mut c_char,
+        *mut usize,
+    ) -> misp_result;
+
+    /// Batches of many chunks (cut by pairs with lengths, by bytes when
+    /// NUL-separated) give every query's hits, in order, in both layouts.
+    #[test]
+    fn batches_of_many_chunks_match_single_checks() {
+        let lists = load(0);
+        let values: Vec<(String, String)> = (0..3 * crate::pairs::CHUNK_PAIRS + 5)
+            .map(|i| {
+                let (t, v) = PAIRS[i % PAIRS.len()];
+                // Long values span several blocks of the NUL-separated input.
+                if i % 1500 == 700 {
+                    return ("text".to_owned(), "x".repeat(100_000));
+                }
+                match i % 7 {
+                    0 => ("ip-dst".to_owned(), format!("10.1.{}.3", i % 256)),
+                    1 => ("domain".to_owned(), format!("bücher-{i}.bmw.de")),
+                    _ => (t.to_owned(), v.to_owned()),
+                }
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = values.iter().map(|(t, v)| (&**t, &**v)).collect();
+        let expected: Vec<serde_json::Value> =
+            pairs.iter().map(|(t, v)| check(lists, t, v)).collect();
+        let (data, lens) = batch_inputs(&pairs);
+        let separated = pairs
+            .iter()
+            .flat_map(|(t, v)| [*t, *v])
+            .collect::<Vec<_>>()
+            .join("\0");
+        let count = 2 * pairs.len();
+        let packed = raw_batch(
+            lists,
+            misp_warninglists_check_batch_packed,
+            data.as_bytes(),
+            Some(&lens),
+            count,
+        )
+        .unwrap();
+        assert_eq!(decode_packed(&packed), expected);
+        let packed_separated = raw_batch(
+            lists,
+            misp_warninglists_check_batch_packed,
+            separated.as_bytes(),
+            None,
+            count,
+        )
+        .unwrap();
+        assert_eq!(packed_separated, packed);
+        let json = raw_batch(
+            lists,
+            misp_warninglists_check_batch,
+            data.as_bytes(),
+            Some(&lens),
+            count,
+        )
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json, serde_json::Value::Array(expected));
+        let json_separated = raw_batch(
+            lists,
+            misp_warninglists_check_batch,
+            separated.as_bytes(),
+            None,
+            count,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&json_separated).unwrap(),
+            json
+        );
+
+        // Invalid UTF-8 in a late chunk names its string.
+        let bad_pair = 2 * crate::pairs::CHUNK_PAIRS + 9;
+        let mut bad = separated.into_bytes();
+        let at = bad
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == 0)
+            .nth(2 * bad_pair)
+            .unwrap()
+            .0
+            + 1;
+        bad.insert(at, 0xff);
+        for function in [
+            misp_warninglists_check_batch_packed as BatchFunction,
+            misp_warninglists_check_batch,
+        ] {
+            let r = raw_batch(lists, function, &bad, None, count);
+            assert_eq!(r, Err(misp_result::MISP_ERR_UTF8));
+            let message = crate::panic::tests_last_error();
+            assert!(
+                message.contains(&format!(
+                    "strings[{}] is not valid UTF-8 (invalid byte at offset 0)",
+                    2 * bad_pair + 1
+                )),
+                "{message}"
+            );
+        }
+        // SAFETY: freed once.
+        unsafe { misp_warninglists_free(lists) };
+    }
+
     const PAIRS: [(&str, &str); 8] = [
         ("ip-src", "192.168.0.1"),
         ("md5", "d41d8cd98f00b204e9800998ecf8427e"),
