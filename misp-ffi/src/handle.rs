@@ -225,126 +225,6 @@ pub(crate) unsafe fn str_list_arg<'a>(
         .collect()
 }
 
-/// Borrows a packed list of strings, in one of two forms:
-///
-/// * with lengths: the strings are stored one after the other in `data`,
-///   string `i` being `lens[i]` bytes long; the lengths must add up to
-///   `data_len`;
-/// * NUL-separated, when `lens` is NULL: `data` holds `lens_len` strings
-///   separated by single NUL bytes (so no string contains one, and there
-///   are exactly `lens_len - 1` NUL bytes; no terminator). This form
-///   costs callers in other languages one `join` instead of a length per
-///   string.
-///
-/// Every string must be UTF-8.
-///
-/// Fails with `MISP_ERR_NULL` (`data` is NULL), `MISP_ERR_INVALID` (the
-/// lengths do not add up to `data_len`, or the number of NUL-separated
-/// strings is not `lens_len`) or `MISP_ERR_UTF8` (naming the string's
-/// index), each naming `argument`.
-///
-/// # Safety
-///
-/// `data` must be valid for reads of `data_len` bytes and a non-NULL
-/// `lens` for reads of `lens_len` `size_t`, for `'a`, unmodified during
-/// `'a`.
-pub(crate) unsafe fn packed_str_list_arg<'a>(
-    data: *const c_char,
-    data_len: usize,
-    lens: *const usize,
-    lens_len: usize,
-    argument: &str,
-) -> Result<Vec<&'a str>, FfiError> {
-    // SAFETY: forwarded contract.
-    let bytes = unsafe { bytes_arg(data.cast::<u8>(), data_len, argument)? };
-    if lens.is_null() {
-        return nul_separated_str_list(bytes, lens_len, argument);
-    }
-    // SAFETY: forwarded contract (`lens` is not NULL).
-    let lens = unsafe { slice_arg(lens, lens_len, &format!("{argument}_lens"))? };
-    let total = lens
-        .iter()
-        .try_fold(0usize, |sum, &len| sum.checked_add(len));
-    if total != Some(bytes.len()) {
-        return Err(FfiError::invalid(format!(
-            "the {} lengths in `{argument}_lens` add up to {}, but `{argument}` holds {} bytes",
-            lens.len(),
-            total.map_or_else(|| "more than SIZE_MAX".to_owned(), |t| t.to_string()),
-            bytes.len()
-        )));
-    }
-    let mut items = Vec::with_capacity(lens.len());
-    let mut rest = bytes;
-    for (index, &len) in lens.iter().enumerate() {
-        // The lengths add up to the data's length, so each split is in range.
-        let (item, tail) = rest.split_at_checked(len).unwrap_or((rest, &[]));
-        let item = item_str(item, argument, index)?;
-        items.push(item);
-        rest = tail;
-    }
-    Ok(items)
-}
-
-/// Item `index` of packed list `argument` as UTF-8.
-fn item_str<'a>(item: &'a [u8], argument: &str, index: usize) -> Result<&'a str, FfiError> {
-    std::str::from_utf8(item).map_err(|e| {
-        FfiError::new(
-            misp_result::MISP_ERR_UTF8,
-            format!(
-                "{argument}[{index}] is not valid UTF-8 (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-        )
-    })
-}
-
-/// The `count` NUL-separated strings of `bytes` (see
-/// [`packed_str_list_arg`]).
-fn nul_separated_str_list<'a>(
-    bytes: &'a [u8],
-    count: usize,
-    argument: &str,
-) -> Result<Vec<&'a str>, FfiError> {
-    let mismatch = |found: &str| {
-        FfiError::invalid(format!(
-            "`lens` is NULL, so `{argument}` must hold `lens_len` = {count} NUL-separated strings, but it holds {found}"
-        ))
-    };
-    if count == 0 {
-        return if bytes.is_empty() {
-            Ok(Vec::new())
-        } else {
-            Err(mismatch(&format!("{} bytes", bytes.len())))
-        };
-    }
-    // NUL is a character of its own in UTF-8: the strings are all valid
-    // exactly when the whole buffer is, which one pass checks; the bad
-    // string is then found for the message.
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
-        let index = before.iter().filter(|&&b| b == 0).count();
-        let start = before.iter().rposition(|&b| b == 0).map_or(0, |i| i + 1);
-        let item = bytes.get(start..).unwrap_or_default();
-        let item = item.split(|&b| b == 0).next().unwrap_or_default();
-        match item_str(item, argument, index) {
-            Err(error) => error,
-            Ok(_) => FfiError::new(
-                misp_result::MISP_ERR_UTF8,
-                format!(
-                    "{argument} is not valid UTF-8 (invalid byte at offset {})",
-                    e.valid_up_to()
-                ),
-            ),
-        }
-    })?;
-    let mut items = Vec::with_capacity(count.min(bytes.len().saturating_add(1)));
-    items.extend(text.split('\0'));
-    if items.len() != count {
-        return Err(mismatch(&items.len().to_string()));
-    }
-    Ok(items)
-}
-
 /// A checked out-parameter: non-NULL, and written at most once.
 pub(crate) struct Out<T>(NonNull<T>);
 
@@ -404,13 +284,22 @@ pub(crate) fn owned_json<T: serde::Serialize + ?Sized>(
     value: &T,
 ) -> Result<(*mut c_char, usize), FfiError> {
     let mut owned = OwnedString::new(256);
-    serde_json::to_writer(&mut owned.0, value).map_err(|e| {
+    write_json(&mut owned.0, value)?;
+    Ok(owned.into_raw())
+}
+
+/// Appends `value` as JSON to `out` (no raw NUL: serde_json escapes
+/// control characters).
+pub(crate) fn write_json<T: serde::Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), FfiError> {
+    serde_json::to_writer(out, value).map_err(|e| {
         FfiError::new(
             misp_result::MISP_ERR_JSON,
             format!("cannot serialize result: {e}"),
         )
-    })?;
-    Ok(owned.into_raw())
+    })
 }
 
 /// Copies `text` into a library-owned, NUL-terminated string for C,
@@ -503,90 +392,6 @@ mod tests {
         assert_eq!(text, r#"{"a":[1,"x\u0000y"]}"#);
         // SAFETY: ptr came from owned_json and is freed once.
         unsafe { free_owned_string(ptr) };
-    }
-
-    fn packed(data: &[u8], lens: &[usize]) -> Result<Vec<String>, FfiError> {
-        // SAFETY: data and lens are valid for their lengths.
-        unsafe {
-            packed_str_list_arg(
-                data.as_ptr().cast(),
-                data.len(),
-                lens.as_ptr(),
-                lens.len(),
-                "items",
-            )
-        }
-        .map(|items| items.into_iter().map(str::to_owned).collect())
-    }
-
-    fn nul_separated(data: &[u8], count: usize) -> Result<Vec<String>, FfiError> {
-        // SAFETY: data is valid for its length; a NULL `lens` selects the
-        // NUL-separated form.
-        unsafe {
-            packed_str_list_arg(
-                data.as_ptr().cast(),
-                data.len(),
-                std::ptr::null(),
-                count,
-                "items",
-            )
-        }
-        .map(|items| items.into_iter().map(str::to_owned).collect())
-    }
-
-    #[test]
-    fn nul_separated_lists_are_split_and_counted() {
-        assert_eq!(nul_separated(b"md5\x001234", 2).unwrap(), ["md5", "1234"]);
-        assert_eq!(nul_separated(b"\x00\x00ab", 3).unwrap(), ["", "", "ab"]);
-        assert_eq!(nul_separated(b"", 1).unwrap(), [""]);
-        assert!(nul_separated(b"", 0).unwrap().is_empty());
-        for (data, count) in [(&b"a\x00b"[..], 3), (b"a\x00b", 1), (b"a", 0)] {
-            let e = nul_separated(data, count).unwrap_err();
-            assert_eq!(e.code, misp_result::MISP_ERR_INVALID, "{data:?} {count}");
-            assert!(e.message.contains("items"), "{}", e.message);
-        }
-        let e = nul_separated(b"ok\x00\xff", 2).unwrap_err();
-        assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
-        assert!(e.message.contains("items[1]"), "{}", e.message);
-        let e = nul_separated(
-            "a\0b\0cé\u{0}"
-                .as_bytes()
-                .iter()
-                .chain(b"\xc3(")
-                .copied()
-                .collect::<Vec<_>>()
-                .as_slice(),
-            4,
-        )
-        .unwrap_err();
-        assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
-        assert!(
-            e.message.contains("items[3]") && e.message.contains("offset 0"),
-            "{}",
-            e.message
-        );
-    }
-
-    #[test]
-    fn packed_lists_are_split_and_checked() {
-        assert_eq!(packed(b"md51234", &[3, 4]).unwrap(), ["md5", "1234"]);
-        assert_eq!(packed(b"ab", &[0, 0, 2]).unwrap(), ["", "", "ab"]);
-        assert!(packed(b"", &[]).unwrap().is_empty());
-        let e = packed(b"abc", &[2, 2]).unwrap_err();
-        assert_eq!(e.code, misp_result::MISP_ERR_INVALID);
-        assert!(
-            e.message.contains("add up to 4") && e.message.contains("holds 3 bytes"),
-            "{}",
-            e.message
-        );
-        let e = packed(b"abc", &[usize::MAX, 4]).unwrap_err();
-        assert_eq!(e.code, misp_result::MISP_ERR_INVALID);
-        let e = packed("aé".as_bytes(), &[2, 1]).unwrap_err();
-        assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
-        assert!(e.message.contains("items[0]"), "{}", e.message);
-        let e = packed(b"ok\xff", &[2, 1]).unwrap_err();
-        assert_eq!(e.code, misp_result::MISP_ERR_UTF8);
-        assert!(e.message.contains("items[1]"), "{}", e.message);
     }
 
     #[test]

@@ -54,6 +54,7 @@ mod error;
 mod handle;
 mod load;
 mod normalize;
+mod pairs;
 mod panic;
 mod snapshot;
 mod string;

@@ -12,22 +12,23 @@
 
 use std::ffi::c_char;
 use std::fmt;
+use std::io::Write as _;
 use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use misp_correlate::snapshot::WarninglistSnapshot;
 use misp_correlate::warninglist::{
-    self, BatchHits, EntryProblem, Hit, Improvements, ListInfo, Matched, Matcher, Query, QueryType,
-    ToIdsGate, Warninglist,
+    self, EntryProblem, Hit, Improvements, ListInfo, Matched, Matcher, Query, QueryType, ToIdsGate,
+    Warninglist,
 };
-use rayon::iter::ParallelIterator;
-use rayon::slice::ParallelSlice;
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use serde::Serialize;
-use serde::ser::{SerializeSeq, Serializer};
+use serde::ser::Serializer;
 
 use crate::error::{FfiError, misp_result};
 use crate::handle::{self, Handle, Out};
 use crate::load::IN_MEMORY_SOURCE;
+use crate::pairs::BatchInput;
 use crate::panic::{guard, guard_or};
 
 /// Compiled warninglists: an opaque handle.
@@ -121,33 +122,12 @@ impl Checker {
         }
     }
 
-    /// Checks `queries` in parallel (rayon), hits in query order.
-    fn check_batch<'a>(&'a self, queries: &[Query<'a>]) -> Batch<'a> {
+    /// Checks one query and appends its hits (sorted by list name) to
+    /// `hits`.
+    fn check_into<'a>(&'a self, query: Query<'a>, hits: &mut Vec<Hit<'a>>) {
         match self {
-            Checker::Compiled(matcher) => {
-                Batch::from(&matcher.check_batch(queries, ToIdsGate::Off))
-            }
-            Checker::Snapshot(snapshot) => {
-                const CHUNK: usize = 2048;
-                let chunks: Vec<Batch<'a>> = queries
-                    .par_chunks(CHUNK)
-                    .map(|chunk| {
-                        let mut out = Batch::with_capacity(chunk.len());
-                        for query in chunk {
-                            snapshot.check_into(*query, ToIdsGate::Off, &mut out.hits);
-                            out.ends.push(out.hits.len());
-                        }
-                        out
-                    })
-                    .collect();
-                let mut batch = Batch::with_capacity(queries.len());
-                for chunk in chunks {
-                    let offset = batch.hits.len();
-                    batch.ends.extend(chunk.ends.iter().map(|end| end + offset));
-                    batch.hits.extend(chunk.hits);
-                }
-                batch
-            }
+            Checker::Compiled(matcher) => matcher.check_into(query, ToIdsGate::Off, hits),
+            Checker::Snapshot(snapshot) => snapshot.check_into(query, ToIdsGate::Off, hits),
         }
     }
 
@@ -188,8 +168,8 @@ impl Checker {
     }
 }
 
-/// The hits of a batch of queries, in query order: query `i` has
-/// `hits[ends[i - 1]..ends[i]]`.
+/// The hits of a run of queries (a chunk of a batch), in query order:
+/// query `i` has `hits[ends[i - 1]..ends[i]]`.
 struct Batch<'a> {
     ends: Vec<usize>,
     hits: Vec<Hit<'a>>,
@@ -220,18 +200,6 @@ impl<'a> Batch<'a> {
         self.iter()
             .enumerate()
             .flat_map(|(query, hits)| hits.iter().map(move |hit| (query, hit)))
-    }
-}
-
-impl<'a> From<&BatchHits<'a>> for Batch<'a> {
-    fn from(batch: &BatchHits<'a>) -> Batch<'a> {
-        let mut out = Batch::with_capacity(batch.len());
-        out.hits.reserve(batch.hit_count());
-        for hits in batch.iter() {
-            out.hits.extend_from_slice(hits);
-            out.ends.push(out.hits.len());
-        }
-        out
     }
 }
 
@@ -413,19 +381,6 @@ impl Serialize for HitRows<'_, '_> {
     }
 }
 
-/// The hits of a batch as a JSON array of arrays, in query order.
-struct BatchRows<'h, 'a>(&'h Batch<'a>);
-
-impl Serialize for BatchRows<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for hits in self.0.iter() {
-            seq.serialize_element(&HitRows(hits))?;
-        }
-        seq.end()
-    }
-}
-
 /// Checks one value against the enabled lists, as `misp-correlate check`
 /// does (MISP's checks, without the `to_ids` gate).
 ///
@@ -485,23 +440,6 @@ pub unsafe extern "C" fn misp_warninglists_check(
     })
 }
 
-/// The queries of `type_0, value_0, type_1, value_1, …`.
-fn pair_queries<'a>(items: &[&'a str]) -> Result<Vec<Query<'a>>, FfiError> {
-    if items.len() % 2 != 0 {
-        return Err(FfiError::invalid(format!(
-            "argument `lens_len` is {}: the strings must come in (type, value) pairs",
-            items.len()
-        )));
-    }
-    Ok(items
-        .chunks_exact(2)
-        .filter_map(|pair| match pair {
-            [type_name, value] => Some(Query::new(QueryType::Name(type_name), value)),
-            _ => None,
-        })
-        .collect())
-}
-
 /// Checks many values at once (in parallel), as `misp_warninglists_check`
 /// does for each.
 ///
@@ -555,7 +493,7 @@ pub unsafe extern "C" fn misp_warninglists_check_batch(
             lists,
             (strings, strings_len, lens, lens_len),
             (out_json, "out_json", out_len),
-            |batch| handle::owned_json(&BatchRows(batch)),
+            json_batch,
         )
     }
 }
@@ -571,27 +509,91 @@ unsafe fn check_batch_into(
     lists: *const misp_warninglists,
     input: (*const c_char, usize, *const usize, usize),
     output: (*mut *mut c_char, &str, *mut usize),
-    encode: impl FnOnce(&Batch<'_>) -> Result<(*mut c_char, usize), FfiError>,
+    encode: impl for<'a> FnOnce(&'a Checker, &BatchInput<'a>) -> Result<(*mut c_char, usize), FfiError>,
 ) -> misp_result {
     let (strings, strings_len, lens, lens_len) = input;
     let (out, out_name, out_len) = output;
     guard(|| {
         // SAFETY: the caller guarantees the pointers per `# Safety`.
-        let (lists, items, out, out_len) = unsafe {
+        let (lists, bytes, lens, out, out_len) = unsafe {
             (
                 handle::as_ref(lists, "lists")?,
-                handle::packed_str_list_arg(strings, strings_len, lens, lens_len, "strings")?,
+                handle::bytes_arg(strings.cast::<u8>(), strings_len, "strings")?,
+                if lens.is_null() {
+                    None
+                } else {
+                    Some(handle::slice_arg(lens, lens_len, "strings_lens")?)
+                },
                 Out::new(out, out_name)?,
                 Out::new(out_len, "out_len")?,
             )
         };
-        let queries = pair_queries(&items)?;
+        let input = BatchInput::new(bytes, lens, lens_len, "strings")?;
         let state = lists.read()?;
-        let (bytes, len) = encode(&state.checker.check_batch(&queries))?;
+        let (bytes, len) = encode(&state.checker, &input)?;
         out.write(bytes);
         out_len.write(len);
         Ok(())
     })
+}
+
+/// Splits, checks and encodes the chunks of `input` in parallel (rayon):
+/// `encode` gets the index of a chunk's first query and its hits. The
+/// encoded chunks are in input order; the first error in input order
+/// (invalid UTF-8) wins.
+fn check_chunks<'a, S: Send>(
+    checker: &'a Checker,
+    input: &BatchInput<'a>,
+    encode: impl Fn(usize, &Batch<'a>) -> Result<S, FfiError> + Sync,
+) -> Result<Vec<S>, FfiError> {
+    let chunks: Vec<Result<S, FfiError>> = (0..input.chunk_count())
+        .into_par_iter()
+        .map_init(Vec::new, |pairs, k| {
+            pairs.clear();
+            let first = input.chunk_pairs(k, pairs)?;
+            let mut batch = Batch::with_capacity(pairs.len());
+            for &(type_name, value) in pairs.iter() {
+                checker.check_into(
+                    Query::new(QueryType::Name(type_name), value),
+                    &mut batch.hits,
+                );
+                batch.ends.push(batch.hits.len());
+            }
+            encode(first, &batch)
+        })
+        .collect();
+    chunks.into_iter().collect()
+}
+
+/// The hits of a batch as a JSON array of arrays, in query order: each
+/// chunk writes its queries' arrays in parallel, then they are joined.
+fn json_batch<'a>(
+    checker: &'a Checker,
+    input: &BatchInput<'a>,
+) -> Result<(*mut c_char, usize), FfiError> {
+    let chunks = check_chunks(checker, input, |_, batch| {
+        let mut json = Vec::with_capacity(3 * batch.len() + 100 * batch.hits.len());
+        for (i, hits) in batch.iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            handle::write_json(&mut json, &HitRows(hits))?;
+        }
+        Ok(json)
+    })?;
+    // A chunk with no query wrote nothing.
+    let chunks: Vec<Vec<u8>> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
+    let size = chunks.iter().map(|c| c.len() + 1).sum::<usize>() + 1;
+    Ok(handle::owned_bytes(size, |out| {
+        out.push(b'[');
+        for (i, chunk) in chunks.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(chunk);
+        }
+        out.push(b']');
+    }))
 }
 
 /// Version of the packed batch layout, the first word of every packed
@@ -602,79 +604,174 @@ const PACKED_LAYOUT: u32 = 1;
 /// strings must be cut at their `ends`, not at NUL bytes.
 const PACKED_TEXT_HAS_NUL: u32 = 1;
 
-/// Writes `batch` in the packed layout of
-/// `misp_warninglists_check_batch_packed`.
-fn packed(batch: &Batch<'_>) -> Result<(*mut c_char, usize), FfiError> {
-    let too_big = || {
-        FfiError::invalid(
-            "the packed batch result would exceed 4 GiB (u32 offsets); split the batch".to_owned(),
-        )
+/// The error of a packed result too large for its 32-bit offsets.
+fn packed_too_big() -> FfiError {
+    FfiError::invalid(
+        "the packed batch result would exceed 4 GiB (u32 offsets); split the batch".to_owned(),
+    )
+}
+
+/// `n` as a word of the packed layout.
+fn word(n: usize) -> Result<u32, FfiError> {
+    u32::try_from(n).map_err(|_| packed_too_big())
+}
+
+/// Strings of a packed result: each followed by a NUL byte, with where
+/// each ends.
+#[derive(Default)]
+struct PackedText {
+    text: Vec<u8>,
+    ends: Vec<u32>,
+    has_nul: bool,
+}
+
+impl PackedText {
+    fn with_capacity(strings: usize, bytes: usize) -> PackedText {
+        PackedText {
+            text: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(strings),
+            has_nul: false,
+        }
+    }
+
+    fn push(&mut self, s: &str) -> Result<(), FfiError> {
+        self.has_nul |= memchr::memchr(0, s.as_bytes()).is_some();
+        self.text.extend_from_slice(s.as_bytes());
+        self.end()
+    }
+
+    /// Writes a hit's `match` (a network is written `net/prefix`).
+    fn push_matched(&mut self, matched: Matched<'_>) -> Result<(), FfiError> {
+        match matched {
+            Matched::Text(text) => self.push(text),
+            Matched::Network(net) => {
+                // Writing to a Vec cannot fail.
+                write!(self.text, "{net}").map_err(|_| packed_too_big())?;
+                self.end()
+            }
+        }
+    }
+
+    /// Ends the string being written.
+    fn end(&mut self) -> Result<(), FfiError> {
+        self.ends.push(word(self.text.len())?);
+        self.text.push(0);
+        Ok(())
+    }
+}
+
+/// One chunk's part of a packed result.
+struct PackedChunk<'a> {
+    /// The query index of each hit.
+    queries: Vec<u32>,
+    /// The list of each hit, by `ListId` index (mapped to the table's
+    /// index when the chunks are joined).
+    lists: Vec<u32>,
+    /// The first hit of each list hit in this chunk, in order.
+    first_hits: Vec<Hit<'a>>,
+    /// Each hit's match and value.
+    strings: PackedText,
+}
+
+/// Encodes the hits of a chunk whose first query is `first_query`.
+fn packed_chunk<'a>(first_query: usize, batch: &Batch<'a>) -> Result<PackedChunk<'a>, FfiError> {
+    let hits = batch.hits.len();
+    let mut chunk = PackedChunk {
+        queries: Vec::with_capacity(hits),
+        lists: Vec::with_capacity(hits),
+        first_hits: Vec::new(),
+        strings: PackedText::with_capacity(2 * hits, 32 * hits),
     };
-    let word = |n: usize| u32::try_from(n).map_err(|_| too_big());
+    let mut seen: Vec<bool> = Vec::new();
+    for (query, hit) in batch.indexed_hits() {
+        chunk.queries.push(word(first_query + query)?);
+        let id = hit.list.index();
+        if seen.len() <= id {
+            seen.resize(id + 1, false);
+        }
+        if let Some(seen) = seen.get_mut(id).filter(|seen| !**seen) {
+            *seen = true;
+            chunk.first_hits.push(*hit);
+        }
+        chunk.lists.push(word(id)?);
+        chunk.strings.push_matched(hit.matched)?;
+        chunk.strings.push(hit.value)?;
+    }
+    Ok(chunk)
+}
+
+/// Joins the packed chunks of a batch of `queries` queries into the
+/// layout of `misp_warninglists_check_batch_packed`.
+fn packed_result(
+    queries: usize,
+    chunks: &[PackedChunk<'_>],
+) -> Result<(*mut c_char, usize), FfiError> {
     // The lists hit, in order of first hit, and each list's table index.
     let mut table_index: Vec<u32> = Vec::new();
-    let mut table: Vec<&Hit<'_>> = Vec::new();
-    let mut hit_list = Vec::with_capacity(batch.hits.len());
-    for hit in &batch.hits {
+    let mut table = PackedText::default();
+    let mut lists = 0usize;
+    for hit in chunks.iter().flat_map(|c| &c.first_hits) {
         let id = hit.list.index();
         if table_index.len() <= id {
             table_index.resize(id + 1, u32::MAX);
         }
-        let slot = table_index.get_mut(id).ok_or_else(too_big)?;
-        if *slot == u32::MAX {
-            *slot = word(table.len())?;
-            table.push(hit);
+        if let Some(slot) = table_index.get_mut(id).filter(|slot| **slot == u32::MAX) {
+            *slot = word(lists)?;
+            lists += 1;
+            table.push(hit.list_name)?;
+            table.push(hit.list_type.as_str())?;
         }
-        hit_list.push(*slot);
     }
-    // The strings: each list's name and type, then each hit's match and
-    // value, every one followed by a NUL byte.
-    let mut text: Vec<u8> = Vec::with_capacity(batch.hits.len() * 32);
-    let mut ends: Vec<u32> = Vec::with_capacity(2 * (table.len() + batch.hits.len()));
-    let mut has_nul = false;
-    let mut push = |text: &mut Vec<u8>, s: &str| -> Result<(), FfiError> {
-        has_nul |= s.as_bytes().contains(&0);
-        text.extend_from_slice(s.as_bytes());
-        ends.push(word(text.len())?);
-        text.push(0);
-        Ok(())
-    };
-    for hit in &table {
-        push(&mut text, hit.list_name)?;
-        push(&mut text, hit.list_type.as_str())?;
-    }
-    let mut network = String::new();
-    for hit in &batch.hits {
-        match hit.matched {
-            Matched::Text(matched) => push(&mut text, matched)?,
-            other => {
-                network.clear();
-                fmt::write(&mut network, format_args!("{other}")).map_err(|_| too_big())?;
-                push(&mut text, &network)?;
-            }
-        }
-        push(&mut text, hit.value)?;
-    }
+    let hits: usize = chunks.iter().map(|c| c.queries.len()).sum();
+    let strings = table.ends.len() + chunks.iter().map(|c| c.strings.ends.len()).sum::<usize>();
+    let text = table.text.len() + chunks.iter().map(|c| c.strings.text.len()).sum::<usize>();
+    let has_nul = table.has_nul || chunks.iter().any(|c| c.strings.has_nul);
     let header = [
         PACKED_LAYOUT,
-        word(batch.len())?,
-        word(batch.hits.len())?,
-        word(table.len())?,
+        word(queries)?,
+        word(hits)?,
+        word(lists)?,
         if has_nul { PACKED_TEXT_HAS_NUL } else { 0 },
     ];
-    let words = header.len() + 2 * batch.hits.len() + ends.len();
-    let size = words * 4 + text.len();
+    let size = (header.len() + 2 * hits + strings) * 4 + text;
+    // Every offset is below `size`, so all fit 32 bits.
     word(size)?;
     Ok(handle::owned_bytes(size, |out| {
-        let mut put = |w: u32| out.extend_from_slice(&w.to_le_bytes());
-        header.iter().copied().for_each(&mut put);
-        batch
-            .indexed_hits()
-            .for_each(|(query, _)| put(query as u32));
-        hit_list.iter().copied().for_each(&mut put);
-        ends.iter().copied().for_each(&mut put);
-        out.extend_from_slice(&text);
+        let put = |out: &mut Vec<u8>, words: &mut dyn Iterator<Item = u32>| {
+            words.for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+        };
+        put(out, &mut header.iter().copied());
+        for chunk in chunks {
+            put(out, &mut chunk.queries.iter().copied());
+        }
+        for chunk in chunks {
+            let table_of = |id: &u32| {
+                let slot = usize::try_from(*id).ok().and_then(|id| table_index.get(id));
+                slot.copied().unwrap_or(u32::MAX)
+            };
+            put(out, &mut chunk.lists.iter().map(table_of));
+        }
+        put(out, &mut table.ends.iter().copied());
+        let mut base = table.text.len() as u32;
+        for chunk in chunks {
+            put(out, &mut chunk.strings.ends.iter().map(|end| base + end));
+            base += chunk.strings.text.len() as u32;
+        }
+        out.extend_from_slice(&table.text);
+        for chunk in chunks {
+            out.extend_from_slice(&chunk.strings.text);
+        }
     }))
+}
+
+/// The hits of a batch in the packed layout: each chunk is encoded in
+/// parallel, with its check, then they are joined.
+fn packed_batch<'a>(
+    checker: &'a Checker,
+    input: &BatchInput<'a>,
+) -> Result<(*mut c_char, usize), FfiError> {
+    let chunks = check_chunks(checker, input, packed_chunk)?;
+    packed_result(input.len(), &chunks)
 }
 
 /// Checks many values at once, as `misp_warninglists_check_batch`, and
@@ -730,7 +827,7 @@ pub unsafe extern "C" fn misp_warninglists_check_batch_packed(
             lists,
             (strings, strings_len, lens, lens_len),
             (out_packed, "out_packed", out_len),
-            packed,
+            packed_batch,
         )
     }
 }
@@ -1270,6 +1367,151 @@ mod tests {
         // SAFETY: freed once.
         unsafe { crate::misp_string_free(out) };
         decode_packed(&bytes)
+    }
+
+    /// The raw result of batch check `function` over `data`, with `lens`
+    /// or NUL-separated (`count` strings), or its error code.
+    fn raw_batch(
+        lists: *const misp_warninglists,
+        function: BatchFunction,
+        data: &[u8],
+        lens: Option<&[usize]>,
+        count: usize,
+    ) -> Result<Vec<u8>, misp_result> {
+        let (mut out, mut len) = (ptr::null_mut(), 0);
+        let lens_ptr = lens.map_or(ptr::null(), <[usize]>::as_ptr);
+        // SAFETY: valid pointers; a NULL `lens` selects NUL-separated
+        // strings.
+        let r = unsafe {
+            function(
+                lists,
+                data.as_ptr().cast(),
+                data.len(),
+                lens_ptr,
+                count,
+                &mut out,
+                &mut len,
+            )
+        };
+        if r != misp_result::MISP_OK {
+            return Err(r);
+        }
+        // SAFETY: the library returned `len` bytes at `out`.
+        let bytes = unsafe { std::slice::from_raw_parts(out.cast::<u8>(), len) }.to_vec();
+        // SAFETY: freed once.
+        unsafe { crate::misp_string_free(out) };
+        Ok(bytes)
+    }
+
+    type BatchFunction = unsafe extern "C" fn(
+        *const misp_warninglists,
+        *const c_char,
+        usize,
+        *const usize,
+        usize,
+        *mut *mut c_char,
+        *mut usize,
+    ) -> misp_result;
+
+    /// Batches of many chunks (cut by pairs with lengths, by bytes when
+    /// NUL-separated) give every query's hits, in order, in both layouts.
+    #[test]
+    fn batches_of_many_chunks_match_single_checks() {
+        let lists = load(0);
+        let values: Vec<(String, String)> = (0..3 * crate::pairs::CHUNK_PAIRS + 5)
+            .map(|i| {
+                let (t, v) = PAIRS[i % PAIRS.len()];
+                // Long values span several blocks of the NUL-separated input.
+                if i % 1500 == 700 {
+                    return ("text".to_owned(), "x".repeat(100_000));
+                }
+                match i % 7 {
+                    0 => ("ip-dst".to_owned(), format!("10.1.{}.3", i % 256)),
+                    1 => ("domain".to_owned(), format!("bücher-{i}.bmw.de")),
+                    _ => (t.to_owned(), v.to_owned()),
+                }
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = values.iter().map(|(t, v)| (&**t, &**v)).collect();
+        let expected: Vec<serde_json::Value> =
+            pairs.iter().map(|(t, v)| check(lists, t, v)).collect();
+        let (data, lens) = batch_inputs(&pairs);
+        let separated = pairs
+            .iter()
+            .flat_map(|(t, v)| [*t, *v])
+            .collect::<Vec<_>>()
+            .join("\0");
+        let count = 2 * pairs.len();
+        let packed = raw_batch(
+            lists,
+            misp_warninglists_check_batch_packed,
+            data.as_bytes(),
+            Some(&lens),
+            count,
+        )
+        .unwrap();
+        assert_eq!(decode_packed(&packed), expected);
+        let packed_separated = raw_batch(
+            lists,
+            misp_warninglists_check_batch_packed,
+            separated.as_bytes(),
+            None,
+            count,
+        )
+        .unwrap();
+        assert_eq!(packed_separated, packed);
+        let json = raw_batch(
+            lists,
+            misp_warninglists_check_batch,
+            data.as_bytes(),
+            Some(&lens),
+            count,
+        )
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json, serde_json::Value::Array(expected));
+        let json_separated = raw_batch(
+            lists,
+            misp_warninglists_check_batch,
+            separated.as_bytes(),
+            None,
+            count,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&json_separated).unwrap(),
+            json
+        );
+
+        // Invalid UTF-8 in a late chunk names its string.
+        let bad_pair = 2 * crate::pairs::CHUNK_PAIRS + 9;
+        let mut bad = separated.into_bytes();
+        let at = bad
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == 0)
+            .nth(2 * bad_pair)
+            .unwrap()
+            .0
+            + 1;
+        bad.insert(at, 0xff);
+        for function in [
+            misp_warninglists_check_batch_packed as BatchFunction,
+            misp_warninglists_check_batch,
+        ] {
+            let r = raw_batch(lists, function, &bad, None, count);
+            assert_eq!(r, Err(misp_result::MISP_ERR_UTF8));
+            let message = crate::panic::tests_last_error();
+            assert!(
+                message.contains(&format!(
+                    "strings[{}] is not valid UTF-8 (invalid byte at offset 0)",
+                    2 * bad_pair + 1
+                )),
+                "{message}"
+            );
+        }
+        // SAFETY: freed once.
+        unsafe { misp_warninglists_free(lists) };
     }
 
     const PAIRS: [(&str, &str); 8] = [

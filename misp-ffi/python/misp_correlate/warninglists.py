@@ -51,15 +51,32 @@ def _improvement_flags(improvements: Union[int, str, Iterable[str]]) -> int:
     return flags
 
 
-def join_strings(items: Sequence[Text]) -> bytes:
-    """``items`` joined by NUL bytes, as UTF-8: the NUL-separated form of
-    the ``misp_warninglists_check_batch*`` input (``lens`` NULL), one
-    ``join`` and one ``encode``. Only valid when no item contains a NUL
-    byte, which the library verifies (it counts the strings)."""
-    try:
-        return "\0".join(items).encode("utf-8")  # type: ignore[arg-type]
-    except TypeError:  # some items are bytes
-        return b"\0".join(text_arg(item, "value") for item in items)
+#: Pairs joined at a time by :func:`join_pairs`.
+_JOIN_PAIRS = 1024
+
+
+def join_pairs(pairs: Sequence[tuple[Text, Text]]) -> bytes:
+    """The strings of ``pairs`` joined by NUL bytes, as UTF-8: the
+    NUL-separated form of the ``misp_warninglists_check_batch*`` input
+    (``lens`` NULL). Only valid when no string contains a NUL byte and
+    every pair has two strings, which the library verifies (it counts the
+    strings).
+
+    The pairs are joined and encoded ``_JOIN_PAIRS`` at a time, then the
+    parts joined: a part's strings are still in the CPU cache when it is
+    encoded, and a part of ASCII strings stays one byte per character (one
+    non-ASCII string in a single join of the whole batch would widen every
+    character of it). This takes about half the time of one ``join`` and
+    one ``encode`` of the whole batch."""
+    parts = []
+    for start in range(0, len(pairs), _JOIN_PAIRS):
+        strings = chain.from_iterable(pairs[start : start + _JOIN_PAIRS])
+        try:
+            parts.append("\0".join(strings).encode("utf-8"))  # type: ignore[arg-type]
+        except TypeError:  # some strings are bytes
+            strings = chain.from_iterable(pairs[start : start + _JOIN_PAIRS])
+            parts.append(b"\0".join(text_arg(item, "value") for item in strings))
+    return b"\0".join(parts)
 
 
 def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
@@ -101,7 +118,7 @@ class BatchHits(SequenceABC):
 
     __slots__ = ("_queries", "_hit_count", "_query_of", "_list_of", "_ends", "_text", "_names", "_types", "_has_nul", "_decoded", "_all")
 
-    def __init__(self, packed: bytes) -> None:
+    def __init__(self, packed: Any) -> None:
         header = _u32_words(packed, _PACKED_HEADER_WORDS)
         layout, queries, hit_count, list_count, flags = header
         if layout != _PACKED_LAYOUT:
@@ -280,32 +297,31 @@ class Warninglists(Handle):
 
         The pairs cross the boundary in one buffer (joined by NUL bytes, or
         with their lengths when a string holds a NUL byte), and the hits
-        come back in one packed buffer that :class:`BatchHits` decodes as
-        its queries are read."""
-        items = list(chain.from_iterable(pairs))
-        if not items:
+        come back in one packed buffer that :class:`BatchHits` reads in
+        place (it is freed with the last view of it) and decodes as its
+        queries are read."""
+        if not isinstance(pairs, (list, tuple)):
+            pairs = list(pairs)
+        if not pairs:
             return BatchHits.empty()
-        if len(items) % 2:
-            raise ValueError("check_many expects (type, value) pairs")
         out = ffi.new("char **")
         out_len = ffi.new("size_t *")
-        data = join_strings(items)
+        data = join_pairs(pairs)
         handle = self._handle()
         try:
             # The library splits at the NUL bytes and checks the count, so
-            # a NUL byte inside a string fails the call: then send lengths.
-            call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), ffi.NULL, len(items), out, out_len)
+            # a NUL byte inside a string (or a pair that is not two
+            # strings) fails the call: then flatten and send lengths.
+            call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), ffi.NULL, 2 * len(pairs), out, out_len)
         except InvalidArgumentError:
-            if data.count(b"\0") == len(items) - 1:
-                raise
+            items = list(chain.from_iterable(pairs))
+            if len(items) % 2:
+                raise ValueError("check_many expects (type, value) pairs") from None
             data, lens = pack_strings(items)
             lengths = ffi.from_buffer("size_t[]", lens)
             call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), lengths, len(items), out, out_len)
-        try:
-            packed = ffi.buffer(out[0], out_len[0])[:]
-        finally:
-            lib.misp_string_free(out[0])
-        return BatchHits(packed)
+        packed = ffi.gc(out[0], lib.misp_string_free, size=out_len[0])
+        return BatchHits(ffi.buffer(packed, out_len[0]))
 
     def set_enabled(self, name: Text, enabled: bool = True) -> None:
         """Enables or disables the list named ``name`` (its ``name`` field)."""

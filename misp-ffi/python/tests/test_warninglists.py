@@ -1,11 +1,12 @@
 """Warninglists through the C library."""
 
+import gc
 import threading
 
 import pytest
 
 import misp_correlate
-from misp_correlate.warninglists import join_strings, pack_strings
+from misp_correlate.warninglists import _JOIN_PAIRS, join_pairs, pack_strings
 
 RFC1918 = "List of RFC 1918 CIDR blocks"
 DAX30 = "List of known dax30 webpages"
@@ -55,9 +56,17 @@ def test_check_many_equals_check_one_by_one(wl):
 
 
 def test_join_and_pack_strings():
-    assert join_strings(["md5", "é", "", "ab"]) == "md5\0é\0\0ab".encode()
-    assert join_strings(["md5", b"\xff"]) == b"md5\0\xff"
-    assert join_strings([""]) == b""
+    assert join_pairs([("md5", "é"), ("", "ab")]) == "md5\0é\0\0ab".encode()
+    assert join_pairs([("md5", b"\xff")]) == b"md5\0\xff"
+    assert join_pairs([("", "")]) == b"\0"
+    assert join_pairs([]) == b""
+    # Joined part by part: str, non-ASCII and bytes parts.
+    pairs = [("md5", f"{i}") for i in range(3 * _JOIN_PAIRS + 5)]
+    pairs[_JOIN_PAIRS + 1] = ("domain", "bücher.example")
+    pairs[2 * _JOIN_PAIRS + 7] = (b"ip-dst", b"10.0.0.1")
+    assert join_pairs(pairs) == b"\0".join(
+        s if isinstance(s, bytes) else s.encode() for pair in pairs for s in pair
+    )
     data, lens = pack_strings(["text", "a\0é", ""])
     assert (data, list(lens)) == ("texta\0é".encode(), [4, 4, 0])
     data, lens = pack_strings(["text", b"\0\xff"])
@@ -92,6 +101,16 @@ def test_batch_hits_is_a_lazy_sequence(wl):
 def test_check_many_rejects_odd_input(wl):
     with pytest.raises((ValueError, TypeError)):
         wl.check_many([("ip-dst",)])
+
+
+def test_check_many_of_a_large_batch_and_an_iterator(wl):
+    pairs = [("ip-dst", f"10.{i % 256}.{i // 256}.1") for i in range(3 * _JOIN_PAIRS)]
+    pairs += [("domain", "www.bmw.de"), ("text", "a\0b")]
+    expected = [wl.check(t, v) for t, v in pairs]
+    assert wl.check_many(iter(pairs)) == expected
+    hits = wl.check_many(tuple(pairs))
+    gc.collect()  # the result owns the library's buffer
+    assert hits.tolist() == expected and hits.hit_count == sum(map(len, expected))
 
 
 def test_improvements(lists_path):
