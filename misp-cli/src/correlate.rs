@@ -229,7 +229,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     attributes += event.attribute_count();
                     event_ids.push(event.uuid.to_string());
                     if let Some(matcher) = &matcher {
-                        let found = matcher.check_event(&event.to_event(), ToIdsGate::Off);
+                        let found = matcher.check_borrowed_event(event, ToIdsGate::Off);
                         if !found.is_empty() {
                             warnings.insert(event.uuid.to_string(), found);
                         }

@@ -3,10 +3,12 @@
 //! [`Matcher::check_event`] checks every attribute of an
 //! [`Event`](misp_core::Event) the way MISP's event view does: on the value
 //! as MISP stores it (normalised), skipping deleted attributes and values
-//! MISP would refuse to save (those are rejected before any check). The
-//! result owns its strings, so it outlives the event.
+//! MISP would refuse to save (those are rejected before any check);
+//! [`Matcher::check_borrowed_event`] does the same for an event borrowed
+//! from its document. The result owns its strings, so it outlives the
+//! event.
 
-use misp_core::{AttributeType, Event, normalize};
+use misp_core::{AttributeType, BorrowedEvent, Event, normalize_ref};
 
 use super::{Hit, Matcher, Query, ToIdsGate};
 
@@ -71,6 +73,16 @@ impl Matcher {
     /// Checks every attribute of `event` (objects' attributes included)
     /// and gathers the hits per attribute and per list.
     pub fn check_event(&self, event: &Event, gate: ToIdsGate) -> EventWarnings {
+        self.check_borrowed_event(&event.as_borrowed(), gate)
+    }
+
+    /// [`check_event`](Matcher::check_event) for an event borrowed from
+    /// its document (as [`misp_core::json::Document`] reads them).
+    pub fn check_borrowed_event(
+        &self,
+        event: &BorrowedEvent<'_>,
+        gate: ToIdsGate,
+    ) -> EventWarnings {
         let mut out = EventWarnings::default();
         for at in event.all_attributes() {
             let attribute = at.attribute;
@@ -80,7 +92,7 @@ impl Matcher {
             let Some(ty) = AttributeType::from_name(&attribute.type_name) else {
                 continue;
             };
-            let Ok(stored) = normalize(ty, &attribute.value) else {
+            let Ok(stored) = normalize_ref(ty, &attribute.value) else {
                 continue;
             };
             let mut hits = Vec::new();
@@ -93,7 +105,7 @@ impl Matcher {
                 *out.lists.entry(hit.list_name.to_owned()).or_insert(0) += 1;
             }
             out.attributes.push(AttributeWarnings {
-                attribute: at.key(event),
+                attribute: at.key(event).into_owned(),
                 ty: ty.name(),
                 value: stored.as_str().to_owned(),
                 hits: hits.iter().map(OwnedHit::from).collect(),
@@ -160,5 +172,50 @@ mod tests {
 
         // With the to_ids gate on, attributes without the flag get no hits.
         assert!(matcher.check_event(&event, ToIdsGate::On).is_empty());
+    }
+
+    #[test]
+    fn a_borrowed_event_read_from_json_gives_the_owned_events_warnings() {
+        let mut domains = Warninglist::new("Known domains", ListType::Hostname);
+        domains.push_entry("example.com");
+        let mut builder = MatcherBuilder::new();
+        builder.add(domains).unwrap();
+        let (matcher, _) = builder.build().unwrap();
+
+        // An object's attribute without a uuid is named by its position;
+        // the escaped value is decoded into an owned string.
+        let json = br#"{"Event": {"uuid": "5a4cb19a-f550-437f-bd29-48ed950d210f", "info": "x",
+            "Attribute": [{"uuid": "a", "type": "domain", "value": "www.example.com", "to_ids": false}],
+            "Object": [{"name": "domain-ip", "Attribute": [
+                {"type": "hostname", "value": "mail.example\u002ecom", "to_ids": true}]}]}}"#;
+        let document = misp_core::json::Document::parse(json.to_vec(), "e.json");
+        let borrowed = document.events()[0].as_ref().unwrap();
+        let owned = borrowed.to_event();
+        for gate in [ToIdsGate::Off, ToIdsGate::On] {
+            let from_borrowed = matcher.check_borrowed_event(borrowed, gate);
+            let from_owned = matcher.check_event(&owned, gate);
+            assert_eq!(from_borrowed.lists, from_owned.lists);
+            let keys = |w: &EventWarnings| {
+                w.attributes
+                    .iter()
+                    .map(|a| (a.attribute.clone(), a.value.clone(), a.hits.len()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(keys(&from_borrowed), keys(&from_owned));
+        }
+        let all = matcher.check_borrowed_event(borrowed, ToIdsGate::Off);
+        assert_eq!(all.attributes.len(), 2);
+        assert_eq!(
+            all.attributes[1].attribute,
+            "5a4cb19a-f550-437f-bd29-48ed950d210f:1"
+        );
+        assert_eq!(all.attributes[1].value, "mail.example.com");
+        assert_eq!(
+            matcher
+                .check_borrowed_event(borrowed, ToIdsGate::On)
+                .attributes
+                .len(),
+            1
+        );
     }
 }
