@@ -34,7 +34,7 @@ use super::hash::{hash, table_buckets, tag_of};
 use super::{SnapshotInfo, SnapshotKind};
 use crate::warninglist::parts::{
     Address, Bits, Catalogue, CidrIndex, Ctx, KeyFilter, KeyTable, ListInfo, Net, Segment,
-    USES_CIDR, USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile, for_each_suffix,
+    TouchedSuffixes, USES_CIDR, USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile,
     misp_host, parse_prefix, parse_value, parsed_host, php_numeric,
 };
 use crate::warninglist::{
@@ -76,8 +76,6 @@ const TABLE_HEADER: usize = 32;
 /// Bytes common in values but rare in list entries; up to three that occur
 /// in no key are stored with a table, and a probe containing one skips it.
 const SENTINEL_CANDIDATES: [u8; 7] = [b'/', b':', b'?', b'=', b'&', b'%', b' '];
-/// Host suffixes hashed and touched before any is looked up.
-const MAX_TOUCHED_SUFFIXES: usize = 8;
 /// The hash seed written by this version (fixed, so files are reproducible).
 const SEED: u64 = 0x6d69_7370_736e_6170;
 
@@ -1149,32 +1147,21 @@ impl WarninglistSnapshot {
         let string_hash = part_hash.filter(|&hash| self.strings.touch(data, hash));
         // Both tables hash with their file's seed: when the seeds agree, the
         // suffix that is the whole part (a domain) reuses the part's hash.
-        let shared = part_hash.filter(|_| self.hosts.seed == self.strings.seed);
         // The first suffixes are hashed and touched ahead; only those the
         // filter admits are kept for probing.
-        let mut suffixes = [("", 0u64); MAX_TOUCHED_SUFFIXES];
-        let (mut visited, mut admitted, mut overflow) = (0, 0, false);
+        let whole = part_hash
+            .filter(|_| self.hosts.seed == self.strings.seed)
+            .map(|hash| (part.len(), hash));
         let zero_quirk = !improvements.no_zero_label_quirk;
-        if let Some(host) = host {
-            for_each_suffix(host, zero_quirk, |suffix| {
-                if visited == MAX_TOUCHED_SUFFIXES {
-                    overflow = true;
-                    return true;
-                }
-                visited += 1;
-                let hash = match shared {
-                    Some(hash) if suffix.len() == part.len() => hash,
-                    _ => self.hosts.hash(suffix.as_bytes()),
-                };
-                if let (true, Some(cell)) =
-                    (self.hosts.touch(data, hash), suffixes.get_mut(admitted))
-                {
-                    *cell = (suffix, hash);
-                    admitted += 1;
-                }
-                false
-            });
-        }
+        let suffixes = host.map(|host| {
+            TouchedSuffixes::plan(
+                host,
+                zero_quirk,
+                whole,
+                |suffix| self.hosts.hash(suffix),
+                |hash| self.hosts.touch(data, hash),
+            )
+        });
         if let Some(hash) = string_hash {
             self.strings
                 .probe(data, part.as_bytes(), hash, ctx.fold_strings, |_, set| {
@@ -1197,21 +1184,15 @@ impl WarninglistSnapshot {
                 offer,
             );
         };
-        for &(suffix, hash) in suffixes.get(..admitted).unwrap_or(&[]) {
-            check_suffix(suffix, hash, hits);
-        }
-        if let (true, Some(host)) = (overflow, host) {
-            let mut skip = visited;
-            for_each_suffix(host, zero_quirk, |suffix| {
-                if skip > 0 {
-                    skip -= 1;
-                } else {
-                    let hash = self.hosts.hash(suffix.as_bytes());
-                    if self.hosts.may_contain(data, hash) {
-                        check_suffix(suffix, hash, hits);
-                    }
+        if let (Some(host), Some(suffixes)) = (host, &suffixes) {
+            for &(suffix, hash) in suffixes.admitted() {
+                check_suffix(suffix, hash, hits);
+            }
+            suffixes.for_each_unplanned(host, zero_quirk, |suffix| {
+                let hash = self.hosts.hash(suffix.as_bytes());
+                if self.hosts.may_contain(data, hash) {
+                    check_suffix(suffix, hash, hits);
                 }
-                false
             });
         }
         if uses & USES_CIDR != 0 && !(self.v4.is_empty() && self.v6.is_empty()) {

@@ -240,6 +240,90 @@ pub(crate) fn trim_entry(entry: &str) -> &str {
     entry.trim_matches('.')
 }
 
+/// Host suffixes whose buckets are touched ahead of the look-ups; longer
+/// hosts look the rest up without it.
+pub(crate) const MAX_TOUCHED_SUFFIXES: usize = 8;
+
+/// The first [`MAX_TOUCHED_SUFFIXES`] suffixes of a host (in
+/// [`for_each_suffix`] order), hashed and touched before any is looked
+/// up, so that their cache misses overlap: the plan the matcher and the
+/// warninglist snapshot share.
+pub(crate) struct TouchedSuffixes<'h> {
+    /// The suffixes `touch` admitted, with their hashes.
+    admitted: [(&'h str, u64); MAX_TOUCHED_SUFFIXES],
+    admitted_len: usize,
+    /// Whether the host has more suffixes than were planned.
+    overflow: bool,
+}
+
+impl<'h> TouchedSuffixes<'h> {
+    /// Hashes each of the first suffixes of `host` with `hash` (or takes
+    /// `whole.1` for a suffix `whole.0` bytes long: the value part's own
+    /// hash, when both tables share a seed) and keeps those `touch`
+    /// admits.
+    #[inline]
+    pub(crate) fn plan(
+        host: &'h str,
+        zero_quirk: bool,
+        whole: Option<(usize, u64)>,
+        hash: impl Fn(&[u8]) -> u64,
+        mut touch: impl FnMut(u64) -> bool,
+    ) -> TouchedSuffixes<'h> {
+        let mut plan = TouchedSuffixes {
+            admitted: [("", 0); MAX_TOUCHED_SUFFIXES],
+            admitted_len: 0,
+            overflow: false,
+        };
+        let mut planned = 0;
+        for_each_suffix(host, zero_quirk, |suffix| {
+            if planned == MAX_TOUCHED_SUFFIXES {
+                plan.overflow = true;
+                return true;
+            }
+            planned += 1;
+            let hash = match whole {
+                Some((len, hash)) if suffix.len() == len => hash,
+                _ => hash(suffix.as_bytes()),
+            };
+            if touch(hash) {
+                if let Some(cell) = plan.admitted.get_mut(plan.admitted_len) {
+                    *cell = (suffix, hash);
+                    plan.admitted_len += 1;
+                }
+            }
+            false
+        });
+        plan
+    }
+
+    /// The admitted suffixes and their hashes, in suffix order.
+    pub(crate) fn admitted(&self) -> &[(&'h str, u64)] {
+        self.admitted.get(..self.admitted_len).unwrap_or(&[])
+    }
+
+    /// Calls `visit` with every suffix of `host` after the planned ones
+    /// (none unless the host had more), in order.
+    pub(crate) fn for_each_unplanned(
+        &self,
+        host: &'h str,
+        zero_quirk: bool,
+        mut visit: impl FnMut(&'h str),
+    ) {
+        if !self.overflow {
+            return;
+        }
+        let mut skip = MAX_TOUCHED_SUFFIXES;
+        for_each_suffix(host, zero_quirk, |suffix| {
+            if skip > 0 {
+                skip -= 1;
+            } else {
+                visit(suffix);
+            }
+            false
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,16 +13,12 @@ use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use super::cidr::{self, Address, Bits, CidrIndex, Network};
 use super::dotted::DotAnchors;
 use super::hash::FoldHasher;
-use super::host;
+use super::host::{self, TouchedSuffixes};
 use super::list::ProblemKind;
 use super::pcre;
 use super::table::{KeyTable, KeyTableBuilder, ListSetPool, ListSetRef};
 use super::{Hit, Improvements, ListId, ListType, Matched, Warninglist};
 use crate::{Error, Result};
-
-/// Host suffixes whose buckets are touched ahead of the look-ups; longer
-/// hosts are looked up without it.
-const MAX_TOUCHED_SUFFIXES: usize = 8;
 
 /// The host of a value part, as MISP or (improved) a URL parser finds it.
 #[inline]
@@ -171,7 +167,7 @@ impl Segment {
     /// not hit yet.
     ///
     /// The hash-table probes (the string key and up to
-    /// [`MAX_TOUCHED_SUFFIXES`] host suffixes) are hashed first and their
+    /// [`host::MAX_TOUCHED_SUFFIXES`] host suffixes) are hashed first and their
     /// filter words and buckets touched, so that their cache misses are
     /// under way, overlapping, before any is looked up; probes the filters
     /// turn away are not looked up at all. When both tables hash alike, the
@@ -224,49 +220,27 @@ impl Segment {
     ) {
         let string_hash = part_hash.filter(|&hash| self.strings.touch(hash));
         let zero_quirk = !ctx.improvements.no_zero_label_quirk;
-        // The suffixes the hostname table's filter let through.
-        let mut suffixes = [("", 0u64); MAX_TOUCHED_SUFFIXES];
-        let mut touched = 0;
-        // Suffixes planned, let through or not; whether there are more.
-        let mut planned = 0;
-        let mut overflow = false;
-        let shared = part_hash.filter(|_| self.hosts.hasher() == self.strings.hasher());
-        host::for_each_suffix(host, zero_quirk, |suffix| {
-            if planned == MAX_TOUCHED_SUFFIXES {
-                overflow = true;
-                return true;
-            }
-            planned += 1;
-            // A suffix as long as the part is the part.
-            let hash = match shared {
-                Some(hash) if suffix.len() == part.len() => hash,
-                _ => self.hosts.hash(suffix.as_bytes()),
-            };
-            if self.hosts.touch(hash) {
-                if let Some(cell) = suffixes.get_mut(touched) {
-                    *cell = (suffix, hash);
-                    touched += 1;
-                }
-            }
-            false
-        });
+        // A suffix as long as the part is the part: with a shared hasher it
+        // reuses the part's hash.
+        let whole = part_hash
+            .filter(|_| self.hosts.hasher() == self.strings.hasher())
+            .map(|hash| (part.len(), hash));
+        let suffixes = TouchedSuffixes::plan(
+            host,
+            zero_quirk,
+            whole,
+            |suffix| self.hosts.hash(suffix),
+            |hash| self.hosts.touch(hash),
+        );
         if let Some(hash) = string_hash {
             self.check_strings(part, hash, ctx, hits);
         }
-        for &(suffix, hash) in suffixes.get(..touched).unwrap_or(&[]) {
+        for &(suffix, hash) in suffixes.admitted() {
             self.check_suffix(suffix, hash, part, ctx, hits);
         }
-        if overflow {
-            let mut skip = planned;
-            host::for_each_suffix(host, zero_quirk, |suffix| {
-                if skip > 0 {
-                    skip -= 1;
-                } else {
-                    self.check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), part, ctx, hits);
-                }
-                false
-            });
-        }
+        suffixes.for_each_unplanned(host, zero_quirk, |suffix| {
+            self.check_suffix(suffix, self.hosts.hash(suffix.as_bytes()), part, ctx, hits);
+        });
     }
 
     fn check_strings<'a>(

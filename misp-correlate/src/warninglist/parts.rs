@@ -8,7 +8,7 @@ pub(crate) use super::catalogue::Catalogue;
 pub(crate) use super::cidr::{
     Address, Bits, CidrIndex, Net, parse_prefix, parse_value, php_numeric,
 };
-pub(crate) use super::host::{for_each_suffix, misp_host, parsed_host};
+pub(crate) use super::host::{TouchedSuffixes, misp_host, parsed_host};
 pub(crate) use super::index::{
     Ctx, Segment, USES_CIDR, USES_HOSTS, USES_REGEX, USES_STRINGS, USES_SUBSTRINGS, compile,
 };
