@@ -24,10 +24,33 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cli-snapshot-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join("wl.snap")
+/// The path `wl.snap` in a fresh temporary directory, which is removed
+/// with its files when this is dropped.
+struct Scratch {
+    _dir: tempfile::TempDir,
+    file: PathBuf,
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.file
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.file
+    }
+}
+
+fn temp(name: &str) -> Scratch {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("cli-snapshot-{name}-"))
+        .tempdir()
+        .expect("temp dir");
+    let file = dir.path().join("wl.snap");
+    Scratch { _dir: dir, file }
 }
 
 fn s(path: &Path) -> &str {
@@ -160,8 +183,8 @@ fn correlate_from_a_snapshot_answers_as_from_the_inputs() {
         ("advanced", vec!["--advanced", "--limit", "3"]),
         ("excluded", vec!["--exclusions", s(&exclusions)]),
     ] {
-        let dir = temp(&format!("engine-{name}"));
-        let dir = dir.parent().expect("dir").to_path_buf();
+        let scratch = temp(&format!("engine-{name}"));
+        let dir = scratch.parent().expect("dir").to_path_buf();
         let snap = dir.join("engine.snap");
         let (p1, r1, p2, r2) = (
             dir.join("p1.jsonl"),

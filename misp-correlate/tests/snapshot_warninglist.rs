@@ -15,14 +15,18 @@ use misp_correlate::warninglist::{
 use proptest::prelude::*;
 use warninglist_support::{shared_warninglists, workspace_root};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("snapshot-wl-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh temporary directory, removed with its files when dropped (a
+/// snapshot opened from it stays readable: the map outlives the name).
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("snapshot-wl-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn round_trip(matcher: &Matcher, name: &str) -> WarninglistSnapshot {
-    let path = temp_dir(name).join("wl.snap");
+    let dir = temp_dir(name);
+    let path = dir.path().join("wl.snap");
     WarninglistSnapshot::save_matcher(matcher, &path).unwrap();
     let snapshot = WarninglistSnapshot::open(&path).unwrap();
     snapshot.verify().unwrap();
@@ -152,7 +156,8 @@ proptest! {
             for (ty, value) in &values {
                 assert_same(&matcher, &snapshot, ty, value);
             }
-            let path = temp_dir("prop-resave").join("again.snap");
+            let dir = temp_dir("prop-resave");
+            let path = dir.path().join("again.snap");
             snapshot.save(&path).unwrap();
             let reopened = WarninglistSnapshot::open(&path).unwrap();
             reopened.verify().unwrap();
@@ -302,7 +307,8 @@ fn long_hosts_match_past_the_suffixes_touched_ahead() {
 
 #[test]
 fn damaged_files_are_clear_errors() {
-    let path = temp_dir("damage").join("wl.snap");
+    let dir = temp_dir("damage");
+    let path = dir.path().join("wl.snap");
     WarninglistSnapshot::save_matcher(&small_matcher(), &path).unwrap();
     let good = std::fs::read(&path).unwrap();
 
@@ -352,7 +358,8 @@ fn damaged_files_are_clear_errors() {
 
 #[test]
 fn wrong_kind_and_info() {
-    let path = temp_dir("info").join("wl.snap");
+    let dir = temp_dir("info");
+    let path = dir.path().join("wl.snap");
     WarninglistSnapshot::save_matcher(&small_matcher(), &path).unwrap();
     let info = snapshot::info(&path).unwrap();
     assert_eq!(info.kind, SnapshotKind::Warninglists);
@@ -431,7 +438,8 @@ fn committed_fixture_gives_known_answers() {
 fn bumped_version_fixture_is_refused() {
     let mut bytes = std::fs::read(fixture()).unwrap();
     bytes[8..12].copy_from_slice(&(snapshot::FORMAT_VERSION + 1).to_le_bytes());
-    let path = temp_dir("bumped").join("bumped.snap");
+    let dir = temp_dir("bumped");
+    let path = dir.path().join("bumped.snap");
     std::fs::write(&path, bytes).unwrap();
     let err = WarninglistSnapshot::open(&path).unwrap_err();
     let message = err.to_string();
