@@ -30,7 +30,7 @@
 use std::sync::OnceLock;
 
 use ahash::AHashMap;
-use misp_core::{AttributeType, NormalizedValue};
+use misp_core::{AttributeType, NormalizedRef};
 use smallvec::SmallVec;
 
 use super::acl::AclMode;
@@ -276,12 +276,13 @@ pub struct Engine {
     pub(crate) summary: OnceLock<Summary>,
 }
 
-/// The normalised form of an attribute value, ready to intern.
-pub(crate) struct Prepared {
-    pub(crate) value: NormalizedValue,
+/// The normalised form of an attribute value, ready to intern (borrowed
+/// from the input when normalising changed nothing).
+pub(crate) struct Prepared<'a> {
+    pub(crate) value: NormalizedRef<'a>,
 }
 
-impl Prepared {
+impl Prepared<'_> {
     pub(crate) fn value1(&self) -> &str {
         self.value.value1()
     }
@@ -614,8 +615,10 @@ impl Engine {
     // ----- normalisation and interning -----------------------------------
 
     /// Normalises `input`'s value as MISP would save it.
-    pub(crate) fn prepare(input: &AttributeInput<'_>) -> std::result::Result<Prepared, String> {
-        misp_core::normalize(input.ty, input.value)
+    pub(crate) fn prepare<'a>(
+        input: &AttributeInput<'a>,
+    ) -> std::result::Result<Prepared<'a>, String> {
+        misp_core::normalize_ref(input.ty, input.value)
             .map(|value| Prepared { value })
             .map_err(|r| r.reason().to_owned())
     }
@@ -634,7 +637,7 @@ impl Engine {
     fn make_record(
         &mut self,
         input: &AttributeInput<'_>,
-        prepared: &Prepared,
+        prepared: &Prepared<'_>,
     ) -> Result<(AttrRec, [u32; 2])> {
         let (k1, d1) = self.intern_half(prepared.value1())?;
         let (k2, d2) = match prepared.value2() {
