@@ -8,7 +8,8 @@
 //! engines, builders and warninglists; add, update and remove events,
 //! objects and attributes (well-formed JSON around fuzzed values, or raw
 //! fuzzed bytes); run every query; check values one by one and in packed
-//! batches (with lengths that may not add up); save engines and
+//! batches (with lengths that may not add up), and join packed results
+//! (with themselves and with fuzzed bytes); save engines and
 //! warninglists to snapshots and go on with the handles opened from them
 //! (a damaged engine snapshot must be refused); and pass NULL handles,
 //! NULL out-parameters and NULL strings.
@@ -130,6 +131,21 @@ fn string_result(json: bool, call: impl FnOnce(*mut *mut c_char, *mut usize) -> 
         unsafe { misp_string_free(out) };
     } else {
         assert!(out.is_null(), "out-parameter written on failure");
+    }
+}
+
+/// `misp_warninglists_packed_concat` of `parts`.
+///
+/// # Safety
+///
+/// `out` and `out_len` must be valid for one write each.
+unsafe fn concat(parts: &[&[u8]], out: *mut *mut c_char, out_len: *mut usize) -> misp_result {
+    let pointers: Vec<*const c_char> = parts.iter().map(|p| p.as_ptr().cast()).collect();
+    let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+    // SAFETY: `pointers` and `lens` describe `parts.len()` live slices;
+    // `out` and `out_len` per this function's contract.
+    unsafe {
+        misp_warninglists_packed_concat(pointers.as_ptr(), lens.as_ptr(), parts.len(), out, out_len)
     }
 }
 
@@ -487,6 +503,39 @@ fuzz_target!(|data: &[u8]| {
                     let (lists, packed) = (h.lists, p.flag());
                     // Or NUL-separated: `lens` NULL, its length the count.
                     let lens_ptr = if p.flag() { ptr::null() } else { lens.as_ptr() };
+                    if packed {
+                        // A packed result joins into itself, and joined with
+                        // fuzzed bytes gives a documented code.
+                        let (mut out, mut len) = (ptr::null_mut(), 0);
+                        let r = misp_warninglists_check_batch_packed(
+                            lists,
+                            data.as_ptr().cast(),
+                            data.len(),
+                            lens_ptr,
+                            lens.len(),
+                            &mut out,
+                            &mut len,
+                        );
+                        if checked(r) == misp_result::MISP_OK {
+                            // The library returned `len` bytes at `out`; freed once.
+                            let result = std::slice::from_raw_parts(out.cast::<u8>(), len).to_vec();
+                            misp_string_free(out);
+                            let junk = p.bytes();
+                            let mut joined = Vec::new();
+                            string_result(false, |o, l| {
+                                let r = concat(&[&result], o, l);
+                                if r == misp_result::MISP_OK {
+                                    // The library returned `*l` bytes at `*o`.
+                                    joined =
+                                        std::slice::from_raw_parts((*o).cast::<u8>(), *l).to_vec();
+                                }
+                                r
+                            });
+                            assert_eq!(joined, result, "a packed result joins into itself");
+                            string_result(false, |o, l| concat(&[&result, junk], o, l));
+                        }
+                        continue;
+                    }
                     string_result(!packed, |o, l| {
                         let f = if packed {
                             misp_warninglists_check_batch_packed

@@ -1506,6 +1506,48 @@ misp_result misp_warninglists_open_snapshot(const char *path,
                                             misp_warninglists **out_lists);
 
 /**
+ * Joins packed results of consecutive batches into the packed result of
+ * the whole batch, as `misp_warninglists_check_batch_packed` would have
+ * returned it for all the queries in one call.
+ *
+ * `parts[i]` is `part_lens[i]` bytes: a result of
+ * `misp_warninglists_check_batch_packed` (or of this function), in the
+ * order of its queries. In the joined result the queries of part `i`
+ * follow those of the parts before it, and the list table holds each
+ * list once, in order of first hit. A caller can thus check a long batch
+ * in parts, preparing one part while the library checks the one before
+ * (from another thread), and still read one result. `*out_packed`
+ * receives `*out_len` bytes, freed by the caller with
+ * `misp_string_free`.
+ *
+ * Ownership: every argument is borrowed for the call only; the parts
+ * are not freed.
+ *
+ * Thread safety: safe from any number of threads at once (it touches no
+ * handle).
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL`: `parts`, `part_lens`, a part or an out-parameter is
+ *   NULL.
+ * * `MISP_ERR_INVALID`: a part is not a packed result of this layout
+ *   (the message names the part and what is wrong: every count, index
+ *   and offset is checked before use), or the joined result would not
+ *   fit 32-bit offsets.
+ *
+ * # Safety
+ *
+ * `parts` and `part_lens` must be valid for reads of `parts_len`
+ * elements, each non-NULL `parts[i]` for reads of `part_lens[i]` bytes;
+ * `out_packed` and `out_len` for one write each.
+ */
+misp_result misp_warninglists_packed_concat(const char *const *parts,
+                                            const size_t *part_lens,
+                                            size_t parts_len,
+                                            char **out_packed,
+                                            size_t *out_len);
+
+/**
  * Describes loaded warninglists: the lists, the files that could not be
  * used, and the entries that can never match.
  *

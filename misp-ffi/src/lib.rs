@@ -54,6 +54,7 @@ mod error;
 mod handle;
 mod load;
 mod normalize;
+mod packed;
 mod pairs;
 mod panic;
 mod snapshot;
@@ -86,7 +87,8 @@ pub use warninglist::{
     misp_warninglist_improvement, misp_warninglists, misp_warninglists_add_list,
     misp_warninglists_check, misp_warninglists_check_batch, misp_warninglists_check_batch_packed,
     misp_warninglists_free, misp_warninglists_load, misp_warninglists_open_snapshot,
-    misp_warninglists_report, misp_warninglists_save_snapshot, misp_warninglists_set_enabled,
+    misp_warninglists_packed_concat, misp_warninglists_report, misp_warninglists_save_snapshot,
+    misp_warninglists_set_enabled,
 };
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ use serde::ser::Serializer;
 use crate::error::{FfiError, misp_result};
 use crate::handle::{self, Handle, Out};
 use crate::load::IN_MEMORY_SOURCE;
+use crate::packed::{self, PackedView};
 use crate::pairs::BatchInput;
 use crate::panic::{guard, guard_or};
 
@@ -598,11 +599,15 @@ fn json_batch<'a>(
 
 /// Version of the packed batch layout, the first word of every packed
 /// result.
-const PACKED_LAYOUT: u32 = 1;
+pub(crate) const PACKED_LAYOUT: u32 = 1;
+
+/// Words of a packed result's header: layout, queries, hits, lists,
+/// flags.
+pub(crate) const PACKED_HEADER_WORDS: usize = 5;
 
 /// Flag of a packed result: some string contains a NUL byte, so the
 /// strings must be cut at their `ends`, not at NUL bytes.
-const PACKED_TEXT_HAS_NUL: u32 = 1;
+pub(crate) const PACKED_TEXT_HAS_NUL: u32 = 1;
 
 /// The error of a packed result too large for its 32-bit offsets.
 fn packed_too_big() -> FfiError {
@@ -830,6 +835,77 @@ pub unsafe extern "C" fn misp_warninglists_check_batch_packed(
             packed_batch,
         )
     }
+}
+
+/// Joins packed results of consecutive batches into the packed result of
+/// the whole batch, as `misp_warninglists_check_batch_packed` would have
+/// returned it for all the queries in one call.
+///
+/// `parts[i]` is `part_lens[i]` bytes: a result of
+/// `misp_warninglists_check_batch_packed` (or of this function), in the
+/// order of its queries. In the joined result the queries of part `i`
+/// follow those of the parts before it, and the list table holds each
+/// list once, in order of first hit. A caller can thus check a long batch
+/// in parts, preparing one part while the library checks the one before
+/// (from another thread), and still read one result. `*out_packed`
+/// receives `*out_len` bytes, freed by the caller with
+/// `misp_string_free`.
+///
+/// Ownership: every argument is borrowed for the call only; the parts
+/// are not freed.
+///
+/// Thread safety: safe from any number of threads at once (it touches no
+/// handle).
+///
+/// # Errors
+///
+/// * `MISP_ERR_NULL`: `parts`, `part_lens`, a part or an out-parameter is
+///   NULL.
+/// * `MISP_ERR_INVALID`: a part is not a packed result of this layout
+///   (the message names the part and what is wrong: every count, index
+///   and offset is checked before use), or the joined result would not
+///   fit 32-bit offsets.
+///
+/// # Safety
+///
+/// `parts` and `part_lens` must be valid for reads of `parts_len`
+/// elements, each non-NULL `parts[i]` for reads of `part_lens[i]` bytes;
+/// `out_packed` and `out_len` for one write each.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn misp_warninglists_packed_concat(
+    parts: *const *const c_char,
+    part_lens: *const usize,
+    parts_len: usize,
+    out_packed: *mut *mut c_char,
+    out_len: *mut usize,
+) -> misp_result {
+    guard(|| {
+        // SAFETY: the caller guarantees the pointers per `# Safety`.
+        let (parts, lens, out, out_len) = unsafe {
+            (
+                handle::slice_arg(parts, parts_len, "parts")?,
+                handle::slice_arg(part_lens, parts_len, "part_lens")?,
+                Out::new(out_packed, "out_packed")?,
+                Out::new(out_len, "out_len")?,
+            )
+        };
+        let views = parts
+            .iter()
+            .zip(lens)
+            .enumerate()
+            .map(|(i, (&part, &len))| {
+                // SAFETY: the caller guarantees `parts[i]` for `part_lens[i]`
+                // bytes per `# Safety`.
+                let bytes =
+                    unsafe { handle::bytes_arg(part.cast::<u8>(), len, &format!("parts[{i}]")) }?;
+                PackedView::parse(bytes, i)
+            })
+            .collect::<Result<Vec<_>, FfiError>>()?;
+        let (bytes, len) = packed::concat(&views)?;
+        out.write(bytes);
+        out_len.write(len);
+        Ok(())
+    })
 }
 
 /// Opens a warninglist snapshot file (written by
@@ -1347,26 +1423,45 @@ mod tests {
         lists: *const misp_warninglists,
         pairs: &[(&str, &str)],
     ) -> Vec<serde_json::Value> {
+        decode_packed(&packed_bytes(lists, pairs))
+    }
+
+    /// The packed result of `pairs`, as bytes.
+    fn packed_bytes(lists: *const misp_warninglists, pairs: &[(&str, &str)]) -> Vec<u8> {
         let (data, lens) = batch_inputs(pairs);
-        let (mut out, mut len) = (ptr::null_mut(), 0);
-        // SAFETY: valid pointers.
-        let r = unsafe {
-            misp_warninglists_check_batch_packed(
-                lists,
-                data.as_ptr().cast(),
-                data.len(),
-                lens.as_ptr(),
-                lens.len(),
-                &mut out,
-                &mut len,
-            )
-        };
-        assert_eq!(r, misp_result::MISP_OK);
+        let function: BatchFunction = misp_warninglists_check_batch_packed;
+        raw_batch(lists, function, data.as_bytes(), Some(&lens), lens.len()).unwrap()
+    }
+
+    /// The library-owned `len` bytes at `out` (then freed), or `r` when the
+    /// call failed.
+    fn owned_result(r: misp_result, out: *mut c_char, len: usize) -> Result<Vec<u8>, misp_result> {
+        if r != misp_result::MISP_OK {
+            return Err(r);
+        }
         // SAFETY: the library returned `len` bytes at `out`.
         let bytes = unsafe { std::slice::from_raw_parts(out.cast::<u8>(), len) }.to_vec();
         // SAFETY: freed once.
         unsafe { crate::misp_string_free(out) };
-        decode_packed(&bytes)
+        Ok(bytes)
+    }
+
+    /// `misp_warninglists_packed_concat` of `parts`, or its error code.
+    fn concat_packed(parts: &[&[u8]]) -> Result<Vec<u8>, misp_result> {
+        let ptrs: Vec<*const c_char> = parts.iter().map(|p| p.as_ptr().cast()).collect();
+        let lens: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        let (mut out, mut len) = (ptr::null_mut(), 0);
+        // SAFETY: valid pointers and lengths.
+        let r = unsafe {
+            misp_warninglists_packed_concat(
+                ptrs.as_ptr(),
+                lens.as_ptr(),
+                parts.len(),
+                &mut out,
+                &mut len,
+            )
+        };
+        owned_result(r, out, len)
     }
 
     /// The raw result of batch check `function` over `data`, with `lens`
@@ -1393,14 +1488,7 @@ mod tests {
                 &mut len,
             )
         };
-        if r != misp_result::MISP_OK {
-            return Err(r);
-        }
-        // SAFETY: the library returned `len` bytes at `out`.
-        let bytes = unsafe { std::slice::from_raw_parts(out.cast::<u8>(), len) }.to_vec();
-        // SAFETY: freed once.
-        unsafe { crate::misp_string_free(out) };
-        Ok(bytes)
+        owned_result(r, out, len)
     }
 
     type BatchFunction = unsafe extern "C" fn(
@@ -1544,6 +1632,126 @@ mod tests {
         assert_eq!(batch[1], check(lists, "ip-dst", "10.1.2.3"));
         // SAFETY: freed once.
         unsafe { misp_warninglists_free(lists) };
+    }
+
+    #[test]
+    fn packed_parts_join_into_the_whole_batch() {
+        let lists = load(0);
+        let whole = packed_bytes(lists, &PAIRS);
+        // Every cut into three parts (empty parts included) joins back
+        // into exactly the bytes of the one call.
+        for a in 0..=PAIRS.len() {
+            for b in a..=PAIRS.len() {
+                let parts = [
+                    packed_bytes(lists, &PAIRS[..a]),
+                    packed_bytes(lists, &PAIRS[a..b]),
+                    packed_bytes(lists, &PAIRS[b..]),
+                ];
+                let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+                assert_eq!(concat_packed(&refs).unwrap(), whole, "cut at {a}, {b}");
+            }
+        }
+        // A join of joins, and of one part.
+        let first = concat_packed(&[&packed_bytes(lists, &PAIRS[..2])]).unwrap();
+        let rest = packed_bytes(lists, &PAIRS[2..]);
+        assert_eq!(concat_packed(&[&first, &rest]).unwrap(), whole);
+        // No parts: the result of an empty batch.
+        assert_eq!(concat_packed(&[]).unwrap(), packed_bytes(lists, &[]));
+        // A NUL byte inside a hit's string: the flag survives the join.
+        let custom = r#"{"name": "nul", "type": "string", "list": ["a\u0000b"], "matching_attributes": ["text"]}"#;
+        // SAFETY: valid pointers.
+        let r = unsafe { misp_warninglists_add_list(lists, custom.as_ptr().cast(), custom.len()) };
+        assert_eq!(r, misp_result::MISP_OK);
+        let nul_pairs = [("ip-dst", "10.1.2.3"), ("text", "a\0b")];
+        let joined = concat_packed(&[
+            &packed_bytes(lists, &nul_pairs[..1]),
+            &packed_bytes(lists, &nul_pairs[1..]),
+        ])
+        .unwrap();
+        assert_eq!(joined, packed_bytes(lists, &nul_pairs));
+        assert_eq!(decode_packed(&joined)[1][0]["match"], "a\u{0}b");
+        // SAFETY: freed once.
+        unsafe { misp_warninglists_free(lists) };
+    }
+
+    #[test]
+    fn damaged_packed_parts_are_refused() {
+        let lists = load(0);
+        let good = packed_bytes(lists, &PAIRS);
+        // SAFETY: freed once.
+        unsafe { misp_warninglists_free(lists) };
+        let word_at = |bytes: &mut Vec<u8>, i: usize, w: u32| {
+            bytes[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
+        };
+        let hits = u32::from_le_bytes(good[8..12].try_into().unwrap()) as usize;
+        assert!(hits >= 2);
+        for cut in 0..good.len() {
+            assert_eq!(
+                concat_packed(&[&good[..cut]]),
+                Err(misp_result::MISP_ERR_INVALID),
+                "truncated to {cut} bytes"
+            );
+        }
+        let mut longer = good.clone();
+        longer.push(0);
+        let mut layout = good.clone();
+        word_at(&mut layout, 0, PACKED_LAYOUT + 1);
+        let mut query = good.clone();
+        word_at(&mut query, 5, 1_000_000);
+        let mut order = good.clone();
+        word_at(&mut order, 6, 0);
+        word_at(&mut order, 5, 3);
+        let mut list = good.clone();
+        word_at(&mut list, 5 + hits, 1_000);
+        let mut end = good.clone();
+        word_at(&mut end, 5 + 2 * hits, u32::MAX);
+        for (what, bytes) in [
+            ("a byte more", longer),
+            ("layout", layout),
+            ("query index", query),
+            ("query order", order),
+            ("list index", list),
+            ("string end", end),
+        ] {
+            let r = concat_packed(&[&good, &bytes]);
+            assert_eq!(r, Err(misp_result::MISP_ERR_INVALID), "{what}");
+        }
+        let (mut out, mut len) = (ptr::null_mut(), 0);
+        // SAFETY: a NULL part is reported, not read.
+        let r = unsafe {
+            misp_warninglists_packed_concat(
+                [ptr::null()].as_ptr(),
+                [4].as_ptr(),
+                1,
+                &mut out,
+                &mut len,
+            )
+        };
+        assert_eq!(r, misp_result::MISP_ERR_NULL);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_concat_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let r = concat_packed(&[&bytes]);
+            proptest::prop_assert!(matches!(r, Ok(_) | Err(misp_result::MISP_ERR_INVALID)));
+            if let Ok(joined) = r {
+                // A joined result (each list once) joins into itself.
+                proptest::prop_assert_eq!(concat_packed(&[&joined]).unwrap(), joined);
+            }
+        }
+
+        #[test]
+        fn damaged_packed_results_never_panic(at in 0usize..4096, byte in proptest::num::u8::ANY) {
+            let lists = load(0);
+            let mut bytes = packed_bytes(lists, &PAIRS);
+            // SAFETY: freed once.
+            unsafe { misp_warninglists_free(lists) };
+            let at = at % bytes.len();
+            bytes[at] = byte;
+            let r = concat_packed(&[&bytes, &bytes]);
+            proptest::prop_assert!(matches!(r, Ok(_) | Err(misp_result::MISP_ERR_INVALID)));
+        }
     }
 
     #[test]

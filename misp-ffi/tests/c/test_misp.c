@@ -621,6 +621,23 @@ static void test_packed_batch(const char *root) {
         }
         CHECK(all, "every string at its offsets");
         CHECK(len == 4 * 17 + start, "the buffer ends after the last NUL");
+
+        /* Results of consecutive batches join into one; one result joins into itself. */
+        const char *parts[2] = {buf, buf};
+        size_t part_lens[2] = {len, len};
+        char *joined = NULL;
+        size_t joined_len = 0;
+        r = misp_warninglists_packed_concat(parts, part_lens, 1, &joined, &joined_len);
+        CHECK(r == MISP_OK && joined_len == len && memcmp(joined, buf, len) == 0, "a packed result joins into itself");
+        misp_string_free(joined);
+        r = misp_warninglists_packed_concat(parts, part_lens, 2, &joined, &joined_len);
+        CHECK(r == MISP_OK && word_at(joined, 1) == 6 && word_at(joined, 2) == 4 && word_at(joined, 3) == 2,
+              "two joined results: 6 queries, 4 hits, the same 2 lists");
+        CHECK(r == MISP_OK && word_at(joined, 7) == 3 && word_at(joined, 8) == 5, "the second part's queries follow");
+        misp_string_free(joined);
+        part_lens[1] = len - 1;
+        r = misp_warninglists_packed_concat(parts, part_lens, 2, &joined, &joined_len);
+        CHECK(r == MISP_ERR_INVALID, "a truncated part is refused");
     }
     misp_string_free(buf);
     r = misp_warninglists_check_batch_packed(lists, strings, strlen(strings), lens, 5, &buf, &len);
