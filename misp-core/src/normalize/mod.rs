@@ -21,7 +21,10 @@
 //!
 //! [`normalize_ref`] gives the same answer borrowed from the raw value
 //! when MISP stores it unchanged, without allocating (the bulk correlation
-//! builder normalises millions of values this way).
+//! builder normalises millions of values this way). A value already in
+//! its stored form (a lower-case domain, a URL with nothing to refang, a
+//! lower-case digest, …) is recognised in one pass over its bytes instead
+//! of going through every step; the answer is the same either way.
 //!
 //! The rules are MISP's, quirks included (each is documented where it is
 //! implemented): `::0001` is not compressed, `filename|impfuzzy` and
@@ -66,6 +69,7 @@ pub use resave::rewrites_on_resave;
 
 mod datetime;
 mod domain;
+mod fast;
 mod ip;
 mod json_syntax;
 mod php;
@@ -264,6 +268,22 @@ pub fn normalize(ty: AttributeType, raw: &str) -> Result<NormalizedValue, Reject
 /// ```
 pub fn normalize_ref(ty: AttributeType, raw: &str) -> Result<NormalizedRef<'_>, Rejection> {
     let rules = rules::rules(ty);
+    if fast::stored_as_is(&rules, raw) {
+        return Ok(NormalizedRef {
+            value: Cow::Borrowed(raw),
+            split: None,
+        });
+    }
+    pipeline(rules, ty, raw)
+}
+
+/// The whole save pipeline, step by step (what [`fast::stored_as_is`]
+/// short-cuts for values stored as given).
+fn pipeline(
+    rules: rules::TypeRules,
+    ty: AttributeType,
+    raw: &str,
+) -> Result<NormalizedRef<'_>, Rejection> {
     let v = php::trim(raw);
     let v = refang::refang(rules.refang, v);
     let v = refang::replace_4byte(v);
