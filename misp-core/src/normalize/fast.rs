@@ -88,21 +88,30 @@ fn classes(bytes: &[u8]) -> u8 {
 }
 
 /// Whether `raw` (of a type with `rules`) is stored exactly as given, as
-/// far as this fast path can tell: `true` means the full pipeline returns
-/// `raw` itself, unsplit; `false` means "ask the full pipeline" (which
-/// may still store it unchanged, or refuse it).
-pub(crate) fn stored_as_is(rules: &TypeRules, raw: &str) -> bool {
+/// far as this fast path can tell: `Some(lowercase)` means the full
+/// pipeline returns `raw` itself, unsplit, and says whether `raw` is free
+/// of upper-case letters (it is printable ASCII without spaces either
+/// way); `None` means "ask the full pipeline" (which may still store it
+/// unchanged, or refuse it).
+pub(crate) fn stored_as_is(rules: &TypeRules, raw: &str) -> Option<bool> {
     let b = raw.as_bytes();
     if rules.composite || b.is_empty() || b.len() > MAX_BYTES {
-        return false;
+        return None;
     }
     let cls = classes(b);
     if cls & BAD != 0 {
-        return false;
+        return None;
     }
     if rules.refang == Refang::Url && has_http_prefix_to_refang(b) {
-        return false;
+        return None;
     }
+    decided(rules, raw, cls).then_some(cls & UPPER == 0)
+}
+
+/// The rewrite and the validation of a plain value with byte classes
+/// `cls` leave it stored as it is.
+fn decided(rules: &TypeRules, raw: &str, cls: u8) -> bool {
+    let b = raw.as_bytes();
     match (rules.rewrite, rules.check) {
         // `domain`: lowercase and dot-trimming change nothing, and a valid
         // domain is not punycoded. `hostname`: lowercase changes nothing.
@@ -167,7 +176,16 @@ mod tests {
     fn agrees(ty: AttributeType, raw: &str) {
         let r = rules::rules(ty);
         let full = pipeline(r, ty, raw);
-        if stored_as_is(&r, raw) {
+        if let Some(lowercase) = stored_as_is(&r, raw) {
+            assert_eq!(
+                lowercase,
+                !raw.bytes().any(|c| c.is_ascii_uppercase()),
+                "{ty} {raw:?}"
+            );
+            assert!(
+                raw.bytes().all(|c| (0x21..=0x7E).contains(&c)),
+                "{ty} {raw:?}"
+            );
             let v = full
                 .unwrap_or_else(|e| panic!("{ty} {raw:?}: fast path took a rejected value ({e})"));
             assert!(v.is_borrowed(), "{ty} {raw:?}");
@@ -184,6 +202,10 @@ mod tests {
                     "{ty} {raw:?}"
                 );
                 assert_eq!(a.is_borrowed(), b.is_borrowed(), "{ty} {raw:?}");
+                if a.is_known_lowercase_ascii() {
+                    assert_eq!(a.as_str().to_ascii_lowercase(), a.as_str(), "{ty} {raw:?}");
+                    assert!(!a.as_str().contains(' '), "{ty} {raw:?}");
+                }
             }
             (Err(a), Err(b)) => assert_eq!(a.reason(), b.reason(), "{ty} {raw:?}"),
             (a, b) => panic!("{ty} {raw:?}: {a:?} vs {b:?}"),
@@ -196,7 +218,7 @@ mod tests {
 
     #[test]
     fn canonical_values_take_the_fast_path() {
-        let fast = |t: &str, v: &str| stored_as_is(&rules::rules(ty(t)), v);
+        let fast = |t: &str, v: &str| stored_as_is(&rules::rules(ty(t)), v).is_some();
         assert!(fast("domain", "example.com"));
         assert!(fast("domain", "a-b.example.co"));
         assert!(fast("hostname", "www.example.com"));
