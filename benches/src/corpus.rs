@@ -614,6 +614,20 @@ pub struct GeneratedEvent {
     pub attributes: Range<u64>,
 }
 
+/// The fields of a [`GeneratedEvent`] that access control and
+/// correlation need ([`Corpus::event_access`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventAccess {
+    /// Owning organisation (index, see [`Corpus::org`]).
+    pub org: u32,
+    /// Distribution 0-4.
+    pub distribution: u8,
+    /// Sharing group, for distribution 4.
+    pub sharing_group: Option<u32>,
+    /// Whether correlation is disabled for the whole event.
+    pub disable_correlation: bool,
+}
+
 /// One generated object's metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedObject {
@@ -804,6 +818,14 @@ pub(crate) struct ObjectLayout {
     port_bits: u64,
     distribution: u8,
     sharing_group: Option<u32>,
+}
+
+impl ObjectLayout {
+    /// Its index within the event, distribution and sharing group (as
+    /// [`GeneratedObject`] has them).
+    pub(crate) fn access(&self) -> (u32, u8, Option<u32>) {
+        (self.index, self.distribution, self.sharing_group)
+    }
 }
 
 /// Where an event's attributes come from: direct ones first, then objects.
@@ -1102,19 +1124,17 @@ impl Corpus {
 
     /// Event `event`'s metadata, if it exists.
     pub fn event(&self, event: u32) -> Option<GeneratedEvent> {
-        if event >= self.config.events {
-            return None;
-        }
-        let mut rng = SplitMix64::stream(self.config.seed, Domain::Event, u64::from(event));
-        let org = self.org_picker.pick(rng.next_u64()) as u32;
-        let foreign = rng.chance(self.foreign_creator);
-        let other = rng.below(u64::from(self.config.acl.orgs)) as u32;
-        let orgc = if foreign { other } else { org };
-        let distribution = self.event_distribution.pick(rng.next_u64()) as u8;
-        let sg_bits = rng.next_u64();
-        let sharing_group = (distribution == 4).then(|| self.sharing_group(sg_bits));
-        let published = rng.next_u64() % 10 != 0;
-        let disable_correlation = rng.chance(self.disabled_event);
+        let (
+            EventAccess {
+                org,
+                distribution,
+                sharing_group,
+                disable_correlation,
+            },
+            orgc,
+            published,
+            mut rng,
+        ) = self.event_head(event)?;
         let threat_level = 1 + rng.below(4) as u8;
         let analysis = rng.below(3) as u8;
         // Dates spread over two years from 2024-01-01, in event order.
@@ -1137,6 +1157,38 @@ impl Corpus {
             analysis,
             attributes: self.event_attributes(event),
         })
+    }
+
+    /// What access control and correlation need of event `event` (the
+    /// fields of [`Corpus::event`] without its strings), if it exists.
+    pub fn event_access(&self, event: u32) -> Option<EventAccess> {
+        self.event_head(event).map(|(access, ..)| access)
+    }
+
+    /// The first draws of event `event`'s stream: its access fields, its
+    /// creator organisation and whether it is published, and the stream
+    /// where [`Corpus::event`] goes on.
+    fn event_head(&self, event: u32) -> Option<(EventAccess, u32, bool, SplitMix64)> {
+        if event >= self.config.events {
+            return None;
+        }
+        let mut rng = SplitMix64::stream(self.config.seed, Domain::Event, u64::from(event));
+        let org = self.org_picker.pick(rng.next_u64()) as u32;
+        let foreign = rng.chance(self.foreign_creator);
+        let other = rng.below(u64::from(self.config.acl.orgs)) as u32;
+        let orgc = if foreign { other } else { org };
+        let distribution = self.event_distribution.pick(rng.next_u64()) as u8;
+        let sg_bits = rng.next_u64();
+        let sharing_group = (distribution == 4).then(|| self.sharing_group(sg_bits));
+        let published = rng.next_u64() % 10 != 0;
+        let disable_correlation = rng.chance(self.disabled_event);
+        let access = EventAccess {
+            org,
+            distribution,
+            sharing_group,
+            disable_correlation,
+        };
+        Some((access, orgc, published, rng))
     }
 
     /// Every event's metadata, in order.

@@ -159,13 +159,16 @@ pub fn peak_rss() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Feeds a [`Corpus`](crate::corpus::Corpus) into an engine builder:
-/// its events (numeric identities, owner organisations, distributions,
-/// sharing groups, `disable_correlation`), their objects (identity
-/// `event << 32 | index`), then every attribute (identity: its index),
-/// streamed from the generator's reused buffer. The builder is told the
-/// number of attributes first ([`EngineBuilder::reserve`]), as a caller
-/// that knows its corpus size would.
+/// Feeds a [`Corpus`](crate::corpus::Corpus) into an engine builder, in
+/// document order as a MISP feed reader would: each event (numeric
+/// identity, owner organisation, distribution, sharing group,
+/// `disable_correlation`), then its objects (identity
+/// `event << 32 | index`) as their first attribute comes, and every
+/// attribute (identity: its index), streamed from the generator's reused
+/// buffer. Events and objects are numbered in the same order as when they
+/// are all added first, so the engine is the same. The builder is told
+/// the number of attributes first ([`EngineBuilder::reserve`]), as a
+/// caller that knows its corpus size would.
 ///
 /// [`EngineBuilder::reserve`]: misp_correlate::correlation::EngineBuilder::reserve
 ///
@@ -176,29 +179,43 @@ pub fn feed_corpus(
     corpus: &crate::corpus::Corpus,
     builder: &mut misp_correlate::correlation::EngineBuilder,
 ) -> misp_correlate::Result<()> {
-    use misp_correlate::correlation::{AttributeInput, EventInput, Id, ObjectInput};
+    use misp_correlate::correlation::{AttributeInput, EngineBuilder, EventInput, Id, ObjectInput};
     let object_id = |event: u32, index: u32| (u64::from(event) << 32) | u64::from(index);
-    builder.reserve(usize::try_from(corpus.attribute_count()).unwrap_or(usize::MAX));
-    for ev in corpus.events() {
-        builder.add_event(&EventInput {
-            id: Id::Num(u64::from(ev.index)),
-            org: Some(Id::Num(u64::from(ev.org))),
-            distribution: ev.distribution,
-            sharing_group: ev.sharing_group.map(u64::from),
-            disable_correlation: ev.disable_correlation,
-        })?;
-        for o in corpus.objects(ev.index) {
-            builder.add_object(&ObjectInput {
-                id: Id::Num(object_id(ev.index, o.index)),
-                event: Id::Num(u64::from(ev.index)),
-                distribution: o.distribution,
-                sharing_group: o.sharing_group.map(u64::from),
-                deleted: false,
-            })?;
+    // Adds the events before `end` not added yet.
+    let mut next_event = 0u32;
+    let mut add_events = |builder: &mut EngineBuilder, end: u32| {
+        while next_event < end {
+            if let Some(ev) = corpus.event_access(next_event) {
+                builder.add_event(&EventInput {
+                    id: Id::Num(u64::from(next_event)),
+                    org: Some(Id::Num(u64::from(ev.org))),
+                    distribution: ev.distribution,
+                    sharing_group: ev.sharing_group.map(u64::from),
+                    disable_correlation: ev.disable_correlation,
+                })?;
+            }
+            next_event += 1;
         }
-    }
+        Ok(())
+    };
+    builder.reserve(usize::try_from(corpus.attribute_count()).unwrap_or(usize::MAX));
+    let mut last_object = None;
     let mut stream = corpus.attributes();
-    while let Some(a) = stream.next_attribute() {
+    while let Some((a, object)) = stream.next_with_object() {
+        add_events(builder, a.event + 1)?;
+        if let Some(o) = object {
+            let (index, distribution, sharing_group) = o.access();
+            if last_object != Some((a.event, index)) {
+                last_object = Some((a.event, index));
+                builder.add_object(&ObjectInput {
+                    id: Id::Num(object_id(a.event, index)),
+                    event: Id::Num(u64::from(a.event)),
+                    distribution,
+                    sharing_group: sharing_group.map(u64::from),
+                    deleted: false,
+                })?;
+            }
+        }
         builder.add(&AttributeInput {
             id: Id::Num(a.index),
             event: Id::Num(u64::from(a.event)),
@@ -211,7 +228,7 @@ pub fn feed_corpus(
             deleted: false,
         })?;
     }
-    Ok(())
+    add_events(builder, corpus.event_count())
 }
 
 /// CPU time of this process so far (user + system), from
