@@ -614,6 +614,20 @@ pub struct GeneratedEvent {
     pub attributes: Range<u64>,
 }
 
+/// The fields of a [`GeneratedEvent`] that access control and
+/// correlation need ([`Corpus::event_access`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventAccess {
+    /// Owning organisation (index, see [`Corpus::org`]).
+    pub org: u32,
+    /// Distribution 0-4.
+    pub distribution: u8,
+    /// Sharing group, for distribution 4.
+    pub sharing_group: Option<u32>,
+    /// Whether correlation is disabled for the whole event.
+    pub disable_correlation: bool,
+}
+
 /// One generated object's metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedObject {
@@ -804,6 +818,14 @@ pub(crate) struct ObjectLayout {
     port_bits: u64,
     distribution: u8,
     sharing_group: Option<u32>,
+}
+
+impl ObjectLayout {
+    /// Its index within the event, distribution and sharing group (as
+    /// [`GeneratedObject`] has them).
+    pub(crate) fn access(&self) -> (u32, u8, Option<u32>) {
+        (self.index, self.distribution, self.sharing_group)
+    }
 }
 
 /// Where an event's attributes come from: direct ones first, then objects.
@@ -1102,19 +1124,17 @@ impl Corpus {
 
     /// Event `event`'s metadata, if it exists.
     pub fn event(&self, event: u32) -> Option<GeneratedEvent> {
-        if event >= self.config.events {
-            return None;
-        }
-        let mut rng = SplitMix64::stream(self.config.seed, Domain::Event, u64::from(event));
-        let org = self.org_picker.pick(rng.next_u64()) as u32;
-        let foreign = rng.chance(self.foreign_creator);
-        let other = rng.below(u64::from(self.config.acl.orgs)) as u32;
-        let orgc = if foreign { other } else { org };
-        let distribution = self.event_distribution.pick(rng.next_u64()) as u8;
-        let sg_bits = rng.next_u64();
-        let sharing_group = (distribution == 4).then(|| self.sharing_group(sg_bits));
-        let published = rng.next_u64() % 10 != 0;
-        let disable_correlation = rng.chance(self.disabled_event);
+        let (
+            EventAccess {
+                org,
+                distribution,
+                sharing_group,
+                disable_correlation,
+            },
+            orgc,
+            published,
+            mut rng,
+        ) = self.event_head(event)?;
         let threat_level = 1 + rng.below(4) as u8;
         let analysis = rng.below(3) as u8;
         // Dates spread over two years from 2024-01-01, in event order.
@@ -1139,6 +1159,38 @@ impl Corpus {
         })
     }
 
+    /// What access control and correlation need of event `event` (the
+    /// fields of [`Corpus::event`] without its strings), if it exists.
+    pub fn event_access(&self, event: u32) -> Option<EventAccess> {
+        self.event_head(event).map(|(access, ..)| access)
+    }
+
+    /// The first draws of event `event`'s stream: its access fields, its
+    /// creator organisation and whether it is published, and the stream
+    /// where [`Corpus::event`] goes on.
+    fn event_head(&self, event: u32) -> Option<(EventAccess, u32, bool, SplitMix64)> {
+        if event >= self.config.events {
+            return None;
+        }
+        let mut rng = SplitMix64::stream(self.config.seed, Domain::Event, u64::from(event));
+        let org = self.org_picker.pick(rng.next_u64()) as u32;
+        let foreign = rng.chance(self.foreign_creator);
+        let other = rng.below(u64::from(self.config.acl.orgs)) as u32;
+        let orgc = if foreign { other } else { org };
+        let distribution = self.event_distribution.pick(rng.next_u64()) as u8;
+        let sg_bits = rng.next_u64();
+        let sharing_group = (distribution == 4).then(|| self.sharing_group(sg_bits));
+        let published = rng.next_u64() % 10 != 0;
+        let disable_correlation = rng.chance(self.disabled_event);
+        let access = EventAccess {
+            org,
+            distribution,
+            sharing_group,
+            disable_correlation,
+        };
+        Some((access, orgc, published, rng))
+    }
+
     /// Every event's metadata, in order.
     pub fn events(&self) -> impl Iterator<Item = GeneratedEvent> + '_ {
         (0..self.config.events).filter_map(|e| self.event(e))
@@ -1149,7 +1201,7 @@ impl Corpus {
         let range = self.event_attributes(event);
         let mut layout = EventLayout::default();
         let mut seen = new_seen();
-        let mut scratch = Vec::new();
+        let mut scratch = String::new();
         self.layout(event, range, &mut seen, &mut layout, &mut scratch);
         layout
             .objects
@@ -1181,9 +1233,8 @@ impl Corpus {
         }
         let mut name = String::new();
         let mut rng = SplitMix64::stream(self.config.seed, Domain::Org, u64::from(org));
-        let mut label = Vec::new();
+        let mut label = String::new();
         render::push_cv_label(&mut label, u64::from(org) + 105 * rng.below(105));
-        let label = String::from_utf8_lossy(&label);
         let mut chars = label.chars();
         if let Some(first) = chars.next() {
             name.extend(first.to_uppercase());
@@ -1260,7 +1311,7 @@ impl Corpus {
         range: Range<u64>,
         seen: &mut Seen,
         layout: &mut EventLayout,
-        scratch: &mut Vec<u8>,
+        scratch: &mut String,
     ) {
         let size = (range.end - range.start) as u32;
         // Clearing a set costs its capacity (every control byte is
@@ -1326,10 +1377,7 @@ impl Corpus {
                     add(Slot::Url);
                     scratch.clear();
                     self.renderer.url(ids[0], scratch, false);
-                    match std::str::from_utf8(scratch)
-                        .ok()
-                        .and_then(Renderer::url_host)
-                    {
+                    match Renderer::url_host(scratch) {
                         Some((_, _, true)) => add(Slot::UrlIp),
                         Some((_, _, false)) => add(Slot::UrlDomain),
                         None => {}
@@ -1373,7 +1421,7 @@ impl Corpus {
         index: u64,
         rng: &mut SplitMix64,
         seen: &mut Seen,
-        out: Option<&mut Vec<u8>>,
+        out: Option<&mut String>,
         variant: bool,
     ) {
         let fresh = 2 * index;
@@ -1401,7 +1449,7 @@ impl Corpus {
             ValueKind::Ssdeep => r.ssdeep(a, out),
             ValueKind::FilenameMd5 | ValueKind::FilenameSha256 => {
                 r.filename(a, out);
-                out.push(b'|');
+                out.push('|');
                 r.digest(
                     a,
                     if kind == ValueKind::FilenameMd5 {
@@ -1415,25 +1463,25 @@ impl Corpus {
             }
             ValueKind::DomainIp => {
                 r.host(a, out, variant);
-                out.push(b'|');
+                out.push('|');
                 r.ip(b, out, variant);
             }
             ValueKind::IpDstPort => {
                 let start = out.len();
                 let family = r.ip(a, out, false);
                 match (variant, family) {
-                    (false, _) => out.push(b'|'),
-                    (true, Family::V4) => out.push(b':'),
+                    (false, _) => out.push('|'),
+                    (true, Family::V4) => out.push(':'),
                     (true, Family::V6) => {
-                        out.insert(start, b'[');
-                        out.extend_from_slice(b"]:");
+                        out.insert(start, '[');
+                        out.push_str("]:");
                     }
                 }
                 r.port(rng.next_u64(), out);
             }
             ValueKind::HostnamePort => {
                 r.host(a, out, variant);
-                out.push(if variant { b':' } else { b'|' });
+                out.push(if variant { ':' } else { '|' });
                 r.port(rng.next_u64(), out);
             }
         }
@@ -1444,8 +1492,8 @@ impl Corpus {
         &self,
         o: &ObjectLayout,
         slot: Slot,
-        out: &mut Vec<u8>,
-        scratch: &mut Vec<u8>,
+        out: &mut String,
+        scratch: &mut String,
         variant: bool,
     ) {
         let r = &self.renderer;
@@ -1466,11 +1514,8 @@ impl Corpus {
             Slot::UrlDomain | Slot::UrlIp => {
                 scratch.clear();
                 r.url(o.ids[0], scratch, false);
-                if let Some((host, _, _)) = std::str::from_utf8(scratch)
-                    .ok()
-                    .and_then(Renderer::url_host)
-                {
-                    out.extend_from_slice(host.as_bytes());
+                if let Some((host, _, _)) = Renderer::url_host(scratch) {
+                    out.push_str(host);
                 }
             }
         }
@@ -1711,7 +1756,7 @@ pub struct AttributeStream<'c> {
     object_cursor: usize,
     seen: Seen,
     current: GeneratedAttribute,
-    scratch: Vec<u8>,
+    scratch: String,
 }
 
 impl std::fmt::Debug for AttributeStream<'_> {
@@ -1753,7 +1798,7 @@ impl<'c> AttributeStream<'c> {
                 sharing_group: None,
                 disable_correlation: false,
             },
-            scratch: Vec::with_capacity(256),
+            scratch: String::with_capacity(256),
         };
         if start < end {
             if let Some(event) = corpus.event_of(start) {
@@ -1829,7 +1874,7 @@ impl<'c> AttributeStream<'c> {
         let mut rng = corpus.attribute_rng(index);
         let head = AttributeHead::draw(corpus, &mut rng);
         let a = &mut self.current;
-        let mut value = std::mem::take(&mut a.value).into_bytes();
+        let mut value = std::mem::take(&mut a.value);
         value.clear();
         a.index = index;
         a.event = self.event;
@@ -1880,8 +1925,7 @@ impl<'c> AttributeStream<'c> {
         }
         a.to_ids = a.ty.default_to_ids() ^ head.flip_to_ids;
         // Every rendering is ASCII or a copy of a `str`: always valid.
-        a.value = String::from_utf8(value)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        a.value = value;
         true
     }
 }

@@ -163,13 +163,16 @@ pub fn peak_rss() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Feeds a [`Corpus`](crate::corpus::Corpus) into an engine builder:
-/// its events (numeric identities, owner organisations, distributions,
-/// sharing groups, `disable_correlation`), their objects (identity
-/// `event << 32 | index`), then every attribute (identity: its index),
-/// streamed from the generator's reused buffer. The builder is told the
-/// number of attributes first ([`EngineBuilder::reserve`]), as a caller
-/// that knows its corpus size would.
+/// Feeds a [`Corpus`](crate::corpus::Corpus) into an engine builder, in
+/// document order as a MISP feed reader would: each event (numeric
+/// identity, owner organisation, distribution, sharing group,
+/// `disable_correlation`), then its objects (identity
+/// `event << 32 | index`) as their first attribute comes, and every
+/// attribute (identity: its index), streamed from the generator's reused
+/// buffer. Events and objects are numbered in the same order as when they
+/// are all added first, so the engine is the same. The builder is told
+/// the number of attributes first ([`EngineBuilder::reserve`]), as a
+/// caller that knows its corpus size would.
 ///
 /// [`EngineBuilder::reserve`]: misp_correlate::correlation::EngineBuilder::reserve
 ///
@@ -180,9 +183,11 @@ pub fn feed_corpus(
     corpus: &crate::corpus::Corpus,
     builder: &mut misp_correlate::correlation::EngineBuilder,
 ) -> misp_correlate::Result<()> {
-    feed_events(corpus, builder)?;
+    builder.reserve(usize::try_from(corpus.attribute_count()).unwrap_or(usize::MAX));
+    let mut feeder = DocumentOrder::default();
     let mut stream = corpus.attributes();
-    while let Some(a) = stream.next_attribute() {
+    while let Some((a, object)) = stream.next_with_object() {
+        feeder.before(corpus, builder, a.event, object.map(|o| o.access()))?;
         builder.add(&attribute_input(
             a.index,
             a.event,
@@ -194,7 +199,7 @@ pub fn feed_corpus(
             a.disable_correlation,
         ))?;
     }
-    Ok(())
+    feeder.finish(corpus, builder)
 }
 
 /// The identity of object `index` of event `event` in the engine.
@@ -202,32 +207,75 @@ fn object_id(event: u32, index: u32) -> u64 {
     (u64::from(event) << 32) | u64::from(index)
 }
 
-/// Tells the builder the corpus's size, then adds its events and objects.
-fn feed_events(
-    corpus: &crate::corpus::Corpus,
-    builder: &mut misp_correlate::correlation::EngineBuilder,
-) -> misp_correlate::Result<()> {
-    use misp_correlate::correlation::{EventInput, Id, ObjectInput};
-    builder.reserve(usize::try_from(corpus.attribute_count()).unwrap_or(usize::MAX));
-    for ev in corpus.events() {
-        builder.add_event(&EventInput {
-            id: Id::Num(u64::from(ev.index)),
-            org: Some(Id::Num(u64::from(ev.org))),
-            distribution: ev.distribution,
-            sharing_group: ev.sharing_group.map(u64::from),
-            disable_correlation: ev.disable_correlation,
-        })?;
-        for o in corpus.objects(ev.index) {
-            builder.add_object(&ObjectInput {
-                id: Id::Num(object_id(ev.index, o.index)),
-                event: Id::Num(u64::from(ev.index)),
-                distribution: o.distribution,
-                sharing_group: o.sharing_group.map(u64::from),
-                deleted: false,
-            })?;
+/// Feeds a corpus's events and objects in document order, each just
+/// before its first attribute: event `e` (its access fields only, from
+/// [`Corpus::event_access`](crate::corpus::Corpus::event_access)) and the
+/// events before it, and an attribute's object when it changes. Numbering
+/// and engine are those of adding every event and object first.
+#[derive(Debug, Default)]
+struct DocumentOrder {
+    next_event: u32,
+    last_object: Option<(u32, u32)>,
+}
+
+impl DocumentOrder {
+    /// Adds what precedes an attribute of `event` in object `object`
+    /// (index, distribution, sharing group).
+    fn before(
+        &mut self,
+        corpus: &crate::corpus::Corpus,
+        builder: &mut misp_correlate::correlation::EngineBuilder,
+        event: u32,
+        object: Option<(u32, u8, Option<u32>)>,
+    ) -> misp_correlate::Result<()> {
+        use misp_correlate::correlation::{Id, ObjectInput};
+        self.add_events(corpus, builder, event.saturating_add(1))?;
+        if let Some((index, distribution, sharing_group)) = object {
+            if self.last_object != Some((event, index)) {
+                self.last_object = Some((event, index));
+                builder.add_object(&ObjectInput {
+                    id: Id::Num(object_id(event, index)),
+                    event: Id::Num(u64::from(event)),
+                    distribution,
+                    sharing_group: sharing_group.map(u64::from),
+                    deleted: false,
+                })?;
+            }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Adds the events left (those without attributes at the end).
+    fn finish(
+        mut self,
+        corpus: &crate::corpus::Corpus,
+        builder: &mut misp_correlate::correlation::EngineBuilder,
+    ) -> misp_correlate::Result<()> {
+        self.add_events(corpus, builder, corpus.event_count())
+    }
+
+    /// Adds the events before `end` not added yet.
+    fn add_events(
+        &mut self,
+        corpus: &crate::corpus::Corpus,
+        builder: &mut misp_correlate::correlation::EngineBuilder,
+        end: u32,
+    ) -> misp_correlate::Result<()> {
+        use misp_correlate::correlation::{EventInput, Id};
+        while self.next_event < end {
+            if let Some(ev) = corpus.event_access(self.next_event) {
+                builder.add_event(&EventInput {
+                    id: Id::Num(u64::from(self.next_event)),
+                    org: Some(Id::Num(u64::from(ev.org))),
+                    distribution: ev.distribution,
+                    sharing_group: ev.sharing_group.map(u64::from),
+                    disable_correlation: ev.disable_correlation,
+                })?;
+            }
+            self.next_event += 1;
+        }
+        Ok(())
+    }
 }
 
 /// The builder's input for one generated attribute.
@@ -276,7 +324,8 @@ struct PreloadedAttribute {
     start: u64,
     len: u32,
     event: u32,
-    object: Option<u32>,
+    /// The object: index, distribution, sharing group.
+    object: Option<(u32, u8, Option<u32>)>,
     sharing_group: Option<u32>,
     ty: AttributeType,
     distribution: u8,
@@ -294,8 +343,8 @@ impl PreloadedAttributes {
             .map(|range| {
                 let mut part = PreloadedAttributes::default();
                 let mut stream = corpus.attributes_range(range);
-                while let Some(a) = stream.next_attribute() {
-                    part.push(a);
+                while let Some((a, object)) = stream.next_with_object() {
+                    part.push(a, object.map(|o| o.access()));
                 }
                 part
             })
@@ -316,7 +365,11 @@ impl PreloadedAttributes {
         all
     }
 
-    fn push(&mut self, a: &crate::corpus::GeneratedAttribute) {
+    fn push(
+        &mut self,
+        a: &crate::corpus::GeneratedAttribute,
+        object: Option<(u32, u8, Option<u32>)>,
+    ) {
         let start = self.text.len() as u64;
         self.text.push_str(&a.value);
         self.records.push(PreloadedAttribute {
@@ -324,7 +377,7 @@ impl PreloadedAttributes {
             start,
             len: u32::try_from(a.value.len()).unwrap_or(u32::MAX),
             event: a.event,
-            object: a.object,
+            object,
             sharing_group: a.sharing_group,
             ty: a.ty,
             distribution: a.distribution,
@@ -449,12 +502,14 @@ pub fn bulk_from_preloaded(
 ) -> misp_correlate::Result<BulkFigures> {
     let (cpu0, start) = (cpu_time(), std::time::Instant::now());
     let mut builder = misp_correlate::correlation::EngineBuilder::with_config(config);
-    feed_events(corpus, &mut builder)?;
+    builder.reserve(preloaded.len());
+    let mut feeder = DocumentOrder::default();
     for r in &preloaded.records {
+        feeder.before(corpus, &mut builder, r.event, r.object)?;
         builder.add(&attribute_input(
             r.index,
             r.event,
-            r.object,
+            r.object.map(|(index, ..)| index),
             r.ty,
             preloaded.value(r),
             r.distribution,
@@ -462,5 +517,6 @@ pub fn bulk_from_preloaded(
             r.disable_correlation,
         ))?;
     }
+    feeder.finish(corpus, &mut builder)?;
     finish_bulk(builder, cpu0, start)
 }

@@ -583,7 +583,13 @@ fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedC
         match misp_core::normalize_ref(it.ty, chunk.text(it.value)) {
             Ok(nv) => {
                 let v1 = nv.value1();
-                let k1 = match_key(v1);
+                // A value known to be lower-case ASCII without spaces is
+                // its own match key: no second pass over it.
+                let k1 = if nv.is_known_lowercase_ascii() {
+                    Cow::Borrowed(v1)
+                } else {
+                    match_key(v1)
+                };
                 put(Canon::text(&k1), i, which::KEY1);
                 if !is_itself(&k1, v1) {
                     put(Canon::text(v1), i, which::VALUE1);

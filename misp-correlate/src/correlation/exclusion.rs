@@ -344,6 +344,36 @@ mod tests {
         }
     }
 
+    /// The bulk builder skips `match_key` for values that `normalize_ref`
+    /// knows to be lower-case ASCII: it must be their key.
+    #[test]
+    fn known_lowercase_values_are_their_own_key() {
+        use misp_core::{AttributeType, normalize_ref};
+        let samples = [
+            ("url", "https://example.com/a?b=c&d=%20"),
+            ("url", "https://Example.com/"),
+            ("domain", "example.com"),
+            ("hostname", "a-b.example.co"),
+            ("md5", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("ip-dst", "198.51.100.7"),
+            ("text", "x~!@#$%^&*)_+{}|:<>?"),
+            ("text", "x "),
+            ("filename", "Invoice.EXE"),
+        ];
+        let mut known = 0;
+        for (t, v) in samples {
+            let ty = AttributeType::from_name(t).unwrap_or_else(|| panic!("{t}"));
+            let Ok(nv) = normalize_ref(ty, v) else {
+                continue;
+            };
+            if nv.is_known_lowercase_ascii() {
+                known += 1;
+                assert_eq!(match_key(nv.value1()), nv.value1(), "{t} {v:?}");
+            }
+        }
+        assert!(known >= 6, "the fast path saw {known} of the samples");
+    }
+
     #[test]
     fn match_keys() {
         assert_eq!(match_key("ABC"), "abc");
