@@ -197,6 +197,11 @@ fn scheme_len(text: &str) -> Option<usize> {
 /// Calls `visit` with each candidate suffix of `host`, shortest first, until
 /// it returns `true`. With `zero_quirk`, trailing `""`/`"0"` labels are
 /// replaced rather than kept, as in MISP.
+///
+/// (Finding the dots once as a bit mask and taking each label's start from
+/// it measured no cheaper than this backward search: about 60 instructions
+/// per domain to build the mask against about 35 for the searches.)
+#[inline(always)]
 pub(crate) fn for_each_suffix<'h>(
     host: &'h str,
     zero_quirk: bool,
@@ -248,6 +253,10 @@ pub(crate) const MAX_TOUCHED_SUFFIXES: usize = 8;
 /// [`for_each_suffix`] order), hashed and touched before any is looked
 /// up, so that their cache misses overlap: the plan the matcher and the
 /// warninglist snapshot share.
+///
+/// The caller owns the plan and [`plan`](Self::plan)s into it: built and
+/// returned by value, its 200 bytes were copied with a `memcpy` call per
+/// value (about 30 instructions).
 pub(crate) struct TouchedSuffixes<'h> {
     /// The suffixes `touch` admitted, with their hashes.
     admitted: [(&'h str, u64); MAX_TOUCHED_SUFFIXES],
@@ -257,27 +266,35 @@ pub(crate) struct TouchedSuffixes<'h> {
 }
 
 impl<'h> TouchedSuffixes<'h> {
+    /// An empty plan.
+    #[inline]
+    pub(crate) fn new() -> TouchedSuffixes<'h> {
+        TouchedSuffixes {
+            admitted: [("", 0); MAX_TOUCHED_SUFFIXES],
+            admitted_len: 0,
+            overflow: false,
+        }
+    }
+
     /// Hashes each of the first suffixes of `host` with `hash` (or takes
     /// `whole.1` for a suffix `whole.0` bytes long: the value part's own
     /// hash, when both tables share a seed) and keeps those `touch`
-    /// admits.
-    #[inline]
+    /// admits, replacing the plan's previous contents.
+    #[inline(always)]
     pub(crate) fn plan(
+        &mut self,
         host: &'h str,
         zero_quirk: bool,
         whole: Option<(usize, u64)>,
         hash: impl Fn(&[u8]) -> u64,
         mut touch: impl FnMut(u64) -> bool,
-    ) -> TouchedSuffixes<'h> {
-        let mut plan = TouchedSuffixes {
-            admitted: [("", 0); MAX_TOUCHED_SUFFIXES],
-            admitted_len: 0,
-            overflow: false,
-        };
+    ) {
+        self.admitted_len = 0;
+        self.overflow = false;
         let mut planned = 0;
         for_each_suffix(host, zero_quirk, |suffix| {
             if planned == MAX_TOUCHED_SUFFIXES {
-                plan.overflow = true;
+                self.overflow = true;
                 return true;
             }
             planned += 1;
@@ -286,14 +303,13 @@ impl<'h> TouchedSuffixes<'h> {
                 _ => hash(suffix.as_bytes()),
             };
             if touch(hash) {
-                if let Some(cell) = plan.admitted.get_mut(plan.admitted_len) {
+                if let Some(cell) = self.admitted.get_mut(self.admitted_len) {
                     *cell = (suffix, hash);
-                    plan.admitted_len += 1;
+                    self.admitted_len += 1;
                 }
             }
             false
         });
-        plan
     }
 
     /// The admitted suffixes and their hashes, in suffix order.
@@ -383,6 +399,36 @@ mod tests {
         assert_eq!(parsed_host("2001:db8::1"), "2001:db8::1");
         assert_eq!(parsed_host("hxxp://example.com./"), "example.com");
         assert_eq!(parsed_host("//example.com/x"), "example.com");
+    }
+
+    /// The suffix walk as MISP writes it: split on dots, rebuild from the
+    /// right, replace while the rebuilt string is `""` or `"0"`.
+    fn naive_suffixes(host: &str, quirk: bool) -> Vec<String> {
+        let labels: Vec<&str> = host.split('.').collect();
+        let mut out = Vec::new();
+        let mut rebuilt = String::new();
+        for label in labels.iter().rev() {
+            rebuilt = if quirk && (rebuilt.is_empty() || rebuilt == "0") {
+                (*label).to_owned()
+            } else if !quirk && out.is_empty() {
+                (*label).to_owned()
+            } else {
+                format!("{label}.{rebuilt}")
+            };
+            out.push(rebuilt.clone());
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn suffix_walk_matches_naive_model(
+            host in "[a0.]{0,80}|[a-z0-9.]{0,70}",
+            quirk in proptest::bool::ANY,
+        ) {
+            proptest::prop_assert_eq!(suffixes(&host, quirk), naive_suffixes(&host, quirk));
+        }
+
     }
 
     #[test]

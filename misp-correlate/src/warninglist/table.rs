@@ -278,9 +278,13 @@ impl KeyTable {
     /// Calls `visit` with each occupied slot whose tag matches `hash`, along
     /// the probe sequence, until `visit` returns `true` or an empty bucket
     /// ends the sequence.
+    ///
+    /// The filter is not consulted here: every look-up follows a
+    /// [`touch`](Self::touch) that already did (and skips the look-up when
+    /// it says no), so asking again would only repeat its work.
     #[inline]
     fn probe(&self, hash: u64, mut visit: impl FnMut(&Slot) -> bool) {
-        if self.len == 0 || !self.filter.may_contain(hash) {
+        if self.len == 0 {
             return;
         }
         let tag = tag_of(hash);
@@ -302,7 +306,9 @@ impl KeyTable {
     }
 
     /// The lists of the key equal to `probe` byte for byte (hashed as
-    /// `hash`); the key is `probe` itself.
+    /// `hash`); the key is `probe` itself. Call it when
+    /// [`touch`](Self::touch) returned `true` (it is correct either way,
+    /// only slower without).
     #[inline]
     pub(crate) fn get(&self, probe: &[u8], hash: u64) -> Option<ListSetRef> {
         let mut found = None;
@@ -407,7 +413,17 @@ impl KeyTableBuilder {
 
     /// Deduplicates the keys, interns their list sets into `pool` and
     /// returns the finished table.
+    #[cfg(test)]
     pub(crate) fn finish(self, pool: &mut ListSetPool) -> Result<KeyTable> {
+        self.lay_out().intern(pool)
+    }
+
+    /// Deduplicates the keys and lays the table out, leaving the sets of
+    /// keys in several lists to [`LaidOutTable::intern`]. This is the
+    /// costly part (hundreds of milliseconds for the full
+    /// misp-warninglists set) and needs no pool, so the string and hostname
+    /// tables are laid out in parallel.
+    pub(crate) fn lay_out(self) -> LaidOutTable {
         let KeyTableBuilder {
             hasher,
             mut arena,
@@ -419,7 +435,7 @@ impl KeyTableBuilder {
         let mask = buckets - 1;
         let mut tags = vec![0u8; buckets];
         let mut slots = vec![Slot::default(); buckets];
-        let mut multi: Vec<Vec<ListId>> = Vec::new();
+        let mut multi: Vec<(usize, Vec<ListId>)> = Vec::new();
         let mut len = 0;
         let key_of = |start: u32, len: u32| {
             arena
@@ -449,9 +465,9 @@ impl KeyTableBuilder {
                         let first = ListId(slot.set.0 as u16);
                         if first != p.list {
                             slot.set = ListSetRef(multi.len() as u32);
-                            multi.push(vec![first, p.list]);
+                            multi.push((at, vec![first, p.list]));
                         }
-                    } else if let Some(lists) = multi.get_mut(slot.set.0 as usize) {
+                    } else if let Some((_, lists)) = multi.get_mut(slot.set.0 as usize) {
                         lists.push(p.list);
                     }
                     break;
@@ -460,19 +476,6 @@ impl KeyTableBuilder {
             }
         }
         drop(ordered);
-        let mut interned = Vec::with_capacity(multi.len());
-        for mut lists in multi {
-            lists.sort_unstable();
-            lists.dedup();
-            interned.push(pool.intern(&lists)?);
-        }
-        for (slot, tag) in slots.iter_mut().zip(&tags) {
-            if *tag != 0 && slot.set.0 & SINGLE == 0 {
-                if let Some(&set) = interned.get(slot.set.0 as usize) {
-                    slot.set = set;
-                }
-            }
-        }
         arena.shrink_to_fit();
         let mut present = [false; 256];
         for &b in &arena {
@@ -483,16 +486,45 @@ impl KeyTableBuilder {
         let sentinel = SENTINEL_CANDIDATES
             .into_iter()
             .find(|&b| !present.get(usize::from(b)).copied().unwrap_or(true));
-        Ok(KeyTable {
-            hasher,
-            filter,
-            mask,
-            tags,
-            slots,
-            arena,
-            len,
-            sentinel,
-        })
+        LaidOutTable {
+            table: KeyTable {
+                hasher,
+                filter,
+                mask,
+                tags,
+                slots,
+                arena,
+                len,
+                sentinel,
+            },
+            multi,
+        }
+    }
+}
+
+/// A [`KeyTable`] whose keys in several lists still point at their
+/// unsorted list sets: `(bucket, lists)`, the slot's set being the index in
+/// this vector.
+#[derive(Debug)]
+pub(crate) struct LaidOutTable {
+    table: KeyTable,
+    multi: Vec<(usize, Vec<ListId>)>,
+}
+
+impl LaidOutTable {
+    /// Interns the sets of keys in several lists into `pool` and returns
+    /// the finished table.
+    pub(crate) fn intern(self, pool: &mut ListSetPool) -> Result<KeyTable> {
+        let LaidOutTable { mut table, multi } = self;
+        for (bucket, mut lists) in multi {
+            lists.sort_unstable();
+            lists.dedup();
+            let set = pool.intern(&lists)?;
+            if let Some(slot) = table.slots.get_mut(bucket) {
+                slot.set = set;
+            }
+        }
+        Ok(table)
     }
 }
 
