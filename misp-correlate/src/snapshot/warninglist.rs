@@ -1187,7 +1187,7 @@ impl WarninglistSnapshot {
             );
         };
         if let (Some(host), Some(suffixes)) = (host, suffixes) {
-            for &(suffix, hash) in suffixes.admitted() {
+            for (suffix, hash) in suffixes.admitted() {
                 check_suffix(suffix, hash, hits);
             }
             suffixes.for_each_unplanned(host, zero_quirk, |suffix| {

@@ -240,7 +240,7 @@ impl Segment {
         if let Some(hash) = string_hash {
             self.check_strings(part, hash, ctx, hits);
         }
-        for &(suffix, hash) in suffixes.admitted() {
+        for (suffix, hash) in suffixes.admitted() {
             self.check_suffix(suffix, hash, part, ctx, hits);
         }
         suffixes.for_each_unplanned(host, zero_quirk, |suffix| {
