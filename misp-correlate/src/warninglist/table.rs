@@ -19,11 +19,13 @@
 //! against the full misp-warninglists set (MISP mode, 2026-11-30):
 //!
 //! * `warninglist_figures cache`: the first 20,000 values repeated to
-//!   718,796 (their table lines fit in the 32 MiB L3 after the first pass)
-//!   check no faster than all values (2.4-2.8 against 2.5-3.1 M values/s,
-//!   alternating runs at load 5); only a set small enough for the 512 KiB
-//!   L2 (2,000 values: 3.5-4.7 M/s) is clearly faster, and part of that is
-//!   the branch predictor learning 2,000 values by heart.
+//!   718,796 (their table lines stay in the 32 MiB L3 after the first
+//!   pass) check 12-17% faster than all values (5.72-5.86 against
+//!   4.86-5.22 M values/s, alternating runs at load 2.3); the first 2,000
+//!   (small enough for the 512 KiB L2) 30-35% faster (6.60-6.76 M/s), part
+//!   of which is the branch predictor learning 2,000 values by heart. At
+//!   load 5 the 20,000-value set was no faster at all (2.4-2.8 against
+//!   2.5-3.1 M/s): a shared L3 is then anyone's.
 //! * callgrind's cache simulation (`--D1=32768,8,64`, last level set to the
 //!   L2 or the L3 size) counts per value about 1,120 instructions, 4 L1
 //!   misses, 0.97 misses of a 32 MiB cache against 0.85 for the
@@ -39,11 +41,13 @@
 //!   the byte-scanning loops whose trip counts follow the value (dots and
 //!   slashes of hosts and URLs).
 //!
-//! At 2.45 GHz, 3 M values/s is about 800 cycles per value: the
-//! instructions at a plausible 2 to 2.5 per cycle, the mispredictions at
-//! 15 cycles each, and two overlapping L3 reads (the filter words) account
-//! for it. So what pays is fewer instructions and data-dependent branches
-//! per value; denser tables would save little.
+//! At 2.45 GHz, 5 M values/s is about 490 cycles per value for about
+//! 1,120 instructions (2.3 per cycle). Memory costs at most a quarter of
+//! that (what the L2-resident set saves, better-predicted branches
+//! included); the rest is instructions and branches (callgrind's simple
+//! predictor overstates what a real one mispredicts). So what pays most
+//! is fewer instructions and data-dependent branches per value; denser
+//! tables could save a part of that quarter.
 
 use super::ListId;
 use super::hash::{FoldHasher, MUL_B, folded_multiply};
