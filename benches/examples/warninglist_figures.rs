@@ -6,11 +6,19 @@
 //! ```text
 //! cargo run --release -p misp-benches --example warninglist_figures -- [build|check|check-misp|batch|snapshot|all] [runs]
 //! cargo run --release -p misp-benches --example warninglist_figures -- dump FILE
+//! cargo run --release -p misp-benches --example warninglist_figures -- cache [runs] [subset]
 //! ```
 //!
 //! `dump FILE` writes every hit of every value, in MISP mode and with every
 //! improvement, one line per value (`mode, index, list, type, match,
 //! part`), so that two builds can be compared byte for byte.
+//!
+//! `cache` tells memory latency from instructions: the MISP-mode `check`
+//! loop over all values against the same loop over the first `subset`
+//! values (default 20,000) repeated to the same count, whose table lines
+//! stay in cache after the first pass. Same instructions per value (same
+//! mix of types), so the gap between the two rates is what cache misses
+//! cost.
 //!
 //! Data as for the criterion benches: `$MISP_WARNINGLISTS`, `$MISP_VALUES`.
 
@@ -69,6 +77,18 @@ fn best_wall(runs: usize, mut f: impl FnMut() -> usize) -> (Duration, usize) {
         fastest = fastest.min(wall.elapsed());
     }
     (fastest, out)
+}
+
+/// Checks `queries` one by one with `m` and returns the number of hits.
+fn check_each(m: &warninglist::Matcher, queries: &[Query<'_>]) -> usize {
+    let mut hits = Vec::new();
+    let mut n = 0;
+    for q in queries {
+        hits.clear();
+        m.check_into(*q, ToIdsGate::Off, &mut hits);
+        n += hits.len();
+    }
+    n
 }
 
 fn main() {
@@ -150,6 +170,39 @@ fn main() {
         std::fs::write(&out, text).expect("write dump");
         return;
     }
+    if what == "cache" {
+        let subset: usize = std::env::args()
+            .nth(3)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(20_000)
+            .min(queries.len());
+        let resident: Vec<Query<'_>> = queries
+            .iter()
+            .take(subset)
+            .cycle()
+            .take(queries.len())
+            .copied()
+            .collect();
+        let rate = |qs: &[Query<'_>]| {
+            let (t, n) = best(runs, || check_each(&matcher, qs));
+            (qs.len() as f64 / t.as_secs_f64() / 1e6, t, n)
+        };
+        // Alternate, so that both see the same moment of a noisy machine.
+        for _ in 0..2 {
+            for (label, qs) in [
+                ("all values".to_owned(), &queries),
+                (format!("first {subset} values repeated"), &resident),
+            ] {
+                let (rate, t, n) = rate(qs);
+                println!(
+                    "check misp, {label}: {} checks in {:.1} ms = {rate:.2} M values/s, {n} hits",
+                    qs.len(),
+                    t.as_secs_f64() * 1e3,
+                );
+            }
+        }
+        return;
+    }
     if all || what == "check" {
         for (mode, improvements) in [
             ("misp", Improvements::MISP),
@@ -168,16 +221,7 @@ fn main() {
                 )
             };
             let m = m.as_ref().unwrap_or(&matcher);
-            let (t, n) = best(runs, || {
-                let mut hits = Vec::new();
-                let mut n = 0;
-                for q in &queries {
-                    hits.clear();
-                    m.check_into(*q, ToIdsGate::Off, &mut hits);
-                    n += hits.len();
-                }
-                n
-            });
+            let (t, n) = best(runs, || check_each(m, &queries));
             println!(
                 "check {mode}: {} values in {:.1} ms = {:.2} M values/s, {n} hits",
                 queries.len(),
@@ -203,16 +247,7 @@ fn main() {
                 by_type.entry(q.ty.name()).or_default().push(*q);
             }
             for (ty, qs) in &by_type {
-                let (t, n) = best_wall(runs, || {
-                    let mut hits = Vec::new();
-                    let mut n = 0;
-                    for q in qs {
-                        hits.clear();
-                        m.check_into(*q, ToIdsGate::Off, &mut hits);
-                        n += hits.len();
-                    }
-                    n
-                });
+                let (t, n) = best_wall(runs, || check_each(m, qs));
                 println!(
                     "  {ty:>8}: {:>7} values, {:6.1} ns/value (wall), {n} hits",
                     qs.len(),
@@ -260,16 +295,7 @@ fn main() {
         println!("snapshot open: {:.3} ms", t.as_secs_f64() * 1e3);
         let snapshot = WarninglistSnapshot::open(&path).expect("open");
         snapshot.prepare();
-        let (tm, _) = best(runs, || {
-            let mut hits = Vec::new();
-            let mut n = 0;
-            for q in &queries {
-                hits.clear();
-                matcher.check_into(*q, ToIdsGate::Off, &mut hits);
-                n += hits.len();
-            }
-            n
-        });
+        let (tm, _) = best(runs, || check_each(&matcher, &queries));
         let (ts, _) = best(runs, || {
             let mut hits = Vec::new();
             let mut n = 0;

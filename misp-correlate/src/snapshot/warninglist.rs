@@ -1135,14 +1135,14 @@ impl WarninglistSnapshot {
         };
         // MISP's host is the whole part only when the part has no `/` (the
         // first absent byte of a table built from the real lists): no need
-        // to search the part for absent bytes (as the matcher's
-        // `Segment::check_part`).
+        // to search the part for absent bytes; nor a part without a host
+        // (as the matcher's `Segment::check_part`).
         let slash_free = !improvements.parse_urls && host.is_some_and(|h| h.len() == part.len());
         // Hash every probe and touch its bucket first, so that the cache
         // misses overlap (as the matcher's `Segment::check_part`).
         let part_hash = (uses & USES_STRINGS != 0
             && !self.strings.is_empty()
-            && (slash_free || !self.strings.cannot_contain(part.as_bytes())))
+            && (slash_free || host.is_none() || !self.strings.cannot_contain(part.as_bytes())))
         .then(|| self.strings.hash(part.as_bytes()));
         let string_hash = part_hash.filter(|&hash| self.strings.touch(data, hash));
         // Both tables hash with their file's seed: when the seeds agree, the
@@ -1153,14 +1153,16 @@ impl WarninglistSnapshot {
             .filter(|_| self.hosts.seed == self.strings.seed)
             .map(|hash| (part.len(), hash));
         let zero_quirk = !improvements.no_zero_label_quirk;
+        let mut plan = TouchedSuffixes::new();
         let suffixes = host.map(|host| {
-            TouchedSuffixes::plan(
+            plan.plan(
                 host,
                 zero_quirk,
                 whole,
                 |suffix| self.hosts.hash(suffix),
                 |hash| self.hosts.touch(data, hash),
-            )
+            );
+            &plan
         });
         if let Some(hash) = string_hash {
             self.strings
@@ -1184,8 +1186,8 @@ impl WarninglistSnapshot {
                 offer,
             );
         };
-        if let (Some(host), Some(suffixes)) = (host, &suffixes) {
-            for &(suffix, hash) in suffixes.admitted() {
+        if let (Some(host), Some(suffixes)) = (host, suffixes) {
+            for (suffix, hash) in suffixes.admitted() {
                 check_suffix(suffix, hash, hits);
             }
             suffixes.for_each_unplanned(host, zero_quirk, |suffix| {

@@ -197,6 +197,11 @@ fn scheme_len(text: &str) -> Option<usize> {
 /// Calls `visit` with each candidate suffix of `host`, shortest first, until
 /// it returns `true`. With `zero_quirk`, trailing `""`/`"0"` labels are
 /// replaced rather than kept, as in MISP.
+///
+/// (Finding the dots once as a bit mask and taking each label's start from
+/// it measured no cheaper than this backward search: about 60 instructions
+/// per domain to build the mask against about 35 for the searches.)
+#[inline(always)]
 pub(crate) fn for_each_suffix<'h>(
     host: &'h str,
     zero_quirk: bool,
@@ -248,57 +253,90 @@ pub(crate) const MAX_TOUCHED_SUFFIXES: usize = 8;
 /// [`for_each_suffix`] order), hashed and touched before any is looked
 /// up, so that their cache misses overlap: the plan the matcher and the
 /// warninglist snapshot share.
+///
+/// The caller owns the plan and [`plan`](Self::plan)s into it, and the
+/// admitted suffixes are kept as offsets into the host: built and returned
+/// by value, with `&str` cells (whose empty value is not all zero bits), a
+/// plan cost a `memcpy` call and two dozen stores per value.
 pub(crate) struct TouchedSuffixes<'h> {
-    /// The suffixes `touch` admitted, with their hashes.
-    admitted: [(&'h str, u64); MAX_TOUCHED_SUFFIXES],
+    host: &'h str,
+    /// `(start, end, hash)` of each suffix `touch` admitted.
+    admitted: [(u32, u32, u64); MAX_TOUCHED_SUFFIXES],
     admitted_len: usize,
+    /// Number of suffixes planned.
+    planned: usize,
     /// Whether the host has more suffixes than were planned.
     overflow: bool,
 }
 
 impl<'h> TouchedSuffixes<'h> {
+    /// An empty plan.
+    #[inline]
+    pub(crate) fn new() -> TouchedSuffixes<'h> {
+        TouchedSuffixes {
+            host: "",
+            admitted: [(0, 0, 0); MAX_TOUCHED_SUFFIXES],
+            admitted_len: 0,
+            planned: 0,
+            overflow: false,
+        }
+    }
+
     /// Hashes each of the first suffixes of `host` with `hash` (or takes
     /// `whole.1` for a suffix `whole.0` bytes long: the value part's own
     /// hash, when both tables share a seed) and keeps those `touch`
-    /// admits.
-    #[inline]
+    /// admits, replacing the plan's previous contents.
+    #[inline(always)]
     pub(crate) fn plan(
+        &mut self,
         host: &'h str,
         zero_quirk: bool,
         whole: Option<(usize, u64)>,
         hash: impl Fn(&[u8]) -> u64,
         mut touch: impl FnMut(u64) -> bool,
-    ) -> TouchedSuffixes<'h> {
-        let mut plan = TouchedSuffixes {
-            admitted: [("", 0); MAX_TOUCHED_SUFFIXES],
-            admitted_len: 0,
-            overflow: false,
-        };
-        let mut planned = 0;
+    ) {
+        self.host = host;
+        self.admitted_len = 0;
+        self.overflow = false;
+        self.planned = 0;
+        let base = host.as_ptr() as usize;
         for_each_suffix(host, zero_quirk, |suffix| {
-            if planned == MAX_TOUCHED_SUFFIXES {
-                plan.overflow = true;
+            // Every suffix is a slice of `host`; the suffixes of a host
+            // longer than 4 GiB are looked up unplanned.
+            let start = (suffix.as_ptr() as usize).wrapping_sub(base);
+            let range = u32::try_from(start)
+                .ok()
+                .zip(u32::try_from(start + suffix.len()).ok());
+            let Some((start, end)) = range.filter(|_| self.planned < MAX_TOUCHED_SUFFIXES) else {
+                self.overflow = true;
                 return true;
-            }
-            planned += 1;
+            };
+            self.planned += 1;
             let hash = match whole {
                 Some((len, hash)) if suffix.len() == len => hash,
                 _ => hash(suffix.as_bytes()),
             };
             if touch(hash) {
-                if let Some(cell) = plan.admitted.get_mut(plan.admitted_len) {
-                    *cell = (suffix, hash);
-                    plan.admitted_len += 1;
+                if let Some(cell) = self.admitted.get_mut(self.admitted_len) {
+                    *cell = (start, end, hash);
+                    self.admitted_len += 1;
                 }
             }
             false
         });
-        plan
     }
 
     /// The admitted suffixes and their hashes, in suffix order.
-    pub(crate) fn admitted(&self) -> &[(&'h str, u64)] {
-        self.admitted.get(..self.admitted_len).unwrap_or(&[])
+    #[inline]
+    pub(crate) fn admitted(&self) -> impl Iterator<Item = (&'h str, u64)> + '_ {
+        let host = self.host;
+        self.admitted
+            .get(..self.admitted_len)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(move |&(start, end, hash)| {
+                host.get(start as usize..end as usize).map(|s| (s, hash))
+            })
     }
 
     /// Calls `visit` with every suffix of `host` after the planned ones
@@ -312,7 +350,7 @@ impl<'h> TouchedSuffixes<'h> {
         if !self.overflow {
             return;
         }
-        let mut skip = MAX_TOUCHED_SUFFIXES;
+        let mut skip = self.planned;
         for_each_suffix(host, zero_quirk, |suffix| {
             if skip > 0 {
                 skip -= 1;
@@ -383,6 +421,65 @@ mod tests {
         assert_eq!(parsed_host("2001:db8::1"), "2001:db8::1");
         assert_eq!(parsed_host("hxxp://example.com./"), "example.com");
         assert_eq!(parsed_host("//example.com/x"), "example.com");
+    }
+
+    /// The suffix walk as MISP writes it: split on dots, rebuild from the
+    /// right, replace while the rebuilt string is `""` or `"0"`.
+    fn naive_suffixes(host: &str, quirk: bool) -> Vec<String> {
+        let labels: Vec<&str> = host.split('.').collect();
+        let mut out = Vec::new();
+        let mut rebuilt = String::new();
+        for label in labels.iter().rev() {
+            // MISP: `empty($rebuilt)` (true for "" and "0") starts over;
+            // without the quirk only the first label starts.
+            let starts_over = if quirk {
+                rebuilt.is_empty() || rebuilt == "0"
+            } else {
+                out.is_empty()
+            };
+            rebuilt = if starts_over {
+                (*label).to_owned()
+            } else {
+                format!("{label}.{rebuilt}")
+            };
+            out.push(rebuilt.clone());
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn touched_suffixes_split_the_walk(
+            host in "[a0.]{0,40}",
+            quirk in proptest::bool::ANY,
+            whole_hash in 0u64..4,
+        ) {
+            // Hash: the suffix's length (or `whole_hash` for the whole
+            // host); admitted: even hashes.
+            let all = suffixes(&host, quirk);
+            let mut plan = TouchedSuffixes::new();
+            plan.plan(&host, quirk, Some((host.len(), whole_hash)), |s| s.len() as u64, |h| h % 2 == 0);
+            let hash_of = |s: &str| if s.len() == host.len() { whole_hash } else { s.len() as u64 };
+            let expected: Vec<(&str, u64)> = all
+                .iter()
+                .take(MAX_TOUCHED_SUFFIXES)
+                .map(|s| (*s, hash_of(s)))
+                .filter(|(_, h)| h % 2 == 0)
+                .collect();
+            proptest::prop_assert_eq!(plan.admitted().collect::<Vec<_>>(), expected);
+            let mut rest = Vec::new();
+            plan.for_each_unplanned(&host, quirk, |s| rest.push(s));
+            proptest::prop_assert_eq!(rest, all.get(MAX_TOUCHED_SUFFIXES..).unwrap_or(&[]).to_vec());
+        }
+
+        #[test]
+        fn suffix_walk_matches_naive_model(
+            host in "[a0.]{0,80}|[a-z0-9.]{0,70}",
+            quirk in proptest::bool::ANY,
+        ) {
+            proptest::prop_assert_eq!(suffixes(&host, quirk), naive_suffixes(&host, quirk));
+        }
+
     }
 
     #[test]

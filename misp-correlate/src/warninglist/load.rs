@@ -55,19 +55,36 @@ pub fn load_lists(path: &Path) -> Result<LoadedLists> {
     Ok(loaded)
 }
 
+/// Reads and parses `files` in parallel, largest first: the two largest
+/// files of misp-warninglists (25 and 22 MB of the 65 MB) take most of the
+/// parsing time, so each is started at once on its own core and the small
+/// files fill in around them (in path order, one large file can start last
+/// and leave the other core idle). Results come back in `files` order.
 fn parse_files(files: &[PathBuf]) -> LoadedLists {
-    let parsed: Vec<Result<Warninglist>> = files
-        .par_iter()
-        .map(|file| {
-            let bytes = fs::read(file).map_err(|source| Error::Io {
-                path: file.clone(),
-                source,
-            })?;
-            Warninglist::from_json(&bytes, file)
+    let mut order: Vec<(u64, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| (fs::metadata(file).map_or(0, |m| m.len()), i))
+        .collect();
+    order.sort_unstable_by(|a, b| b.cmp(a));
+    // `par_bridge` hands the files out one at a time in this order.
+    let mut parsed: Vec<(usize, Result<Warninglist>)> = order
+        .into_iter()
+        .filter_map(|(_, i)| files.get(i).map(|file| (i, file)))
+        .par_bridge()
+        .map(|(i, file)| {
+            let list = fs::read(file)
+                .map_err(|source| Error::Io {
+                    path: file.clone(),
+                    source,
+                })
+                .and_then(|bytes| Warninglist::from_json(&bytes, file));
+            (i, list)
         })
         .collect();
+    parsed.sort_unstable_by_key(|(i, _)| *i);
     let mut loaded = LoadedLists::default();
-    for result in parsed {
+    for (_, result) in parsed {
         match result {
             Ok(list) => loaded.lists.push(list),
             Err(error) => loaded.errors.push(error),
