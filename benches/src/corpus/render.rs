@@ -862,21 +862,21 @@ pub(crate) fn push_cv_label(out: &mut String, x: u64) {
 /// is a bijection on `0..105^pairs`), or as many as needed when `pairs`
 /// is 0.
 fn push_cv(out: &mut String, mut x: u64, pairs: u32) {
-    let mut buf = [0u8; 64];
+    // At most 32 pairs (a u64 needs at most 10), pushed byte by byte:
+    // cheaper than checking a short buffer as UTF-8 and copying it.
     let mut n = 0;
-    while n + 2 <= buf.len() {
+    loop {
         // One division by 105 per pair: the pair is (x % 105) as
         // consonant (mod 21) and vowel (div 21).
-        let pair = CV_PAIRS[(x % 105) as usize];
+        let [c, v] = CV_PAIRS[(x % 105) as usize];
         x /= 105;
-        buf[n] = pair[0];
-        buf[n + 1] = pair[1];
-        n += 2;
-        if (pairs == 0 && x == 0) || (pairs > 0 && n >= 2 * pairs as usize) {
+        push_ascii(out, c);
+        push_ascii(out, v);
+        n += 1;
+        if n >= 32 || (pairs == 0 && x == 0) || (pairs > 0 && n >= pairs) {
             break;
         }
     }
-    put_bytes(out, &buf[..n]);
 }
 
 /// The 105 consonant-vowel pairs, by `consonant + 21 * vowel`.
