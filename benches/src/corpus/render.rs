@@ -933,6 +933,17 @@ fn put_bytes(out: &mut String, bytes: &[u8]) {
 
 /// Pushes the decimal digits of `n`.
 pub(crate) fn push_dec(out: &mut String, mut n: u64) {
+    // Most numbers are short (octets, ports, counters): their digits
+    // straight away, longer ones through a buffer.
+    match n {
+        0..10 => return push_ascii(out, b'0' + n as u8),
+        10..100 => return push_two_digits(out, n),
+        100..1000 => {
+            push_ascii(out, b'0' + (n / 100) as u8);
+            return push_two_digits(out, n % 100);
+        }
+        _ => {}
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -1102,6 +1113,21 @@ mod tests {
         }
         // 30 % in networks, most of them /24s or wider.
         assert!(inside > 300, "{inside}");
+    }
+
+    #[test]
+    fn decimals_match_the_formatter() {
+        let mut near_edges: Vec<u64> = (0..=1100).collect();
+        for p in 1..20 {
+            let t = 10u64.pow(p);
+            near_edges.extend([t - 1, t, t + 1]);
+        }
+        near_edges.push(u64::MAX);
+        for n in near_edges {
+            let mut out = String::from("x");
+            push_dec(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
     }
 
     #[test]
