@@ -906,8 +906,9 @@ fn finish(
                 e.attrs
                     .par_pages()
                     .map(|(first, page)| {
-                        (0..page.len())
-                            .map(|j| e.wanted((first + j) as u32))
+                        page.iter()
+                            .enumerate()
+                            .map(|(j, r)| e.wanted_of((first + j) as u32, r))
                             .collect()
                     })
                     .collect()
