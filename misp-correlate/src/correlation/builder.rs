@@ -251,6 +251,8 @@ pub struct EngineBuilder {
     losers: Vec<u32>,
     /// The event of the previous attribute.
     last_event: Option<(Ident, u32)>,
+    /// The object of the previous attribute that had one.
+    last_object: Option<(Ident, u32)>,
 }
 
 impl Default for EngineBuilder {
@@ -286,6 +288,7 @@ impl EngineBuilder {
             pending: Vec::new(),
             losers: Vec::new(),
             last_event: None,
+            last_object: None,
         }
     }
 
@@ -395,9 +398,15 @@ impl EngineBuilder {
                 e
             }
         };
-        let object = match input.object {
-            Some(o) => self.engine.object_slot(o),
-            None => NONE,
+        // And an object's attributes are usually added together.
+        let object = match (input.object, &self.last_object) {
+            (None, _) => NONE,
+            (Some(o), Some((id, slot))) if id.as_id() == o => *slot,
+            (Some(o), _) => {
+                let slot = self.engine.object_slot(o);
+                self.last_object = Some((o.to_ident(), slot));
+                slot
+            }
         };
         let sg = self
             .engine
