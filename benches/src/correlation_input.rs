@@ -221,7 +221,28 @@ struct DocumentOrder {
 impl DocumentOrder {
     /// Adds what precedes an attribute of `event` in object `object`
     /// (index, distribution, sharing group).
+    #[inline]
     fn before(
+        &mut self,
+        corpus: &crate::corpus::Corpus,
+        builder: &mut misp_correlate::correlation::EngineBuilder,
+        event: u32,
+        object: Option<(u32, u8, Option<u32>)>,
+    ) -> misp_correlate::Result<()> {
+        // Most attributes follow one of the same event and object: nothing
+        // to add, decided without a call.
+        let same_object = match object {
+            None => true,
+            Some((index, ..)) => self.last_object == Some((event, index)),
+        };
+        if event < self.next_event && same_object {
+            return Ok(());
+        }
+        self.add_before(corpus, builder, event, object)
+    }
+
+    /// [`DocumentOrder::before`] when an event or object is due.
+    fn add_before(
         &mut self,
         corpus: &crate::corpus::Corpus,
         builder: &mut misp_correlate::correlation::EngineBuilder,

@@ -862,21 +862,21 @@ pub(crate) fn push_cv_label(out: &mut String, x: u64) {
 /// is a bijection on `0..105^pairs`), or as many as needed when `pairs`
 /// is 0.
 fn push_cv(out: &mut String, mut x: u64, pairs: u32) {
-    let mut buf = [0u8; 64];
+    // At most 32 pairs (a u64 needs at most 10), pushed byte by byte:
+    // cheaper than checking a short buffer as UTF-8 and copying it.
     let mut n = 0;
-    while n + 2 <= buf.len() {
+    loop {
         // One division by 105 per pair: the pair is (x % 105) as
         // consonant (mod 21) and vowel (div 21).
-        let pair = CV_PAIRS[(x % 105) as usize];
+        let [c, v] = CV_PAIRS[(x % 105) as usize];
         x /= 105;
-        buf[n] = pair[0];
-        buf[n + 1] = pair[1];
-        n += 2;
-        if (pairs == 0 && x == 0) || (pairs > 0 && n >= 2 * pairs as usize) {
+        push_ascii(out, c);
+        push_ascii(out, v);
+        n += 1;
+        if n >= 32 || (pairs == 0 && x == 0) || (pairs > 0 && n >= pairs) {
             break;
         }
     }
-    put_bytes(out, &buf[..n]);
 }
 
 /// The 105 consonant-vowel pairs, by `consonant + 21 * vowel`.
@@ -933,6 +933,17 @@ fn put_bytes(out: &mut String, bytes: &[u8]) {
 
 /// Pushes the decimal digits of `n`.
 pub(crate) fn push_dec(out: &mut String, mut n: u64) {
+    // Most numbers are short (octets, ports, counters): their digits
+    // straight away, longer ones through a buffer.
+    match n {
+        0..10 => return push_ascii(out, b'0' + n as u8),
+        10..100 => return push_two_digits(out, n),
+        100..1000 => {
+            push_ascii(out, b'0' + (n / 100) as u8);
+            return push_two_digits(out, n % 100);
+        }
+        _ => {}
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -1102,6 +1113,21 @@ mod tests {
         }
         // 30 % in networks, most of them /24s or wider.
         assert!(inside > 300, "{inside}");
+    }
+
+    #[test]
+    fn decimals_match_the_formatter() {
+        let mut near_edges: Vec<u64> = (0..=1100).collect();
+        for p in 1..20 {
+            let t = 10u64.pow(p);
+            near_edges.extend([t - 1, t, t + 1]);
+        }
+        near_edges.push(u64::MAX);
+        for n in near_edges {
+            let mut out = String::from("x");
+            push_dec(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! and appended, one page per chunk, to the engine's columns.
 //!
 //! [`EngineBuilder::build`] then, in parallel where it pays:
-//! decides every attribute's keys (eligibility, exclusions), fills the
+//! decides every attribute's keys (eligibility, exclusions) while one
+//! pool thread links the attributes to their events and objects, fills the
 //! postings shard by shard in slot order (so they come out sorted),
 //! counts the big keys' events, builds the containment index and, with
 //! advanced correlation, the ssdeep graph, and finally computes the
@@ -250,6 +251,8 @@ pub struct EngineBuilder {
     losers: Vec<u32>,
     /// The event of the previous attribute.
     last_event: Option<(Ident, u32)>,
+    /// The object of the previous attribute that had one.
+    last_object: Option<(Ident, u32)>,
 }
 
 impl Default for EngineBuilder {
@@ -285,6 +288,7 @@ impl EngineBuilder {
             pending: Vec::new(),
             losers: Vec::new(),
             last_event: None,
+            last_object: None,
         }
     }
 
@@ -394,9 +398,15 @@ impl EngineBuilder {
                 e
             }
         };
-        let object = match input.object {
-            Some(o) => self.engine.object_slot(o),
-            None => NONE,
+        // And an object's attributes are usually added together.
+        let object = match (input.object, &self.last_object) {
+            (None, _) => NONE,
+            (Some(o), Some((id, slot))) if id.as_id() == o => *slot,
+            (Some(o), _) => {
+                let slot = self.engine.object_slot(o);
+                self.last_object = Some((o.to_ident(), slot));
+                slot
+            }
         };
         let sg = self
             .engine
@@ -786,6 +796,60 @@ fn dead(it: &RawItem) -> AttrRec {
     }
 }
 
+/// Every event's and object's live attributes, in slot order, gathered
+/// apart from the engine (so that the engine can be read meanwhile).
+#[derive(Debug)]
+struct Links {
+    events: Vec<Vec<u32>>,
+    objects: Vec<Vec<u32>>,
+    live: usize,
+}
+
+impl Links {
+    /// The links of `engine`'s live attributes.
+    fn of(engine: &Engine) -> Links {
+        let mut links = Links {
+            events: vec![Vec::new(); engine.events.len()],
+            objects: vec![Vec::new(); engine.objects.len()],
+            live: 0,
+        };
+        for (s, r) in engine.attrs.iter().enumerate() {
+            if !r.has(flag::LIVE) {
+                continue;
+            }
+            links.live += 1;
+            if let Some(e) = links.events.get_mut(r.event as usize) {
+                e.push(s as u32);
+            }
+            if let Some(o) = links.objects.get_mut(r.object as usize) {
+                o.push(s as u32);
+            }
+        }
+        links
+    }
+
+    /// Appends the links to `engine`'s events and objects and sets its
+    /// number of live attributes.
+    fn apply(self, engine: &mut Engine) {
+        for (e, attrs) in engine.events.iter_mut().zip(self.events) {
+            append(&mut e.attrs, attrs);
+        }
+        for (o, attrs) in engine.objects.iter_mut().zip(self.objects) {
+            append(&mut o.attrs, attrs);
+        }
+        engine.live = self.live;
+    }
+}
+
+/// Appends `more` to `list`, moving it when `list` is empty.
+fn append(list: &mut Vec<u32>, mut more: Vec<u32>) {
+    if list.is_empty() {
+        *list = more;
+    } else {
+        list.append(&mut more);
+    }
+}
+
 /// Everything after interning: rejections, links, keys, postings, counts,
 /// containment index, ssdeep graph, summary.
 fn finish(
@@ -840,34 +904,28 @@ fn finish(
     all.sort_by_key(|(s, _)| *s);
     let rejected: Vec<Rejected> = all.into_iter().map(|(_, r)| r).collect();
 
-    // Links.
-    let mut live = 0;
-    for (s, r) in engine.attrs.iter().enumerate() {
-        if !r.has(flag::LIVE) {
-            continue;
-        }
-        live += 1;
-        if let Some(e) = engine.events.get_mut(r.event as usize) {
-            e.attrs.push(s as u32);
-        }
-        if let Some(o) = engine.objects.get_mut(r.object as usize) {
-            o.attrs.push(s as u32);
-        }
-    }
-    engine.live = live;
-
-    // Keys.
-    let wanted: Vec<Vec<u16>> = {
+    // Keys and links only read the engine, so they run side by side: the
+    // links (one sequential pass in slot order, so every list comes out
+    // sorted) on one pool thread while the others decide the keys page by
+    // page, instead of on the calling thread while the pool waits.
+    let (wanted, links): (Vec<Vec<u16>>, Links) = {
         let e = &*engine;
-        e.attrs
-            .par_pages()
-            .map(|(first, page)| {
-                (0..page.len())
-                    .map(|j| e.wanted((first + j) as u32))
+        rayon::join(
+            || {
+                e.attrs
+                    .par_pages()
+                    .map(|(first, page)| {
+                        page.iter()
+                            .enumerate()
+                            .map(|(j, r)| e.wanted_of((first + j) as u32, r))
+                            .collect()
+                    })
                     .collect()
-            })
-            .collect()
+            },
+            || Links::of(e),
+        )
     };
+    links.apply(engine);
     engine
         .attrs
         .par_pages_mut()

@@ -389,12 +389,18 @@ impl Engine {
 
     /// The index flags `slot` should have (contract §4, §5).
     pub(crate) fn wanted(&self, slot: u32) -> u16 {
-        let Some(r) = self.rec(slot) else { return 0 };
+        self.rec(slot).map_or(0, |r| self.wanted_of(slot, r))
+    }
+
+    /// [`Engine::wanted`] for `slot`'s record `r` (for a pass over the
+    /// records, which has them at hand).
+    pub(crate) fn wanted_of(&self, slot: u32, r: &AttrRec) -> u16 {
         if !self.eligible(r) {
             return 0;
         }
+        let no_exclusions = self.exclusions.is_empty();
         let excluded = |half: u8| -> bool {
-            !self.exclusions.is_empty()
+            !no_exclusions
                 && self
                     .exclusions
                     .is_excluded(&self.text(self.value_sid(slot, half)))

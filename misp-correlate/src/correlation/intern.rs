@@ -87,21 +87,28 @@ impl<'a> Canon<'a> {
     /// The canonical encoding of a text string (hex hashes packed).
     pub(crate) fn text(s: &'a str) -> Canon<'a> {
         let b = s.as_bytes();
-        if matches!(b.len(), 32 | 40 | 56 | 64 | 96 | 128)
-            && b.iter()
-                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
-        {
+        if matches!(b.len(), 32 | 40 | 56 | 64 | 96 | 128) {
+            // Checked and packed in one pass: a digit that is not
+            // lower-case hex sets a bit above the nibble.
             let mut buf = [0u8; 64];
+            let mut seen = 0u8;
             for (out, pair) in buf.iter_mut().zip(b.chunks_exact(2)) {
-                *out = (hex_val(pair[0]) << 4) | hex_val(pair[1]);
+                let (hi, lo) = (
+                    HEX_VALUE[usize::from(pair[0])],
+                    HEX_VALUE[usize::from(pair[1])],
+                );
+                seen |= hi | lo;
+                *out = (hi << 4) | (lo & 0x0F);
             }
-            return Canon {
-                tag: Tag::Hex,
-                bytes: CanonBytes::Packed {
-                    buf,
-                    len: (b.len() / 2) as u8,
-                },
-            };
+            if seen & !0x0F == 0 {
+                return Canon {
+                    tag: Tag::Hex,
+                    bytes: CanonBytes::Packed {
+                        buf,
+                        len: (b.len() / 2) as u8,
+                    },
+                };
+            }
         }
         Canon {
             tag: Tag::Raw,
@@ -131,13 +138,26 @@ impl<'a> Canon<'a> {
     }
 }
 
-fn hex_val(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => 0,
+/// The value of every lower-case hex digit; [`NOT_HEX`] for every other
+/// byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut c = 0;
+    while c < 10 {
+        t[b'0' as usize + c] = c as u8;
+        c += 1;
     }
-}
+    let mut c = 0;
+    while c < 6 {
+        t[b'a' as usize + c] = 10 + c as u8;
+        c += 1;
+    }
+    t
+};
+
+/// [`HEX_VALUE`] of a byte that is not a lower-case hex digit (any bit
+/// above the nibble would do).
+const NOT_HEX: u8 = 0x10;
 
 /// A stored string: its bytes and how they encode the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,6 +496,46 @@ mod tests {
         let packed_bytes = String::from_utf8_lossy(&[0xd4u8, 0x1d][..]).into_owned();
         let c = i.intern(&Canon::raw(&packed_bytes)).unwrap();
         assert_ne!(c, b);
+    }
+
+    #[test]
+    fn only_lower_case_hex_of_hash_lengths_is_packed() {
+        // Every byte value at every position of every hash length: packed
+        // exactly when the string stays lower-case hex, and then to the
+        // digits' values.
+        let digits = b"0123456789abcdef";
+        for len in [32, 40, 56, 64, 96, 128] {
+            let hex: Vec<u8> = (0..len).map(|i| digits[(i * 7) % 16]).collect();
+            for pos in [0, 1, len / 2, len - 1] {
+                for byte in 0..=127u8 {
+                    let mut v = hex.clone();
+                    v[pos] = byte;
+                    let text = String::from_utf8(v.clone()).unwrap();
+                    let c = Canon::text(&text);
+                    let is_hex = v.iter().all(|b| digits.contains(b));
+                    assert_eq!(c.tag() == Tag::Hex, is_hex, "{text:?}");
+                    if is_hex {
+                        let want: Vec<u8> = v
+                            .chunks(2)
+                            .map(|p| {
+                                let val =
+                                    |d: u8| digits.iter().position(|&x| x == d).unwrap() as u8;
+                                val(p[0]) << 4 | val(p[1])
+                            })
+                            .collect();
+                        assert_eq!(c.bytes(), &want[..]);
+                    } else {
+                        assert_eq!(c.bytes(), text.as_bytes());
+                    }
+                }
+            }
+            // Other lengths never pack; a non-ASCII character never does.
+            let short = String::from_utf8(hex[..len - 2].to_vec()).unwrap();
+            assert_eq!(Canon::text(&short).tag(), Tag::Raw);
+            let accented = format!("{}\u{e9}", &short);
+            assert_eq!(accented.len(), len);
+            assert_eq!(Canon::text(&accented).tag(), Tag::Raw);
+        }
     }
 
     #[test]

@@ -50,6 +50,30 @@ impl Posting {
     /// Adds `slot` (no-op if present); appending a slot larger than all
     /// is the fast path.
     pub(crate) fn insert(&mut self, slot: u32) {
+        // Slots usually come in ascending order (always in a bulk build):
+        // appended without a search or a shift.
+        match self {
+            Posting::Inline { len, slots } => {
+                let n = usize::from(*len);
+                let after_last = n == 0 || slots.get(n - 1).is_some_and(|&l| l < slot);
+                if after_last && let Some(free) = slots.get_mut(n) {
+                    *free = slot;
+                    *len += 1;
+                    return;
+                }
+            }
+            Posting::Heap(v) => {
+                if v.last().is_some_and(|&l| l < slot) {
+                    v.push(slot);
+                    return;
+                }
+            }
+        }
+        self.insert_slow(slot);
+    }
+
+    /// [`Posting::insert`] of a slot that does not simply go last in place.
+    fn insert_slow(&mut self, slot: u32) {
         let at = match self.as_slice().last() {
             Some(&last) if last < slot => self.len(),
             None => 0,
