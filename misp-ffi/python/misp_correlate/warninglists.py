@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import operator
-import queue
 import struct
 import sys
-import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence as SequenceABC
@@ -87,78 +85,6 @@ def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
     items that may contain NUL bytes."""
     encoded = [text_arg(item, "value") for item in items]
     return b"".join(encoded), array(_SIZE_T, map(len, encoded))
-
-
-#: A batch of at least twice this many pairs is checked in parts
-#: (:meth:`Warninglists.check_many`), at most :data:`_PARTS` of them.
-_MIN_PART_PAIRS = 8192
-_PARTS = 4
-
-
-def _check_packed(handle: Any, pairs: Sequence[tuple[Text, Text]], data: bytes) -> Any:
-    """``misp_warninglists_check_batch_packed`` of ``pairs`` (``data``: their
-    strings as :func:`join_pairs` joins them): the packed result, as a
-    buffer freed with its last view."""
-    out = ffi.new("char **")
-    out_len = ffi.new("size_t *")
-    try:
-        # The library splits at the NUL bytes and checks the count, so
-        # a NUL byte inside a string (or a pair that is not two
-        # strings) fails the call: then flatten and send lengths.
-        call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), ffi.NULL, 2 * len(pairs), out, out_len)
-    except InvalidArgumentError:
-        items = list(chain.from_iterable(pairs))
-        if len(items) % 2:
-            raise ValueError("check_many expects (type, value) pairs") from None
-        data, lens = pack_strings(items)
-        lengths = ffi.from_buffer("size_t[]", lens)
-        call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), lengths, len(items), out, out_len)
-    packed = ffi.gc(out[0], lib.misp_string_free, size=out_len[0])
-    return ffi.buffer(packed, out_len[0])
-
-
-def _check_in_parts(handle: Any, parts: list[Sequence[tuple[Text, Text]]]) -> list[Any]:
-    """The packed results of ``parts``, in order: a worker thread checks each
-    part (the library releases the GIL while it checks) while this thread
-    joins the strings of the next. The first error is raised."""
-    results: list[Any] = [None] * len(parts)
-    failures: list[BaseException] = []
-    work: queue.SimpleQueue = queue.SimpleQueue()
-
-    def worker() -> None:
-        while (item := work.get()) is not None:
-            index, part, data = item
-            if failures:
-                continue
-            try:
-                results[index] = _check_packed(handle, part, data)
-            except BaseException as error:  # re-raised by the caller
-                failures.append(error)
-
-    thread = threading.Thread(target=worker, name="misp_correlate-check_many", daemon=True)
-    thread.start()
-    try:
-        for index, part in enumerate(parts):
-            if failures:
-                break
-            work.put((index, part, join_pairs(part)))
-    finally:
-        work.put(None)
-        thread.join()
-    if failures:
-        raise failures[0]
-    return results
-
-
-def _concat_packed(parts: list[Any]) -> Any:
-    """``misp_warninglists_packed_concat`` of packed results ``parts``."""
-    pointers = ffi.new("char *[]", [ffi.from_buffer(part) for part in parts])
-    lengths = ffi.new("size_t[]", [len(part) for part in parts])
-    out = ffi.new("char **")
-    out_len = ffi.new("size_t *")
-    call(lib.misp_warninglists_packed_concat, pointers, lengths, len(parts), out, out_len)
-    packed = ffi.gc(out[0], lib.misp_string_free, size=out_len[0])
-    return ffi.buffer(packed, out_len[0])
 
 
 # Layout of misp_warninglists_check_batch_packed (see its documentation).
@@ -373,23 +299,29 @@ class Warninglists(Handle):
         with their lengths when a string holds a NUL byte), and the hits
         come back in one packed buffer that :class:`BatchHits` reads in
         place (it is freed with the last view of it) and decodes as its
-        queries are read.
-
-        A large batch is sent in parts: while the library checks one part
-        (on its threads, without the GIL), this thread joins the strings of
-        the next, and the parts' results are then joined into one by the
-        library (``misp_warninglists_packed_concat``). The result is the
-        same as from one call."""
+        queries are read."""
         if not isinstance(pairs, (list, tuple)):
             pairs = list(pairs)
         if not pairs:
             return BatchHits.empty()
+        out = ffi.new("char **")
+        out_len = ffi.new("size_t *")
+        data = join_pairs(pairs)
         handle = self._handle()
-        if len(pairs) < 2 * _MIN_PART_PAIRS:
-            return BatchHits(_check_packed(handle, pairs, join_pairs(pairs)))
-        step = max(_MIN_PART_PAIRS, -(-len(pairs) // _PARTS))
-        parts = _check_in_parts(handle, [pairs[i : i + step] for i in range(0, len(pairs), step)])
-        return BatchHits(_concat_packed(parts))
+        try:
+            # The library splits at the NUL bytes and checks the count, so
+            # a NUL byte inside a string (or a pair that is not two
+            # strings) fails the call: then flatten and send lengths.
+            call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), ffi.NULL, 2 * len(pairs), out, out_len)
+        except InvalidArgumentError:
+            items = list(chain.from_iterable(pairs))
+            if len(items) % 2:
+                raise ValueError("check_many expects (type, value) pairs") from None
+            data, lens = pack_strings(items)
+            lengths = ffi.from_buffer("size_t[]", lens)
+            call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), lengths, len(items), out, out_len)
+        packed = ffi.gc(out[0], lib.misp_string_free, size=out_len[0])
+        return BatchHits(ffi.buffer(packed, out_len[0]))
 
     def set_enabled(self, name: Text, enabled: bool = True) -> None:
         """Enables or disables the list named ``name`` (its ``name`` field)."""

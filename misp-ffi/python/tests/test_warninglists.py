@@ -6,7 +6,7 @@ import threading
 import pytest
 
 import misp_correlate
-from misp_correlate.warninglists import _JOIN_PAIRS, _MIN_PART_PAIRS, _PARTS, join_pairs, pack_strings
+from misp_correlate.warninglists import _JOIN_PAIRS, join_pairs, pack_strings
 
 RFC1918 = "List of RFC 1918 CIDR blocks"
 DAX30 = "List of known dax30 webpages"
@@ -111,33 +111,6 @@ def test_check_many_of_a_large_batch_and_an_iterator(wl):
     hits = wl.check_many(tuple(pairs))
     gc.collect()  # the result owns the library's buffer
     assert hits.tolist() == expected and hits.hit_count == sum(map(len, expected))
-
-
-def test_check_many_in_parts_equals_one_by_one(wl):
-    # Large enough to be checked in parts; hits in every part, a NUL byte
-    # in a later part (that part falls back to lengths), a list hit only
-    # in the last part (the joined table gains it at the end).
-    n = _PARTS * _MIN_PART_PAIRS + 123
-    pairs = [("ip-dst", f"10.{i % 256}.{i // 256 % 256}.1") if i % 3 else ("domain", f"x{i}.example") for i in range(n)]
-    pairs[n // 2] = ("text", "a\0b")
-    pairs[-1] = ("domain", "www.bmw.de")
-    expected = [wl.check(t, v) for t, v in pairs]
-    hits = wl.check_many(pairs)
-    assert len(hits) == n and hits.hit_count == sum(map(len, expected))
-    assert hits[-1] == expected[-1] and hits[-1][0]["list"] == DAX30
-    assert hits.tolist() == expected
-
-
-def test_check_many_in_parts_raises_the_first_error(wl):
-    pairs = [("ip-dst", "10.1.2.3")] * (3 * _MIN_PART_PAIRS)
-    pairs[2 * _MIN_PART_PAIRS + 5] = ("ip-dst",)
-    with pytest.raises((ValueError, TypeError)):
-        wl.check_many(pairs)
-    pairs[2 * _MIN_PART_PAIRS + 5] = ("ip-dst", 3)
-    with pytest.raises(TypeError):
-        wl.check_many(pairs)
-    # The handle is still usable.
-    assert wl.check_many(pairs[:10])[0] == wl.check("ip-dst", "10.1.2.3")
 
 
 def test_improvements(lists_path):
