@@ -1,24 +1,102 @@
-//! Packed batch results read back and joined: the results of consecutive
-//! batches made into the one result of the whole batch.
+//! The packed layout of batch warninglist results
+//! (`misp_warninglists_check_batch_packed`): written, read back and joined.
 //!
-//! A caller that checks a long batch in parts (the Python package does,
-//! so that it can prepare one part while the library checks the one
-//! before) gets one packed result per part. [`concat`] joins them as if
-//! the parts had been checked in one call: query indices are shifted by
-//! the queries before, the list tables are merged (each list once, in
-//! order of first hit) and every hit points into the merged table.
+//! A [`PackedView`] is one part of a result: its queries' hits (query
+//! index, index into its own table of lists), the table (each list's name
+//! and type) and the hits' strings. [`PackedView::of_hits`] makes one from
+//! checked hits (each chunk of a batch, on the pool's threads), and
+//! [`PackedView::parse`] reads one back from a packed buffer. [`concat`]
+//! writes parts as the one result of all their queries: query indices are
+//! shifted by the queries before, the tables are merged (each list once,
+//! in order of first hit) and every hit points into the merged table. A
+//! batch's result is the [`concat`] of its chunks, and
+//! `misp_warninglists_packed_concat` the [`concat`] of results of
+//! consecutive batches.
 //!
-//! The parts come from the caller, so [`PackedView::parse`] checks every
-//! word before anything is read through it: the layout version, that the
-//! counts fit the buffer, that query indices ascend and stay below the
-//! query count, that list indices stay inside the table, and that every
-//! string ends inside the text, after the one before, on its NUL byte.
+//! Parsed parts come from the caller, so [`PackedView::parse`] checks
+//! every word before anything is read through it: the layout version,
+//! that the counts fit the buffer, that query indices ascend and stay
+//! below the query count, that list indices stay inside the table, and
+//! that every string ends inside the text, after the one before, on its
+//! NUL byte.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ffi::c_char;
+use std::io::Write as _;
+
+use misp_correlate::warninglist::{Hit, Matched};
 
 use crate::error::FfiError;
 use crate::handle;
-use crate::warninglist::{PACKED_HEADER_WORDS, PACKED_LAYOUT, PACKED_TEXT_HAS_NUL};
+
+/// Version of the packed batch layout, the first word of every packed
+/// result.
+pub(crate) const PACKED_LAYOUT: u32 = 1;
+
+/// Words of a packed result's header: layout, queries, hits, lists,
+/// flags.
+const PACKED_HEADER_WORDS: usize = 5;
+
+/// Flag of a packed result: some string contains a NUL byte, so the
+/// strings must be cut at their `ends`, not at NUL bytes.
+pub(crate) const PACKED_TEXT_HAS_NUL: u32 = 1;
+
+/// The error of a packed result too large for its 32-bit offsets.
+fn packed_too_big() -> FfiError {
+    FfiError::invalid(
+        "the packed batch result would exceed 4 GiB (u32 offsets); split the batch".to_owned(),
+    )
+}
+
+/// `n` as a word of the packed layout.
+pub(crate) fn word(n: usize) -> Result<u32, FfiError> {
+    u32::try_from(n).map_err(|_| packed_too_big())
+}
+
+/// Strings of a packed result: each followed by a NUL byte, with where
+/// each ends.
+#[derive(Default)]
+struct PackedText {
+    text: Vec<u8>,
+    ends: Vec<u32>,
+    has_nul: bool,
+}
+
+impl PackedText {
+    fn with_capacity(strings: usize, bytes: usize) -> PackedText {
+        PackedText {
+            text: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(strings),
+            has_nul: false,
+        }
+    }
+
+    fn push(&mut self, s: &str) -> Result<(), FfiError> {
+        self.has_nul |= memchr::memchr(0, s.as_bytes()).is_some();
+        self.text.extend_from_slice(s.as_bytes());
+        self.end()
+    }
+
+    /// Writes a hit's `match` (a network is written `net/prefix`).
+    fn push_matched(&mut self, matched: Matched<'_>) -> Result<(), FfiError> {
+        match matched {
+            Matched::Text(text) => self.push(text),
+            Matched::Network(net) => {
+                // Writing to a Vec cannot fail.
+                write!(self.text, "{net}").map_err(|_| packed_too_big())?;
+                self.end()
+            }
+        }
+    }
+
+    /// Ends the string being written.
+    fn end(&mut self) -> Result<(), FfiError> {
+        self.ends.push(word(self.text.len())?);
+        self.text.push(0);
+        Ok(())
+    }
+}
 
 /// A packed batch result, checked.
 #[derive(Debug)]
@@ -33,7 +111,7 @@ pub(crate) struct PackedView<'a> {
     table: Vec<(&'a [u8], &'a [u8])>,
     /// The hits' strings (match, value, …), each followed by its NUL
     /// byte, as one block.
-    hit_text: &'a [u8],
+    hit_text: Cow<'a, [u8]>,
     /// Where each hit string ends, relative to `hit_text`.
     hit_ends: Vec<u32>,
 }
@@ -43,6 +121,58 @@ fn invalid(part: usize, what: &str) -> FfiError {
 }
 
 impl<'a> PackedView<'a> {
+    /// The part of `queries` queries whose `hit_count` hits are `hits`:
+    /// `(query, hit)` in query order, each query's hits sorted by list
+    /// name.
+    pub(crate) fn of_hits<'h>(
+        queries: usize,
+        hit_count: usize,
+        hits: impl Iterator<Item = (usize, &'h Hit<'a>)>,
+    ) -> Result<PackedView<'a>, FfiError>
+    where
+        'a: 'h,
+    {
+        let mut view = PackedView {
+            queries: word(queries)?,
+            flags: 0,
+            query_of: Vec::with_capacity(hit_count),
+            list_of: Vec::with_capacity(hit_count),
+            table: Vec::new(),
+            hit_text: Cow::Borrowed(&[]),
+            hit_ends: Vec::new(),
+        };
+        // Each list's index in the table, by `ListId` index.
+        let mut table_index: Vec<u32> = Vec::new();
+        let mut strings = PackedText::with_capacity(2 * hit_count, 32 * hit_count);
+        for (query, hit) in hits {
+            view.query_of.push(word(query)?);
+            let id = hit.list.index();
+            if table_index.len() <= id {
+                table_index.resize(id + 1, u32::MAX);
+            }
+            let index = match table_index.get_mut(id) {
+                Some(slot) if *slot == u32::MAX => {
+                    *slot = word(view.table.len())?;
+                    let (name, ty) = (hit.list_name, hit.list_type.as_str());
+                    strings.has_nul |= name.contains('\0') || ty.contains('\0');
+                    view.table.push((name.as_bytes(), ty.as_bytes()));
+                    *slot
+                }
+                Some(slot) => *slot,
+                None => u32::MAX,
+            };
+            view.list_of.push(index);
+            strings.push_matched(hit.matched)?;
+            strings.push(hit.value)?;
+        }
+        if strings.has_nul {
+            view.flags |= PACKED_TEXT_HAS_NUL;
+        }
+        view.hit_text = Cow::Owned(strings.text);
+        view.hit_ends = strings.ends;
+        Ok(view)
+    }
+
     /// Reads part `part` (its index, for messages) of a concatenation.
     ///
     /// Fails with `MISP_ERR_INVALID` naming the part and what is wrong.
@@ -124,17 +254,10 @@ impl<'a> PackedView<'a> {
             query_of,
             list_of,
             table,
-            hit_text: text.get(hit_start..).unwrap_or_default(),
+            hit_text: Cow::Borrowed(text.get(hit_start..).unwrap_or_default()),
             hit_ends,
         })
     }
-}
-
-/// `n` as a word of the packed layout.
-fn word(n: usize) -> Result<u32, FfiError> {
-    u32::try_from(n).map_err(|_| {
-        FfiError::invalid("the joined packed result would exceed 4 GiB (u32 offsets)".to_owned())
-    })
 }
 
 /// Joins `parts` (packed results of consecutive batches, in order) into
@@ -143,18 +266,21 @@ pub(crate) fn concat(parts: &[PackedView<'_>]) -> Result<(*mut c_char, usize), F
     // The merged table: each (name, type) once, in order of first
     // appearance; each part's table index mapped into it.
     let mut table: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut index_of: HashMap<(&[u8], &[u8]), u32> = HashMap::new();
     let mut maps: Vec<Vec<u32>> = Vec::with_capacity(parts.len());
     for part in parts {
         let mut map = Vec::with_capacity(part.table.len());
-        for entry in &part.table {
-            let index = match table.iter().position(|t| t == entry) {
-                Some(i) => i,
+        for &entry in &part.table {
+            let index = match index_of.get(&entry) {
+                Some(&i) => i,
                 None => {
-                    table.push(*entry);
-                    table.len() - 1
+                    let i = word(table.len())?;
+                    table.push(entry);
+                    index_of.insert(entry, i);
+                    i
                 }
             };
-            map.push(word(index)?);
+            map.push(index);
         }
         maps.push(map);
     }
@@ -208,7 +334,7 @@ pub(crate) fn concat(parts: &[PackedView<'_>]) -> Result<(*mut c_char, usize), F
             }
         }
         for part in parts {
-            out.extend_from_slice(part.hit_text);
+            out.extend_from_slice(&part.hit_text);
         }
     }))
 }

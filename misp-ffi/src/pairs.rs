@@ -109,6 +109,7 @@ impl<'a> BatchInput<'a> {
     }
 
     /// The number of pairs.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.pairs
     }

@@ -12,7 +12,6 @@
 
 use std::ffi::c_char;
 use std::fmt;
-use std::io::Write as _;
 use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -597,186 +596,16 @@ fn json_batch<'a>(
     }))
 }
 
-/// Version of the packed batch layout, the first word of every packed
-/// result.
-pub(crate) const PACKED_LAYOUT: u32 = 1;
-
-/// Words of a packed result's header: layout, queries, hits, lists,
-/// flags.
-pub(crate) const PACKED_HEADER_WORDS: usize = 5;
-
-/// Flag of a packed result: some string contains a NUL byte, so the
-/// strings must be cut at their `ends`, not at NUL bytes.
-pub(crate) const PACKED_TEXT_HAS_NUL: u32 = 1;
-
-/// The error of a packed result too large for its 32-bit offsets.
-fn packed_too_big() -> FfiError {
-    FfiError::invalid(
-        "the packed batch result would exceed 4 GiB (u32 offsets); split the batch".to_owned(),
-    )
-}
-
-/// `n` as a word of the packed layout.
-fn word(n: usize) -> Result<u32, FfiError> {
-    u32::try_from(n).map_err(|_| packed_too_big())
-}
-
-/// Strings of a packed result: each followed by a NUL byte, with where
-/// each ends.
-#[derive(Default)]
-struct PackedText {
-    text: Vec<u8>,
-    ends: Vec<u32>,
-    has_nul: bool,
-}
-
-impl PackedText {
-    fn with_capacity(strings: usize, bytes: usize) -> PackedText {
-        PackedText {
-            text: Vec::with_capacity(bytes),
-            ends: Vec::with_capacity(strings),
-            has_nul: false,
-        }
-    }
-
-    fn push(&mut self, s: &str) -> Result<(), FfiError> {
-        self.has_nul |= memchr::memchr(0, s.as_bytes()).is_some();
-        self.text.extend_from_slice(s.as_bytes());
-        self.end()
-    }
-
-    /// Writes a hit's `match` (a network is written `net/prefix`).
-    fn push_matched(&mut self, matched: Matched<'_>) -> Result<(), FfiError> {
-        match matched {
-            Matched::Text(text) => self.push(text),
-            Matched::Network(net) => {
-                // Writing to a Vec cannot fail.
-                write!(self.text, "{net}").map_err(|_| packed_too_big())?;
-                self.end()
-            }
-        }
-    }
-
-    /// Ends the string being written.
-    fn end(&mut self) -> Result<(), FfiError> {
-        self.ends.push(word(self.text.len())?);
-        self.text.push(0);
-        Ok(())
-    }
-}
-
-/// One chunk's part of a packed result.
-struct PackedChunk<'a> {
-    /// The query index of each hit.
-    queries: Vec<u32>,
-    /// The list of each hit, by `ListId` index (mapped to the table's
-    /// index when the chunks are joined).
-    lists: Vec<u32>,
-    /// The first hit of each list hit in this chunk, in order.
-    first_hits: Vec<Hit<'a>>,
-    /// Each hit's match and value.
-    strings: PackedText,
-}
-
-/// Encodes the hits of a chunk whose first query is `first_query`.
-fn packed_chunk<'a>(first_query: usize, batch: &Batch<'a>) -> Result<PackedChunk<'a>, FfiError> {
-    let hits = batch.hits.len();
-    let mut chunk = PackedChunk {
-        queries: Vec::with_capacity(hits),
-        lists: Vec::with_capacity(hits),
-        first_hits: Vec::new(),
-        strings: PackedText::with_capacity(2 * hits, 32 * hits),
-    };
-    let mut seen: Vec<bool> = Vec::new();
-    for (query, hit) in batch.indexed_hits() {
-        chunk.queries.push(word(first_query + query)?);
-        let id = hit.list.index();
-        if seen.len() <= id {
-            seen.resize(id + 1, false);
-        }
-        if let Some(seen) = seen.get_mut(id).filter(|seen| !**seen) {
-            *seen = true;
-            chunk.first_hits.push(*hit);
-        }
-        chunk.lists.push(word(id)?);
-        chunk.strings.push_matched(hit.matched)?;
-        chunk.strings.push(hit.value)?;
-    }
-    Ok(chunk)
-}
-
-/// Joins the packed chunks of a batch of `queries` queries into the
-/// layout of `misp_warninglists_check_batch_packed`.
-fn packed_result(
-    queries: usize,
-    chunks: &[PackedChunk<'_>],
-) -> Result<(*mut c_char, usize), FfiError> {
-    // The lists hit, in order of first hit, and each list's table index.
-    let mut table_index: Vec<u32> = Vec::new();
-    let mut table = PackedText::default();
-    let mut lists = 0usize;
-    for hit in chunks.iter().flat_map(|c| &c.first_hits) {
-        let id = hit.list.index();
-        if table_index.len() <= id {
-            table_index.resize(id + 1, u32::MAX);
-        }
-        if let Some(slot) = table_index.get_mut(id).filter(|slot| **slot == u32::MAX) {
-            *slot = word(lists)?;
-            lists += 1;
-            table.push(hit.list_name)?;
-            table.push(hit.list_type.as_str())?;
-        }
-    }
-    let hits: usize = chunks.iter().map(|c| c.queries.len()).sum();
-    let strings = table.ends.len() + chunks.iter().map(|c| c.strings.ends.len()).sum::<usize>();
-    let text = table.text.len() + chunks.iter().map(|c| c.strings.text.len()).sum::<usize>();
-    let has_nul = table.has_nul || chunks.iter().any(|c| c.strings.has_nul);
-    let header = [
-        PACKED_LAYOUT,
-        word(queries)?,
-        word(hits)?,
-        word(lists)?,
-        if has_nul { PACKED_TEXT_HAS_NUL } else { 0 },
-    ];
-    let size = (header.len() + 2 * hits + strings) * 4 + text;
-    // Every offset is below `size`, so all fit 32 bits.
-    word(size)?;
-    Ok(handle::owned_bytes(size, |out| {
-        let put = |out: &mut Vec<u8>, words: &mut dyn Iterator<Item = u32>| {
-            words.for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
-        };
-        put(out, &mut header.iter().copied());
-        for chunk in chunks {
-            put(out, &mut chunk.queries.iter().copied());
-        }
-        for chunk in chunks {
-            let table_of = |id: &u32| {
-                let slot = usize::try_from(*id).ok().and_then(|id| table_index.get(id));
-                slot.copied().unwrap_or(u32::MAX)
-            };
-            put(out, &mut chunk.lists.iter().map(table_of));
-        }
-        put(out, &mut table.ends.iter().copied());
-        let mut base = table.text.len() as u32;
-        for chunk in chunks {
-            put(out, &mut chunk.strings.ends.iter().map(|end| base + end));
-            base += chunk.strings.text.len() as u32;
-        }
-        out.extend_from_slice(&table.text);
-        for chunk in chunks {
-            out.extend_from_slice(&chunk.strings.text);
-        }
-    }))
-}
-
 /// The hits of a batch in the packed layout: each chunk is encoded in
 /// parallel, with its check, then they are joined.
 fn packed_batch<'a>(
     checker: &'a Checker,
     input: &BatchInput<'a>,
 ) -> Result<(*mut c_char, usize), FfiError> {
-    let chunks = check_chunks(checker, input, packed_chunk)?;
-    packed_result(input.len(), &chunks)
+    let chunks = check_chunks(checker, input, |_, batch| {
+        PackedView::of_hits(batch.len(), batch.hits.len(), batch.indexed_hits())
+    })?;
+    packed::concat(&chunks)
 }
 
 /// Checks many values at once, as `misp_warninglists_check_batch`, and
@@ -1193,6 +1022,7 @@ pub unsafe extern "C" fn misp_warninglists_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::packed::{PACKED_LAYOUT, PACKED_TEXT_HAS_NUL};
     use std::ffi::CStr;
     use std::ptr;
 
