@@ -41,7 +41,7 @@ use rayon::prelude::*;
 use super::attr_ids::NumIndex;
 use super::counts::EventCounts;
 use super::engine::{AttrRec, BIG, Config, Engine, flag};
-use super::exclusion::match_key;
+use super::exclusion::{match_key, value1_key};
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
 use super::intern::{Canon, Hasher, NONE, SHARDS, SlotRef, Tag, sid, split};
@@ -593,13 +593,7 @@ fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedC
         match misp_core::normalize_ref(it.ty, chunk.text(it.value)) {
             Ok(nv) => {
                 let v1 = nv.value1();
-                // A value known to be lower-case ASCII without spaces is
-                // its own match key: no second pass over it.
-                let k1 = if nv.is_known_lowercase_ascii() {
-                    Cow::Borrowed(v1)
-                } else {
-                    match_key(v1)
-                };
+                let k1 = value1_key(&nv);
                 put(Canon::text(&k1), i, which::KEY1);
                 if !is_itself(&k1, v1) {
                     put(Canon::text(v1), i, which::VALUE1);

@@ -36,7 +36,7 @@ use smallvec::SmallVec;
 use super::acl::AclMode;
 use super::attr_ids::NumIndex;
 use super::counts::{EventCounts, SetStats};
-use super::exclusion::{Exclusions, match_key};
+use super::exclusion::{Exclusions, match_key, value1_key};
 use super::fuzzy::FuzzyGraph;
 use super::id::{Id, IdTable, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput};
@@ -629,10 +629,10 @@ impl Engine {
             .map_err(|r| r.reason().to_owned())
     }
 
-    /// Interns a value half: returns (key sid, value sid if it differs).
-    fn intern_half(&mut self, value: &str) -> Result<(u32, u32)> {
-        let key = match_key(value);
-        let k = self.keys.intern(&Canon::text(&key))?;
+    /// Interns a value half and its match key `key`: returns (key sid,
+    /// value sid if it differs).
+    fn intern_half(&mut self, value: &str, key: &str) -> Result<(u32, u32)> {
+        let k = self.keys.intern(&Canon::text(key))?;
         if key == value {
             Ok((k, NONE))
         } else {
@@ -645,9 +645,9 @@ impl Engine {
         input: &AttributeInput<'_>,
         prepared: &Prepared<'_>,
     ) -> Result<(AttrRec, [u32; 2])> {
-        let (k1, d1) = self.intern_half(prepared.value1())?;
+        let (k1, d1) = self.intern_half(prepared.value1(), &value1_key(&prepared.value))?;
         let (k2, d2) = match prepared.value2() {
-            Some(v2) if !v2.is_empty() => self.intern_half(v2)?,
+            Some(v2) if !v2.is_empty() => self.intern_half(v2, &match_key(v2))?,
             _ => (NONE, NONE),
         };
         let event = self.event_slot(input.event);

@@ -48,6 +48,20 @@ pub fn match_key(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// The match key of `value`'s value1: the value itself when normalising
+/// already saw that it is lower-case ASCII without spaces
+/// ([`NormalizedRef::is_known_lowercase_ascii`]), with no second pass over
+/// it; otherwise [`match_key`].
+///
+/// [`NormalizedRef::is_known_lowercase_ascii`]: misp_core::NormalizedRef::is_known_lowercase_ascii
+pub(crate) fn value1_key<'v>(value: &'v misp_core::NormalizedRef<'_>) -> Cow<'v, str> {
+    if value.is_known_lowercase_ascii() {
+        Cow::Borrowed(value.value1())
+    } else {
+        match_key(value.value1())
+    }
+}
+
 /// Whether `bytes` hold a non-ASCII byte, and an ASCII upper-case
 /// letter: one pass, eight bytes at a time.
 fn scan_case(bytes: &[u8]) -> (bool, bool) {
@@ -344,7 +358,7 @@ mod tests {
         }
     }
 
-    /// The bulk builder skips `match_key` for values that `normalize_ref`
+    /// `value1_key` skips `match_key` for values that `normalize_ref`
     /// knows to be lower-case ASCII: it must be their key.
     #[test]
     fn known_lowercase_values_are_their_own_key() {
@@ -369,6 +383,7 @@ mod tests {
             if nv.is_known_lowercase_ascii() {
                 known += 1;
                 assert_eq!(match_key(nv.value1()), nv.value1(), "{t} {v:?}");
+                assert_eq!(value1_key(&nv), nv.value1(), "{t} {v:?}");
             }
         }
         assert!(known >= 6, "the fast path saw {known} of the samples");
