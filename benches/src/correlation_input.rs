@@ -187,17 +187,7 @@ pub fn feed_corpus(
     let mut feeder = DocumentOrder::default();
     let mut stream = corpus.attributes();
     while let Some((a, object)) = stream.next_with_object() {
-        feeder.before(corpus, builder, a.event, object.map(|o| o.access()))?;
-        builder.add(&attribute_input(
-            a.index,
-            a.event,
-            a.object,
-            a.ty,
-            &a.value,
-            a.distribution,
-            a.sharing_group,
-            a.disable_correlation,
-        ))?;
+        feeder.add(corpus, builder, &AttributeFields::of(a, object), &a.value)?;
     }
     feeder.finish(corpus, builder)
 }
@@ -219,39 +209,39 @@ struct DocumentOrder {
 }
 
 impl DocumentOrder {
-    /// Adds what precedes an attribute of `event` in object `object`
-    /// (index, distribution, sharing group).
+    /// Adds attribute `fields` (value `value`), after the event and object
+    /// that precede it if they are due.
     #[inline]
-    fn before(
+    fn add(
         &mut self,
         corpus: &crate::corpus::Corpus,
         builder: &mut misp_correlate::correlation::EngineBuilder,
-        event: u32,
-        object: Option<(u32, u8, Option<u32>)>,
+        fields: &AttributeFields,
+        value: &str,
     ) -> misp_correlate::Result<()> {
         // Most attributes follow one of the same event and object: nothing
-        // to add, decided without a call.
-        let same_object = match object {
+        // to add before them, decided without a call.
+        let same_object = match fields.object {
             None => true,
-            Some((index, ..)) => self.last_object == Some((event, index)),
+            Some((index, ..)) => self.last_object == Some((fields.event, index)),
         };
-        if event < self.next_event && same_object {
-            return Ok(());
+        if fields.event >= self.next_event || !same_object {
+            self.add_before(corpus, builder, fields)?;
         }
-        self.add_before(corpus, builder, event, object)
+        builder.add(&fields.input(value))
     }
 
-    /// [`DocumentOrder::before`] when an event or object is due.
+    /// Adds the events up to `fields`' and its object, those not added yet.
     fn add_before(
         &mut self,
         corpus: &crate::corpus::Corpus,
         builder: &mut misp_correlate::correlation::EngineBuilder,
-        event: u32,
-        object: Option<(u32, u8, Option<u32>)>,
+        fields: &AttributeFields,
     ) -> misp_correlate::Result<()> {
         use misp_correlate::correlation::{Id, ObjectInput};
+        let event = fields.event;
         self.add_events(corpus, builder, event.saturating_add(1))?;
-        if let Some((index, distribution, sharing_group)) = object {
+        if let Some((index, distribution, sharing_group)) = fields.object {
             if self.last_object != Some((event, index)) {
                 self.last_object = Some((event, index));
                 builder.add_object(&ObjectInput {
@@ -299,52 +289,11 @@ impl DocumentOrder {
     }
 }
 
-/// The builder's input for one generated attribute.
-#[allow(clippy::too_many_arguments)]
-fn attribute_input(
-    index: u64,
-    event: u32,
-    object: Option<u32>,
-    ty: AttributeType,
-    value: &str,
-    distribution: u8,
-    sharing_group: Option<u32>,
-    disable_correlation: bool,
-) -> misp_correlate::correlation::AttributeInput<'_> {
-    use misp_correlate::correlation::{AttributeInput, Id};
-    AttributeInput {
-        id: Id::Num(index),
-        event: Id::Num(u64::from(event)),
-        object: object.map(|o| Id::Num(object_id(event, o))),
-        ty,
-        value,
-        distribution,
-        sharing_group: sharing_group.map(u64::from),
-        disable_correlation,
-        deleted: false,
-    }
-}
-
-/// A corpus's attributes generated into memory before anything is timed:
-/// the values in one buffer, the rest in fixed-size records (about 56
-/// bytes per attribute plus its value; the realistic corpus of 10M
-/// attributes takes about 790 MB).
-///
-/// [`bulk_from_preloaded`] times a bulk build from these, which starts, as
-/// a database's join over a loaded table does, from data already in
-/// memory; [`bulk_from_corpus`] instead generates while it builds.
-#[derive(Debug, Default)]
-pub struct PreloadedAttributes {
-    records: Vec<PreloadedAttribute>,
-    text: String,
-}
-
+/// What the builder is told of one generated attribute, apart from its
+/// value.
 #[derive(Debug, Clone, Copy)]
-struct PreloadedAttribute {
+struct AttributeFields {
     index: u64,
-    /// The value: `text[start..start + len]`.
-    start: u64,
-    len: u32,
     event: u32,
     /// The object: index, distribution, sharing group.
     object: Option<(u32, u8, Option<u32>)>,
@@ -352,6 +301,58 @@ struct PreloadedAttribute {
     ty: AttributeType,
     distribution: u8,
     disable_correlation: bool,
+}
+
+impl AttributeFields {
+    /// The fields of `a`, in object `object` if any.
+    fn of(
+        a: &crate::corpus::GeneratedAttribute,
+        object: Option<&crate::corpus::ObjectLayout>,
+    ) -> AttributeFields {
+        AttributeFields {
+            index: a.index,
+            event: a.event,
+            object: object.map(|o| o.access()),
+            sharing_group: a.sharing_group,
+            ty: a.ty,
+            distribution: a.distribution,
+            disable_correlation: a.disable_correlation,
+        }
+    }
+
+    /// The builder's input: these fields with `value` (identities: the
+    /// attribute's index, its event's, `event << 32 | index` for objects).
+    fn input<'v>(&self, value: &'v str) -> misp_correlate::correlation::AttributeInput<'v> {
+        use misp_correlate::correlation::{AttributeInput, Id};
+        AttributeInput {
+            id: Id::Num(self.index),
+            event: Id::Num(u64::from(self.event)),
+            object: self.object.map(|(o, ..)| Id::Num(object_id(self.event, o))),
+            ty: self.ty,
+            value,
+            distribution: self.distribution,
+            sharing_group: self.sharing_group.map(u64::from),
+            disable_correlation: self.disable_correlation,
+            deleted: false,
+        }
+    }
+}
+
+/// A corpus's attributes generated into memory before anything is timed:
+/// the values in one buffer, the rest in fixed-size records (about 48
+/// bytes per attribute plus its value; the realistic corpus of 10M
+/// attributes takes about 700 MB).
+///
+/// [`bulk_from_preloaded`] times a bulk build from these, which starts, as
+/// a database's join over a loaded table does, from data already in
+/// memory; [`bulk_from_corpus`] instead generates while it builds.
+#[derive(Debug, Default)]
+pub struct PreloadedAttributes {
+    records: Vec<AttributeFields>,
+    /// Where each value ends in `text` (it starts where the one before
+    /// ends).
+    value_ends: Vec<usize>,
+    text: String,
 }
 
 impl PreloadedAttributes {
@@ -366,45 +367,35 @@ impl PreloadedAttributes {
                 let mut part = PreloadedAttributes::default();
                 let mut stream = corpus.attributes_range(range);
                 while let Some((a, object)) = stream.next_with_object() {
-                    part.push(a, object.map(|o| o.access()));
+                    part.records.push(AttributeFields::of(a, object));
+                    part.text.push_str(&a.value);
+                    part.value_ends.push(part.text.len());
                 }
                 part
             })
             .collect();
         let mut all = PreloadedAttributes {
             records: Vec::with_capacity(parts.iter().map(|p| p.records.len()).sum()),
+            value_ends: Vec::with_capacity(parts.iter().map(|p| p.value_ends.len()).sum()),
             text: String::with_capacity(parts.iter().map(|p| p.text.len()).sum()),
         };
         for part in parts {
-            let base = all.text.len() as u64;
+            let base = all.text.len();
             all.text.push_str(&part.text);
-            all.records
-                .extend(part.records.into_iter().map(|r| PreloadedAttribute {
-                    start: base + r.start,
-                    ..r
-                }));
+            all.records.extend(part.records);
+            all.value_ends
+                .extend(part.value_ends.into_iter().map(|end| base + end));
         }
         all
     }
 
-    fn push(
-        &mut self,
-        a: &crate::corpus::GeneratedAttribute,
-        object: Option<(u32, u8, Option<u32>)>,
-    ) {
-        let start = self.text.len() as u64;
-        self.text.push_str(&a.value);
-        self.records.push(PreloadedAttribute {
-            index: a.index,
-            start,
-            len: u32::try_from(a.value.len()).unwrap_or(u32::MAX),
-            event: a.event,
-            object,
-            sharing_group: a.sharing_group,
-            ty: a.ty,
-            distribution: a.distribution,
-            disable_correlation: a.disable_correlation,
-        });
+    /// Each attribute's fields and value, in order.
+    fn iter(&self) -> impl Iterator<Item = (&AttributeFields, &str)> + '_ {
+        let starts = std::iter::once(0).chain(self.value_ends.iter().copied());
+        self.records
+            .iter()
+            .zip(starts.zip(self.value_ends.iter().copied()))
+            .map(|(fields, (start, end))| (fields, self.text.get(start..end).unwrap_or("")))
     }
 
     /// The number of attributes.
@@ -420,12 +411,6 @@ impl PreloadedAttributes {
     /// The bytes of all values.
     pub fn value_bytes(&self) -> usize {
         self.text.len()
-    }
-
-    fn value(&self, r: &PreloadedAttribute) -> &str {
-        let start = usize::try_from(r.start).unwrap_or(usize::MAX);
-        let end = start.saturating_add(r.len as usize);
-        self.text.get(start..end).unwrap_or("")
     }
 }
 
@@ -526,18 +511,8 @@ pub fn bulk_from_preloaded(
     let mut builder = misp_correlate::correlation::EngineBuilder::with_config(config);
     builder.reserve(preloaded.len());
     let mut feeder = DocumentOrder::default();
-    for r in &preloaded.records {
-        feeder.before(corpus, &mut builder, r.event, r.object)?;
-        builder.add(&attribute_input(
-            r.index,
-            r.event,
-            r.object.map(|(index, ..)| index),
-            r.ty,
-            preloaded.value(r),
-            r.distribution,
-            r.sharing_group,
-            r.disable_correlation,
-        ))?;
+    for (fields, value) in preloaded.iter() {
+        feeder.add(corpus, &mut builder, fields, value)?;
     }
     feeder.finish(corpus, &mut builder)?;
     finish_bulk(builder, cpu0, start)

@@ -60,7 +60,7 @@ struct Args {
     #[arg(long)]
     correlate: bool,
     /// With `--correlate`: generate every attribute into memory first
-    /// (untimed; about 80 bytes per attribute), then time the engine
+    /// (untimed; about 70 bytes per attribute), then time the engine
     /// alone from the first attribute in memory, as a database's join
     /// over a loaded table is timed. The JSON line adds `preload_s`.
     #[arg(long, requires = "correlate")]
