@@ -176,6 +176,16 @@ typedef struct misp_engine_builder misp_engine_builder;
 typedef struct misp_warninglists misp_warninglists;
 
 /**
+ * A batch check fed in parts: an opaque handle.
+ *
+ * Created by `misp_warninglists_batch_new`, fed by
+ * `misp_warninglists_batch_push`, read by `misp_warninglists_batch_finish`
+ * and freed by `misp_warninglists_batch_free`. Not to be used from two
+ * threads at once; it may move between threads.
+ */
+typedef struct misp_warninglists_batch misp_warninglists_batch;
+
+/**
  * A borrowed UTF-8 string: `len` bytes at `data`, not NUL-terminated.
  *
  * Used for lists of strings (paths, exclusions). `data` must not be NULL,
@@ -1283,6 +1293,110 @@ const char *misp_version(void);
 misp_result misp_warninglists_add_list(const misp_warninglists *lists,
                                        const char *json,
                                        size_t json_len);
+
+/**
+ * Waits for every part pushed to `batch` since it was made (or last
+ * finished) and returns their hits in the packed layout of
+ * `misp_warninglists_check_batch_packed`: the queries of the parts in
+ * push order, exactly as one call over all of them would return. The
+ * batch is then empty and can be fed again.
+ *
+ * `*out_packed` receives `*out_len` bytes, freed by the caller with
+ * `misp_string_free`. With no part pushed, the result has no query.
+ *
+ * Ownership: `batch` is borrowed for the call only.
+ *
+ * Thread safety: the batch must not be used from another thread during
+ * the call.
+ *
+ * # Errors
+ *
+ * * `MISP_ERR_NULL`: `batch` or an out-parameter is NULL.
+ * * The first failed part's error, in push order, its message starting
+ *   with `part <i>: `: `MISP_ERR_INVALID` (counts, lengths),
+ *   `MISP_ERR_UTF8`, `MISP_ERR_POISONED` (the lists were damaged by an
+ *   earlier panic), `MISP_ERR_PANIC`. Every part is waited for even
+ *   then, and the batch is empty afterwards.
+ * * `MISP_ERR_INVALID` when the result would not fit 32-bit offsets.
+ *
+ * # Safety
+ *
+ * `batch` must be a live batch; `out_packed` and `out_len` valid for one
+ * write each.
+ */
+misp_result misp_warninglists_batch_finish(misp_warninglists_batch *batch,
+                                           char **out_packed,
+                                           size_t *out_len);
+
+/**
+ * Frees a batch. Parts still being checked finish on the pool and their
+ * results are dropped. NULL is a no-op; must not be called twice with
+ * the same batch.
+ *
+ * # Safety
+ *
+ * `batch` must be NULL or a batch from `misp_warninglists_batch_new` not
+ * yet freed, and not in use by another thread.
+ */
+void misp_warninglists_batch_free(misp_warninglists_batch *batch);
+
+/**
+ * Starts a batch check over `lists` that is fed in parts.
+ *
+ * On success `*out_batch` receives a new, empty batch, owned by the
+ * caller and freed with `misp_warninglists_batch_free`. The batch shares
+ * the lists: it stays usable even after `lists` is freed, and its checks
+ * see the lists as they are when each part is checked (a list enabled,
+ * disabled or added meanwhile counts for the parts checked after it).
+ *
+ * Ownership: `lists` is borrowed for the call only.
+ *
+ * Thread safety: as `misp_warninglists_check`.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` when `lists` or `out_batch` is NULL.
+ *
+ * # Safety
+ *
+ * `lists` must be a live handle; `out_batch` valid for one write.
+ */
+misp_result misp_warninglists_batch_new(const misp_warninglists *lists,
+                                        misp_warninglists_batch **out_batch);
+
+/**
+ * Adds a part to `batch`: `(type, value)` pairs laid out as for
+ * `misp_warninglists_check_batch` (`lens` NULL for NUL-separated
+ * strings). The part is copied and checked on the library's thread pool
+ * in the background; the call returns without waiting for it.
+ *
+ * A part's own problems (a string count that is odd or does not match,
+ * lengths that do not add up, a string that is not UTF-8) are reported
+ * by `misp_warninglists_batch_finish`, naming the part (`part <i>`,
+ * counted from 0 since the last finish) and the string in it.
+ *
+ * Ownership: every argument is borrowed for the call only (the part is
+ * copied).
+ *
+ * Thread safety: the batch must not be used from another thread during
+ * the call.
+ *
+ * # Errors
+ *
+ * `MISP_ERR_NULL` when `batch` or `strings` is NULL (a NULL `lens`
+ * means NUL-separated strings). Every other problem of the part is
+ * reported by `misp_warninglists_batch_finish`.
+ *
+ * # Safety
+ *
+ * `batch` must be a live batch; `strings` valid for `strings_len` bytes;
+ * `lens` NULL or valid for `lens_len` `size_t`.
+ */
+misp_result misp_warninglists_batch_push(misp_warninglists_batch *batch,
+                                         const char *strings,
+                                         size_t strings_len,
+                                         const size_t *lens,
+                                         size_t lens_len);
 
 /**
  * Checks one value against the enabled lists, as `misp-correlate check`

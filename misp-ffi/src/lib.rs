@@ -48,6 +48,7 @@
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod batch;
 mod correlation;
 mod correlation_io;
 mod error;
@@ -61,6 +62,10 @@ mod snapshot;
 mod string;
 mod warninglist;
 
+pub use batch::{
+    misp_warninglists_batch, misp_warninglists_batch_finish, misp_warninglists_batch_free,
+    misp_warninglists_batch_new, misp_warninglists_batch_push,
+};
 pub use correlation::{
     misp_engine, misp_engine_add_attribute, misp_engine_add_event, misp_engine_add_object,
     misp_engine_build_report, misp_engine_builder, misp_engine_builder_add_attribute,
@@ -94,6 +99,7 @@ pub use warninglist::{
 #[cfg(test)]
 mod tests {
     fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>() {}
 
     /// The values behind the handles documented as shareable between
     /// threads are `Send + Sync`; the builder may move between threads.
@@ -102,5 +108,6 @@ mod tests {
         assert_send_sync::<crate::warninglist::Warninglists>();
         assert_send_sync::<crate::correlation::EngineState>();
         assert_send_sync::<crate::correlation::Builder>();
+        assert_send::<crate::batch::BackgroundBatch>();
     }
 }

@@ -108,13 +108,17 @@ pub(crate) struct PackedView<'a> {
     /// Table index of each hit's list.
     list_of: Vec<u32>,
     /// The table: each list's name and type.
-    table: Vec<(&'a [u8], &'a [u8])>,
+    table: Vec<TableEntry<'a>>,
     /// The hits' strings (match, value, …), each followed by its NUL
     /// byte, as one block.
     hit_text: Cow<'a, [u8]>,
     /// Where each hit string ends, relative to `hit_text`.
     hit_ends: Vec<u32>,
 }
+
+/// A list of a [`PackedView`]'s table: its name and type, borrowed from
+/// the lists or the parsed buffer, or owned.
+type TableEntry<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
 
 fn invalid(part: usize, what: &str) -> FfiError {
     FfiError::invalid(format!("packed part {part}: {what}"))
@@ -155,7 +159,8 @@ impl<'a> PackedView<'a> {
                     *slot = word(view.table.len())?;
                     let (name, ty) = (hit.list_name, hit.list_type.as_str());
                     strings.has_nul |= name.contains('\0') || ty.contains('\0');
-                    view.table.push((name.as_bytes(), ty.as_bytes()));
+                    view.table
+                        .push((Cow::Borrowed(name.as_bytes()), Cow::Borrowed(ty.as_bytes())));
                     *slot
                 }
                 Some(slot) => *slot,
@@ -171,6 +176,25 @@ impl<'a> PackedView<'a> {
         view.hit_text = Cow::Owned(strings.text);
         view.hit_ends = strings.ends;
         Ok(view)
+    }
+
+    /// The same part, owning its strings (the table's list names and
+    /// types, which otherwise borrow from the lists that were checked).
+    pub(crate) fn into_owned(self) -> PackedView<'static> {
+        let own = |s: Cow<'a, [u8]>| Cow::Owned(s.into_owned());
+        PackedView {
+            queries: self.queries,
+            flags: self.flags,
+            query_of: self.query_of,
+            list_of: self.list_of,
+            table: self
+                .table
+                .into_iter()
+                .map(|(name, ty)| (own(name), own(ty)))
+                .collect(),
+            hit_text: own(self.hit_text),
+            hit_ends: self.hit_ends,
+        }
     }
 
     /// Reads part `part` (its index, for messages) of a concatenation.
@@ -239,7 +263,7 @@ impl<'a> PackedView<'a> {
             .get(..2 * lists)
             .unwrap_or_default()
             .chunks_exact(2)
-            .map(|c| (string(c[0]), string(c[1])))
+            .map(|c| (Cow::Borrowed(string(c[0])), Cow::Borrowed(string(c[1]))))
             .collect();
         let hit_start = cuts.get(2 * lists).map_or(text.len(), |&(from, _)| from);
         let hit_ends = cuts
@@ -270,7 +294,8 @@ pub(crate) fn concat(parts: &[PackedView<'_>]) -> Result<(*mut c_char, usize), F
     let mut maps: Vec<Vec<u32>> = Vec::with_capacity(parts.len());
     for part in parts {
         let mut map = Vec::with_capacity(part.table.len());
-        for &entry in &part.table {
+        for (name, ty) in &part.table {
+            let entry = (name.as_ref(), ty.as_ref());
             let index = match index_of.get(&entry) {
                 Some(&i) => i,
                 None => {

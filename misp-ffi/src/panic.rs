@@ -82,6 +82,15 @@ where
 ///
 /// The payload is dropped inside its own `catch_unwind`: a payload whose
 /// destructor panics must not unwind out of the boundary either.
+/// The error that reports a caught panic with `payload` (for work that
+/// runs off the calling thread and reports through a result).
+pub(crate) fn panic_error(payload: Box<dyn Any + Send>) -> FfiError {
+    FfiError::new(
+        misp_result::MISP_ERR_PANIC,
+        format!("internal panic: {}", panic_message(payload)),
+    )
+}
+
 fn panic_message(payload: Box<dyn Any + Send>) -> String {
     let message = if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_owned()

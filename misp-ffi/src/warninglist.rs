@@ -13,7 +13,7 @@
 use std::ffi::c_char;
 use std::fmt;
 use std::path::Path;
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use misp_correlate::snapshot::WarninglistSnapshot;
 use misp_correlate::warninglist::{
@@ -47,12 +47,14 @@ impl Handle for misp_warninglists {
 
 /// The value behind a [`misp_warninglists`] handle.
 pub(crate) struct Warninglists {
-    state: RwLock<State>,
+    /// Shared with the batches checking in the background
+    /// (`misp_warninglists_batch`), which may outlive the handle.
+    state: Arc<RwLock<State>>,
 }
 
 /// The checker and what its loading reported.
-struct State {
-    checker: Checker,
+pub(crate) struct State {
+    pub(crate) checker: Checker,
     errors: Vec<ReportError>,
     problems: Vec<ReportProblem>,
 }
@@ -96,9 +98,16 @@ impl Warninglists {
     fn write(&self) -> Result<RwLockWriteGuard<'_, State>, FfiError> {
         self.state.write().map_err(|_| poisoned())
     }
+
+    /// The lists and their state, shared: checks through it see every
+    /// later change of the handle.
+    pub(crate) fn shared_state(&self) -> Arc<RwLock<State>> {
+        Arc::clone(&self.state)
+    }
 }
 
-fn poisoned() -> FfiError {
+/// The error of a lock poisoned by a panic during a change.
+pub(crate) fn poisoned() -> FfiError {
     FfiError::new(
         misp_result::MISP_ERR_POISONED,
         "the warninglists were left inconsistent by an earlier internal panic; free and reload them",
@@ -107,7 +116,7 @@ fn poisoned() -> FfiError {
 
 /// What answers the checks: lists compiled from `list.json` files, or a
 /// snapshot file opened in place. Both answer every check identically.
-enum Checker {
+pub(crate) enum Checker {
     /// Made by `misp_warninglists_load`; custom lists may be added.
     Compiled(Box<Matcher>),
     /// Made by `misp_warninglists_open_snapshot`; the lists are fixed.
@@ -309,7 +318,7 @@ pub unsafe extern "C" fn misp_warninglists_load(
             problems: loaded.problems.iter().map(ReportProblem::from).collect(),
         };
         out_lists.write(handle::into_raw(Warninglists {
-            state: RwLock::new(state),
+            state: Arc::new(RwLock::new(state)),
         }));
         Ok(())
     })
@@ -602,10 +611,19 @@ fn packed_batch<'a>(
     checker: &'a Checker,
     input: &BatchInput<'a>,
 ) -> Result<(*mut c_char, usize), FfiError> {
-    let chunks = check_chunks(checker, input, |_, batch| {
+    packed::concat(&packed_chunks(checker, input)?)
+}
+
+/// The hits of each chunk of `input`, checked and encoded in parallel, in
+/// input order: the parts whose [`packed::concat`] is the batch's packed
+/// result.
+pub(crate) fn packed_chunks<'a>(
+    checker: &'a Checker,
+    input: &BatchInput<'a>,
+) -> Result<Vec<PackedView<'a>>, FfiError> {
+    check_chunks(checker, input, |_, batch| {
         PackedView::of_hits(batch.len(), batch.hits.len(), batch.indexed_hits())
-    })?;
-    packed::concat(&chunks)
+    })
 }
 
 /// Checks many values at once, as `misp_warninglists_check_batch`, and
@@ -796,7 +814,7 @@ pub unsafe extern "C" fn misp_warninglists_open_snapshot(
             problems: Vec::new(),
         };
         out_lists.write(handle::into_raw(Warninglists {
-            state: RwLock::new(state),
+            state: Arc::new(RwLock::new(state)),
         }));
         Ok(())
     })
@@ -1020,7 +1038,7 @@ pub unsafe extern "C" fn misp_warninglists_report(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::packed::{PACKED_LAYOUT, PACKED_TEXT_HAS_NUL};
     use std::ffi::CStr;
@@ -1028,7 +1046,7 @@ mod tests {
 
     const LISTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/warninglists");
 
-    fn load(flags: u32) -> *mut misp_warninglists {
+    pub(crate) fn load(flags: u32) -> *mut misp_warninglists {
         let mut lists = ptr::null_mut();
         // SAFETY: valid pointers.
         let r = unsafe {
@@ -1202,7 +1220,7 @@ mod tests {
     }
 
     /// The packed layout decoded naively: per query, its hits as JSON.
-    fn decode_packed(bytes: &[u8]) -> Vec<serde_json::Value> {
+    pub(crate) fn decode_packed(bytes: &[u8]) -> Vec<serde_json::Value> {
         let word = |i: usize| u32::from_le_bytes(bytes[i * 4..i * 4 + 4].try_into().unwrap());
         assert_eq!(word(0), PACKED_LAYOUT);
         let (n, h, l, flags) = (
@@ -1238,7 +1256,7 @@ mod tests {
         out
     }
 
-    fn batch_inputs(pairs: &[(&str, &str)]) -> (String, Vec<usize>) {
+    pub(crate) fn batch_inputs(pairs: &[(&str, &str)]) -> (String, Vec<usize>) {
         let mut data = String::new();
         let mut lens = Vec::new();
         for (t, v) in pairs {
@@ -1257,7 +1275,7 @@ mod tests {
     }
 
     /// The packed result of `pairs`, as bytes.
-    fn packed_bytes(lists: *const misp_warninglists, pairs: &[(&str, &str)]) -> Vec<u8> {
+    pub(crate) fn packed_bytes(lists: *const misp_warninglists, pairs: &[(&str, &str)]) -> Vec<u8> {
         let (data, lens) = batch_inputs(pairs);
         let function: BatchFunction = misp_warninglists_check_batch_packed;
         raw_batch(lists, function, data.as_bytes(), Some(&lens), lens.len()).unwrap()
@@ -1265,7 +1283,11 @@ mod tests {
 
     /// The library-owned `len` bytes at `out` (then freed), or `r` when the
     /// call failed.
-    fn owned_result(r: misp_result, out: *mut c_char, len: usize) -> Result<Vec<u8>, misp_result> {
+    pub(crate) fn owned_result(
+        r: misp_result,
+        out: *mut c_char,
+        len: usize,
+    ) -> Result<Vec<u8>, misp_result> {
         if r != misp_result::MISP_OK {
             return Err(r);
         }
@@ -1432,7 +1454,7 @@ mod tests {
         unsafe { misp_warninglists_free(lists) };
     }
 
-    const PAIRS: [(&str, &str); 8] = [
+    pub(crate) const PAIRS: [(&str, &str); 8] = [
         ("ip-src", "192.168.0.1"),
         ("md5", "d41d8cd98f00b204e9800998ecf8427e"),
         ("domain", "misp-project.org"),

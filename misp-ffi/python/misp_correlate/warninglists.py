@@ -54,6 +54,10 @@ def _improvement_flags(improvements: Union[int, str, Iterable[str]]) -> int:
 #: Pairs joined at a time by :func:`join_pairs`.
 _JOIN_PAIRS = 1024
 
+#: Pairs per part of a batch that :meth:`Warninglists.check_many` hands to
+#: the library's pool while it joins the next part.
+_PART_PAIRS = 8192
+
 
 def join_pairs(pairs: Sequence[tuple[Text, Text]]) -> bytes:
     """The strings of ``pairs`` joined by NUL bytes, as UTF-8: the
@@ -77,6 +81,31 @@ def join_pairs(pairs: Sequence[tuple[Text, Text]]) -> bytes:
             strings = chain.from_iterable(pairs[start : start + _JOIN_PAIRS])
             parts.append(b"\0".join(text_arg(item, "value") for item in strings))
     return b"\0".join(parts)
+
+
+def _check_in_parts(handle: Any, pairs: Sequence[tuple[Text, Text]]) -> tuple[Any, int]:
+    """The packed result of ``pairs`` (NUL-separated), pushed to a
+    background batch ``_PART_PAIRS`` at a time: the library checks each
+    part while the next is joined. Returns the library-owned buffer (freed
+    when collected) and its length."""
+    out = ffi.new("char **")
+    out_len = ffi.new("size_t *")
+    if len(pairs) <= _PART_PAIRS:
+        data = join_pairs(pairs)
+        call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), ffi.NULL, 2 * len(pairs), out, out_len)
+    else:
+        new = ffi.new("misp_warninglists_batch **")
+        call(lib.misp_warninglists_batch_new, handle, new)
+        batch = new[0]
+        try:
+            for start in range(0, len(pairs), _PART_PAIRS):
+                part = pairs[start : start + _PART_PAIRS]
+                data = join_pairs(part)
+                call(lib.misp_warninglists_batch_push, batch, data, len(data), ffi.NULL, 2 * len(part))
+            call(lib.misp_warninglists_batch_finish, batch, out, out_len)
+        finally:
+            lib.misp_warninglists_batch_free(batch)
+    return ffi.gc(out[0], lib.misp_string_free, size=out_len[0]), out_len[0]
 
 
 def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
@@ -295,33 +324,34 @@ class Warninglists(Handle):
         parallel): a :class:`BatchHits`, the sequence of each pair's hit
         list (dicts as from :meth:`check`) in input order.
 
-        The pairs cross the boundary in one buffer (joined by NUL bytes, or
-        with their lengths when a string holds a NUL byte), and the hits
-        come back in one packed buffer that :class:`BatchHits` reads in
-        place (it is freed with the last view of it) and decodes as its
-        queries are read."""
+        The pairs cross the boundary in parts of ``_PART_PAIRS`` pairs,
+        each in one buffer (joined by NUL bytes, or with their lengths
+        when a string holds a NUL byte): the library checks a part on its
+        thread pool while this thread joins the next one
+        (``misp_warninglists_batch``). The hits come back in one packed
+        buffer that :class:`BatchHits` reads in place (it is freed with the
+        last view of it) and decodes as its queries are read."""
         if not isinstance(pairs, (list, tuple)):
             pairs = list(pairs)
         if not pairs:
             return BatchHits.empty()
-        out = ffi.new("char **")
-        out_len = ffi.new("size_t *")
-        data = join_pairs(pairs)
         handle = self._handle()
         try:
             # The library splits at the NUL bytes and checks the count, so
             # a NUL byte inside a string (or a pair that is not two
-            # strings) fails the call: then flatten and send lengths.
-            call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), ffi.NULL, 2 * len(pairs), out, out_len)
+            # strings) fails the batch: then flatten and send lengths.
+            packed = _check_in_parts(handle, pairs)
         except InvalidArgumentError:
             items = list(chain.from_iterable(pairs))
             if len(items) % 2:
                 raise ValueError("check_many expects (type, value) pairs") from None
             data, lens = pack_strings(items)
             lengths = ffi.from_buffer("size_t[]", lens)
+            out = ffi.new("char **")
+            out_len = ffi.new("size_t *")
             call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), lengths, len(items), out, out_len)
-        packed = ffi.gc(out[0], lib.misp_string_free, size=out_len[0])
-        return BatchHits(ffi.buffer(packed, out_len[0]))
+            packed = ffi.gc(out[0], lib.misp_string_free, size=out_len[0]), out_len[0]
+        return BatchHits(ffi.buffer(*packed))
 
     def set_enabled(self, name: Text, enabled: bool = True) -> None:
         """Enables or disables the list named ``name`` (its ``name`` field)."""

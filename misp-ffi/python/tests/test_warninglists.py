@@ -6,6 +6,7 @@ import threading
 import pytest
 
 import misp_correlate
+from misp_correlate import warninglists
 from misp_correlate.warninglists import _JOIN_PAIRS, join_pairs, pack_strings
 
 RFC1918 = "List of RFC 1918 CIDR blocks"
@@ -111,6 +112,32 @@ def test_check_many_of_a_large_batch_and_an_iterator(wl):
     hits = wl.check_many(tuple(pairs))
     gc.collect()  # the result owns the library's buffer
     assert hits.tolist() == expected and hits.hit_count == sum(map(len, expected))
+
+
+def test_check_many_in_background_parts(wl, monkeypatch):
+    """Batches longer than a part are pushed part by part to a background
+    batch; the result is the same, in order, whatever part a special
+    string falls in."""
+    monkeypatch.setattr(warninglists, "_PART_PAIRS", 5)
+    base = [
+        ("ip-dst", "10.1.2.3"),
+        ("hostname", "www.bmw.de"),
+        ("md5", "d41d8cd98f00b204e9800998ecf8427e"),
+        ("domain", "bücher.bmw.de"),
+        (b"ip-src", b"192.168.7.7"),
+        ("url", "https://app.any.run/tasks/1"),
+        ("ip-dst", "8.8.8.8"),
+    ]
+    pairs = base * 7
+    expected = [wl.check(t, v) for t, v in pairs]
+    for n in (4, 5, 6, 10, 11, len(pairs)):
+        assert wl.check_many(pairs[:n]) == expected[:n], n
+    # A NUL byte inside a string of a later part: the library refuses
+    # the NUL-separated parts and the call falls back to lengths.
+    with_nul = pairs + [("text", "a\0b")] + pairs[:3]
+    assert wl.check_many(with_nul) == expected + [wl.check("text", "a\0b")] + expected[:3]
+    with pytest.raises((ValueError, TypeError)):
+        wl.check_many(pairs + [("ip-dst",)])
 
 
 def test_improvements(lists_path):

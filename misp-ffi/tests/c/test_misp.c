@@ -638,6 +638,29 @@ static void test_packed_batch(const char *root) {
         part_lens[1] = len - 1;
         r = misp_warninglists_packed_concat(parts, part_lens, 2, &joined, &joined_len);
         CHECK(r == MISP_ERR_INVALID, "a truncated part is refused");
+
+        /* The same pairs pushed in two parts (the second NUL-separated) to a
+           batch checked in the background finish into the same bytes; the
+           batch outlives the lists handle it was made from. */
+        misp_warninglists_batch *batch = NULL;
+        r = misp_warninglists_batch_new(lists, &batch);
+        CHECK(r == MISP_OK && batch != NULL, "a background batch");
+        const char rest[] = "ip-dst\0" "8.8.8.8\0hostname\0www.bmw.de";
+        r = misp_warninglists_batch_push(batch, strings, lens[0] + lens[1], lens, 2);
+        CHECK(r == MISP_OK, "push a part with lengths");
+        r = misp_warninglists_batch_push(batch, rest, sizeof rest - 1, NULL, 4);
+        CHECK(r == MISP_OK, "push a NUL-separated part");
+        char *finished = NULL;
+        size_t finished_len = 0;
+        r = misp_warninglists_batch_finish(batch, &finished, &finished_len);
+        CHECK(r == MISP_OK && finished_len == len && memcmp(finished, buf, len) == 0,
+              "the parts finish into the one call's result");
+        misp_string_free(finished);
+        r = misp_warninglists_batch_push(batch, "md5\0\xff", 5, NULL, 2);
+        CHECK(r == MISP_OK, "a bad part is accepted by push");
+        r = misp_warninglists_batch_finish(batch, &finished, &finished_len);
+        CHECK(r == MISP_ERR_UTF8, "and reported by finish");
+        misp_warninglists_batch_free(batch);
     }
     misp_string_free(buf);
     r = misp_warninglists_check_batch_packed(lists, strings, strlen(strings), lens, 5, &buf, &len);
