@@ -516,10 +516,56 @@ fuzz_target!(|data: &[u8]| {
                             &mut out,
                             &mut len,
                         );
-                        if checked(r) == misp_result::MISP_OK {
+                        // The same input pushed twice to a background batch
+                        // finishes into the result joined with itself, or
+                        // fails as the one call did.
+                        let mut batch = ptr::null_mut();
+                        let mut twice =
+                            Err(checked(misp_warninglists_batch_new(lists, &mut batch)));
+                        if twice == Err(misp_result::MISP_OK) {
+                            for _ in 0..2 {
+                                let pushed = misp_warninglists_batch_push(
+                                    batch,
+                                    data.as_ptr().cast(),
+                                    data.len(),
+                                    lens_ptr,
+                                    lens.len(),
+                                );
+                                assert_eq!(checked(pushed), misp_result::MISP_OK);
+                            }
+                            let (mut bout, mut blen) = (ptr::null_mut(), 0);
+                            let finished = checked(misp_warninglists_batch_finish(
+                                batch, &mut bout, &mut blen,
+                            ));
+                            twice = if finished == misp_result::MISP_OK {
+                                // The library returned `blen` bytes at `bout`; freed once.
+                                let bytes =
+                                    std::slice::from_raw_parts(bout.cast::<u8>(), blen).to_vec();
+                                misp_string_free(bout);
+                                Ok(bytes)
+                            } else {
+                                Err(finished)
+                            };
+                            misp_warninglists_batch_free(batch);
+                        }
+                        if checked(r) != misp_result::MISP_OK {
+                            assert_eq!(twice, Err(r), "a batch fails as the one call");
+                        }
+                        if r == misp_result::MISP_OK {
                             // The library returned `len` bytes at `out`; freed once.
                             let result = std::slice::from_raw_parts(out.cast::<u8>(), len).to_vec();
                             misp_string_free(out);
+                            let mut doubled = Vec::new();
+                            string_result(false, |o, l| {
+                                let r = concat(&[&result, &result], o, l);
+                                if r == misp_result::MISP_OK {
+                                    // The library returned `*l` bytes at `*o`.
+                                    doubled =
+                                        std::slice::from_raw_parts((*o).cast::<u8>(), *l).to_vec();
+                                }
+                                r
+                            });
+                            assert_eq!(twice, Ok(doubled), "a batch of two parts is their join");
                             let junk = p.bytes();
                             let mut joined = Vec::new();
                             string_result(false, |o, l| {
