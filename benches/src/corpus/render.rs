@@ -890,17 +890,43 @@ const CV_PAIRS: [[u8; 2]; 105] = {
     t
 };
 
-/// Appends `nibbles` random hex digits.
+/// Every byte as two hex digits, its low nibble first: the order
+/// [`push_hex`] writes a random word's nibbles in.
+const fn hex_pairs(digits: &[u8; 16]) -> [[u8; 2]; 256] {
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [digits[b & 15], digits[b >> 4]];
+        b += 1;
+    }
+    t
+}
+
+/// [`hex_pairs`] of the lower-case digits.
+const HEX_PAIRS_LOWER: [[u8; 2]; 256] = hex_pairs(HEX_LOWER);
+/// [`hex_pairs`] of the upper-case digits.
+const HEX_PAIRS_UPPER: [[u8; 2]; 256] = hex_pairs(HEX_UPPER);
+
+/// Appends `nibbles` random hex digits: sixteen per random word, its low
+/// nibble first (written a byte, two digits, at a time, and appended a
+/// digest at a time).
 pub(crate) fn push_hex(out: &mut String, rng: &mut SplitMix64, nibbles: usize, upper: bool) {
-    let digits = if upper { HEX_UPPER } else { HEX_LOWER };
-    let mut buf = [0u8; 16];
+    let pairs = if upper {
+        &HEX_PAIRS_UPPER
+    } else {
+        &HEX_PAIRS_LOWER
+    };
+    let mut buf = [0u8; 128];
     let mut left = nibbles;
     while left > 0 {
-        let mut x = rng.next_u64();
-        let n = left.min(16);
-        for b in buf.iter_mut().take(n) {
-            *b = digits[(x & 15) as usize];
-            x >>= 4;
+        let n = left.min(buf.len());
+        // Whole words: the digits past `n` of the last one are dropped.
+        let words = n.div_ceil(16);
+        for word in buf.chunks_exact_mut(16).take(words) {
+            let x = rng.next_u64();
+            for (digits, byte) in word.chunks_exact_mut(2).zip(x.to_le_bytes()) {
+                digits.copy_from_slice(&pairs[usize::from(byte)]);
+            }
         }
         put_bytes(out, &buf[..n]);
         left -= n;

@@ -932,12 +932,22 @@ fn finish(
     drop(wanted);
 
     // Postings: partition (key, slot) by shard per page, then fill each
-    // shard from the pages in order (so postings come out sorted).
+    // shard from the pages in order (so postings come out sorted). The
+    // page's keys are counted per shard first, so that every part is
+    // allocated once at its size instead of growing (and being copied)
+    // step by step.
     let buckets: Vec<Vec<Vec<(u32, u32)>>> = engine
         .attrs
         .par_pages()
         .map(|(first, page)| {
-            let mut b: Vec<Vec<(u32, u32)>> = vec![Vec::new(); SHARDS];
+            let mut per_shard = [0usize; SHARDS];
+            for k in page.iter().flat_map(AttrRec::keys) {
+                if let Some(n) = per_shard.get_mut(split(k).0) {
+                    *n += 1;
+                }
+            }
+            let mut b: Vec<Vec<(u32, u32)>> =
+                per_shard.iter().map(|&n| Vec::with_capacity(n)).collect();
             for (j, r) in page.iter().enumerate() {
                 let slot = (first + j) as u32;
                 for k in r.keys() {

@@ -398,15 +398,14 @@ impl Engine {
         if !self.eligible(r) {
             return 0;
         }
+        // Without exclusions (the usual case) no value is looked at.
         let no_exclusions = self.exclusions.is_empty();
         let excluded = |half: u8| -> bool {
-            !no_exclusions
-                && self
-                    .exclusions
-                    .is_excluded(&self.text(self.value_sid(slot, half)))
+            self.exclusions
+                .is_excluded(&self.text(self.value_sid(slot, half)))
         };
-        let v1 = !excluded(1);
-        let v2 = r.k2 != NONE && r.ty.value2_correlates() && !excluded(2);
+        let v1 = no_exclusions || !excluded(1);
+        let v2 = r.k2 != NONE && r.ty.value2_correlates() && (no_exclusions || !excluded(2));
         if r.k2 == r.k1 {
             if v1 || v2 { flag::IDX1 } else { 0 }
         } else {
