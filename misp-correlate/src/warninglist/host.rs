@@ -125,9 +125,16 @@ pub(crate) fn for_each_byte(bytes: &[u8], needle: u8, mut visit: impl FnMut(usiz
 /// The host of `part` as MISP finds it, or `None` when the value has no
 /// third `/`-field.
 pub(crate) fn misp_host(part: &str) -> Option<&str> {
+    misp_host_and_slash(part).0
+}
+
+/// [`misp_host`], and whether `part` contains a `/` (found on the way:
+/// the caller need not search for it again).
+#[inline]
+pub(crate) fn misp_host_and_slash(part: &str) -> (Option<&str>, bool) {
     let bytes = part.as_bytes();
     let Some(first) = find_byte(bytes, b'/') else {
-        return Some(trim_end_dots(part));
+        return (Some(trim_end_dots(part)), false);
     };
     let after = |from: usize| {
         bytes
@@ -135,20 +142,22 @@ pub(crate) fn misp_host(part: &str) -> Option<&str> {
             .and_then(|rest| find_byte(rest, b'/'))
             .map(|i| from + i)
     };
-    // The common URL case, `scheme://`, has its first two slashes adjacent;
-    // otherwise look for `//` anywhere after the first slash.
-    let double = bytes.get(first + 1) == Some(&b'/')
-        || bytes
-            .get(first..)
-            .is_some_and(|rest| rest.windows(2).any(|w| w == b"//"));
-    let host = if double {
-        // The third `/`-separated field.
-        let second = after(first + 1)?;
-        part.get(second + 1..after(second + 1).unwrap_or(bytes.len()))?
+    let host = if bytes.get(first + 1) == Some(&b'/') {
+        // The common URL case, `scheme://`: the first two slashes are
+        // adjacent, and the third `/`-field starts right after them.
+        let start = first + 2;
+        part.get(start..after(start).unwrap_or(bytes.len()))
+    } else if bytes
+        .get(first..)
+        .is_some_and(|rest| rest.windows(2).any(|w| w == b"//"))
+    {
+        // `//` further on: the third `/`-separated field.
+        after(first + 1)
+            .and_then(|second| part.get(second + 1..after(second + 1).unwrap_or(bytes.len())))
     } else {
-        part.get(..first)?
+        part.get(..first)
     };
-    Some(trim_end_dots(host))
+    (host.map(trim_end_dots), true)
 }
 
 /// The host of `part` with a real URL reading (improved mode): an optional
@@ -448,6 +457,16 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn misp_host_matches_explode(part in "[a./:0]{0,40}") {
+            // MISP: `explode('/', $value)[2]` when the value contains `//`,
+            // else `[0]`; then `rtrim($host, '.')`.
+            let fields: Vec<&str> = part.split('/').collect();
+            let field = if part.contains("//") { fields.get(2) } else { fields.first() };
+            let expected = field.map(|f| f.trim_end_matches('.'));
+            proptest::prop_assert_eq!(misp_host_and_slash(&part), (expected, part.contains('/')));
+        }
+
         #[test]
         fn touched_suffixes_split_the_walk(
             host in "[a0.]{0,40}",

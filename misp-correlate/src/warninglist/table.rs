@@ -267,6 +267,15 @@ impl KeyTable {
             .is_some_and(|sentinel| super::host::find_byte(probe, sentinel).is_some())
     }
 
+    /// [`cannot_contain`](Self::cannot_contain) for a probe already known
+    /// to contain a `/` when `has_slash`: with `/` as the sentinel (as in
+    /// every table built from the real lists) that answers without a
+    /// search.
+    #[inline]
+    pub(crate) fn cannot_contain_known(&self, probe: &[u8], has_slash: bool) -> bool {
+        (has_slash && self.sentinel == Some(b'/')) || self.cannot_contain(probe)
+    }
+
     /// The hash `probe` is looked up with.
     #[inline]
     pub(crate) fn hash(&self, probe: &[u8]) -> u64 {
