@@ -20,13 +20,15 @@ use super::table::{KeyTable, KeyTableBuilder, LaidOutTable, ListSetPool, ListSet
 use super::{Hit, Improvements, ListId, ListType, Matched, Warninglist};
 use crate::{Error, Result};
 
-/// The host of a value part, as MISP or (improved) a URL parser finds it.
+/// The host of a value part, as MISP or (improved) a URL parser finds it,
+/// and whether the part is known to contain a `/` (MISP's reading finds
+/// out on the way).
 #[inline]
-fn host_of<'a>(part: &'a str, ctx: &Ctx<'_>) -> Option<&'a str> {
+fn host_of<'a>(part: &'a str, ctx: &Ctx<'_>) -> (Option<&'a str>, bool) {
     if ctx.improvements.parse_urls {
-        Some(host::parsed_host(part))
+        (Some(host::parsed_host(part)), false)
     } else {
-        host::misp_host(part)
+        host::misp_host_and_slash(part)
     }
 }
 
@@ -175,10 +177,10 @@ impl Segment {
     /// hash.
     pub(crate) fn check_part<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
         let uses = ctx.uses;
-        let host = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
+        let (host, has_slash) = if uses & USES_HOSTS != 0 && !self.hosts.is_empty() {
             host_of(part, ctx)
         } else {
-            None
+            (None, false)
         };
         // MISP's host is the whole part only when the part has no `/`: the
         // table sentinel `/` need not be searched for again. A part without
@@ -190,7 +192,11 @@ impl Segment {
             !ctx.improvements.parse_urls && host.is_some_and(|h| h.len() == part.len());
         let part_hash = (uses & USES_STRINGS != 0
             && !self.strings.is_empty()
-            && (slash_free || host.is_none() || !self.strings.cannot_contain(part.as_bytes())))
+            && (slash_free
+                || host.is_none()
+                || !self
+                    .strings
+                    .cannot_contain_known(part.as_bytes(), has_slash)))
         .then(|| self.strings.hash(part.as_bytes()));
         match host {
             Some(host) => self.check_host(host, part, part_hash, ctx, hits),
