@@ -82,9 +82,9 @@ impl PackedText {
     fn push_matched(&mut self, matched: Matched<'_>) -> Result<(), FfiError> {
         match matched {
             Matched::Text(text) => self.push(text),
-            Matched::Network(net) => {
+            network @ Matched::Network(_) => {
                 // Writing to a Vec cannot fail.
-                write!(self.text, "{net}").map_err(|_| packed_too_big())?;
+                write!(self.text, "{network}").map_err(|_| packed_too_big())?;
                 self.end()
             }
         }
