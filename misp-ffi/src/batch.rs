@@ -19,14 +19,13 @@
 //! pool thread and reported by `finish` as `MISP_ERR_PANIC`.
 
 use std::ffi::c_char;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 
 use crate::error::{FfiError, misp_result};
 use crate::handle::{self, Handle, Out};
 use crate::packed::{self, PackedView};
 use crate::pairs::BatchInput;
-use crate::panic::{guard, guard_or, panic_error};
+use crate::panic::{catch, guard, guard_or};
 use crate::warninglist::{self, State, misp_warninglists};
 
 /// A batch check fed in parts: an opaque handle.
@@ -55,24 +54,18 @@ pub(crate) struct BackgroundBatch {
 /// The parts pushed since the last finish, shared with their tasks.
 #[derive(Default)]
 struct Parts {
-    slots: Mutex<PartSlots>,
+    /// Each part's result, in push order; `None` until its task has
+    /// finished.
+    results: Mutex<Vec<Option<PartResult>>>,
     /// Signalled each time a part's result arrives.
     arrived: Condvar,
 }
 
-#[derive(Default)]
-struct PartSlots {
-    /// Each part's result, in push order, once its task has finished.
-    results: Vec<Option<PartResult>>,
-    /// Parts whose task has not finished.
-    pending: usize,
-}
-
 impl Parts {
-    /// The slots; a task never panics while holding them, so a poisoned
-    /// lock still holds consistent slots.
-    fn lock(&self) -> MutexGuard<'_, PartSlots> {
-        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The results; a task never panics while holding them, so a poisoned
+    /// lock still holds consistent results.
+    fn lock(&self) -> MutexGuard<'_, Vec<Option<PartResult>>> {
+        self.results.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -88,24 +81,20 @@ impl BackgroundBatch {
     /// NUL-separated) on the pool.
     fn push(&mut self, bytes: Vec<u8>, lens: Option<Vec<usize>>, count: usize) {
         let part = {
-            let mut slots = self.parts.lock();
-            slots.results.push(None);
-            slots.pending += 1;
-            slots.results.len() - 1
+            let mut results = self.parts.lock();
+            results.push(None);
+            results.len() - 1
         };
         let state = Arc::clone(&self.state);
         let parts = Arc::clone(&self.parts);
         rayon::spawn(move || {
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                check_part(&state, &bytes, lens.as_deref(), count)
-            }))
-            .unwrap_or_else(|payload| Err(panic_error(payload)))
-            .map_err(|error| FfiError::new(error.code, format!("part {part}: {}", error.message)));
-            let mut slots = parts.lock();
-            if let Some(slot) = slots.results.get_mut(part) {
+            let result =
+                catch(|| check_part(&state, &bytes, lens.as_deref(), count)).map_err(|error| {
+                    FfiError::new(error.code, format!("part {part}: {}", error.message))
+                });
+            if let Some(slot) = parts.lock().get_mut(part) {
                 *slot = Some(result);
             }
-            slots.pending = slots.pending.saturating_sub(1);
             parts.arrived.notify_all();
         });
     }
@@ -115,25 +104,18 @@ impl BackgroundBatch {
     /// part (in push order) is the error.
     fn finish(&mut self) -> Result<(*mut c_char, usize), FfiError> {
         let results = {
-            let mut slots = self.parts.lock();
-            while slots.pending > 0 {
-                slots = self
+            let mut results = self.parts.lock();
+            while results.iter().any(Option::is_none) {
+                results = self
                     .parts
                     .arrived
-                    .wait(slots)
+                    .wait(results)
                     .unwrap_or_else(PoisonError::into_inner);
             }
-            std::mem::take(&mut slots.results)
+            std::mem::take(&mut *results)
         };
         let mut views = Vec::new();
-        for (part, result) in results.into_iter().enumerate() {
-            // Every task fills its slot before it counts itself done.
-            let result = result.ok_or_else(|| {
-                FfiError::new(
-                    misp_result::MISP_ERR_PANIC,
-                    format!("part {part} of the batch reported no result"),
-                )
-            })?;
+        for result in results.into_iter().flatten() {
             views.extend(result?);
         }
         packed::concat(&views)

@@ -29,17 +29,29 @@ where
     F: FnOnce() -> Result<(), FfiError>,
 {
     clear_last_error();
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => misp_result::MISP_OK,
-        Ok(Err(error)) => {
+    match catch(body) {
+        Ok(()) => misp_result::MISP_OK,
+        Err(error) => {
             set_last_error(error.message);
             error.code
         }
-        Err(payload) => {
-            set_last_error(format!("internal panic: {}", panic_message(payload)));
-            misp_result::MISP_ERR_PANIC
-        }
     }
+}
+
+/// Runs a fallible body, turning a panic into its error:
+/// `MISP_ERR_PANIC` with the message `internal panic: <message>`. For
+/// [`guard`], and for work that runs off the calling thread and reports
+/// through a result (the background batch's parts).
+pub(crate) fn catch<T, F>(body: F) -> Result<T, FfiError>
+where
+    F: FnOnce() -> Result<T, FfiError>,
+{
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+        Err(FfiError::new(
+            misp_result::MISP_ERR_PANIC,
+            format!("internal panic: {}", panic_message(payload)),
+        ))
+    })
 }
 
 /// Runs a fallible body that must leave the thread's last error alone
@@ -82,15 +94,6 @@ where
 ///
 /// The payload is dropped inside its own `catch_unwind`: a payload whose
 /// destructor panics must not unwind out of the boundary either.
-/// The error that reports a caught panic with `payload` (for work that
-/// runs off the calling thread and reports through a result).
-pub(crate) fn panic_error(payload: Box<dyn Any + Send>) -> FfiError {
-    FfiError::new(
-        misp_result::MISP_ERR_PANIC,
-        format!("internal panic: {}", panic_message(payload)),
-    )
-}
-
 fn panic_message(payload: Box<dyn Any + Send>) -> String {
     let message = if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_owned()
