@@ -86,29 +86,34 @@ def join_pairs(pairs: Sequence[tuple[Text, Text]]) -> bytes:
     return b"\0".join(parts)
 
 
-def _check_in_parts(handle: Any, pairs: Sequence[tuple[Text, Text]]) -> tuple[Any, int]:
-    """The packed result of ``pairs`` (NUL-separated), pushed to a
-    background batch ``_PART_PAIRS`` at a time: the library checks each
-    part while the next is joined. Returns the library-owned buffer (freed
-    when collected) and its length."""
+def _packed_result(func: Any, *args: Any) -> Any:
+    """Calls ``func(*args, &out, &out_len)``, a function returning a packed
+    result, and returns that library-owned buffer, freed with its last
+    view."""
     out = ffi.new("char **")
     out_len = ffi.new("size_t *")
+    call(func, *args, out, out_len)
+    return ffi.buffer(ffi.gc(out[0], lib.misp_string_free, size=out_len[0]), out_len[0])
+
+
+def _check_in_parts(handle: Any, pairs: Sequence[tuple[Text, Text]]) -> Any:
+    """The packed result of ``pairs`` (NUL-separated), pushed to a
+    background batch ``_PART_PAIRS`` at a time: the library checks each
+    part while the next is joined."""
     if len(pairs) <= _PART_PAIRS:
         data = join_pairs(pairs)
-        call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), ffi.NULL, 2 * len(pairs), out, out_len)
-    else:
-        new = ffi.new("misp_warninglists_batch **")
-        call(lib.misp_warninglists_batch_new, handle, new)
-        batch = new[0]
-        try:
-            for start in range(0, len(pairs), _PART_PAIRS):
-                part = pairs[start : start + _PART_PAIRS]
-                data = join_pairs(part)
-                call(lib.misp_warninglists_batch_push, batch, data, len(data), ffi.NULL, 2 * len(part))
-            call(lib.misp_warninglists_batch_finish, batch, out, out_len)
-        finally:
-            lib.misp_warninglists_batch_free(batch)
-    return ffi.gc(out[0], lib.misp_string_free, size=out_len[0]), out_len[0]
+        return _packed_result(lib.misp_warninglists_check_batch_packed, handle, data, len(data), ffi.NULL, 2 * len(pairs))
+    new = ffi.new("misp_warninglists_batch **")
+    call(lib.misp_warninglists_batch_new, handle, new)
+    batch = new[0]
+    try:
+        for start in range(0, len(pairs), _PART_PAIRS):
+            part = pairs[start : start + _PART_PAIRS]
+            data = join_pairs(part)
+            call(lib.misp_warninglists_batch_push, batch, data, len(data), ffi.NULL, 2 * len(part))
+        return _packed_result(lib.misp_warninglists_batch_finish, batch)
+    finally:
+        lib.misp_warninglists_batch_free(batch)
 
 
 def pack_strings(items: Sequence[Text]) -> tuple[bytes, Any]:
@@ -350,11 +355,10 @@ class Warninglists(Handle):
                 raise ValueError("check_many expects (type, value) pairs") from None
             data, lens = pack_strings(items)
             lengths = ffi.from_buffer("size_t[]", lens)
-            out = ffi.new("char **")
-            out_len = ffi.new("size_t *")
-            call(lib.misp_warninglists_check_batch_packed, handle, data, len(data), lengths, len(items), out, out_len)
-            packed = ffi.gc(out[0], lib.misp_string_free, size=out_len[0]), out_len[0]
-        return BatchHits(ffi.buffer(*packed))
+            packed = _packed_result(
+                lib.misp_warninglists_check_batch_packed, handle, data, len(data), lengths, len(items)
+            )
+        return BatchHits(packed)
 
     def set_enabled(self, name: Text, enabled: bool = True) -> None:
         """Enables or disables the list named ``name`` (its ``name`` field)."""
