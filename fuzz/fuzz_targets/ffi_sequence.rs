@@ -116,21 +116,68 @@ fn checked(r: misp_result) -> misp_result {
 /// Checks a call returning a library string, which must be written on
 /// success (JSON when `json`), and frees it.
 fn string_result(json: bool, call: impl FnOnce(*mut *mut c_char, *mut usize) -> misp_result) {
-    let (mut out, mut len) = (ptr::null_mut(), usize::MAX);
-    if checked(call(&mut out, &mut len)) == misp_result::MISP_OK {
-        assert!(
-            !out.is_null() && len != usize::MAX,
-            "out-parameters not written"
-        );
-        // SAFETY: the library returned `len` bytes at `out`.
-        let bytes = unsafe { std::slice::from_raw_parts(out.cast::<u8>(), len) };
+    if let Ok(bytes) = owned_result(call) {
         if json {
-            assert!(serde_json::from_slice::<serde_json::Value>(bytes).is_ok());
+            assert!(serde_json::from_slice::<serde_json::Value>(&bytes).is_ok());
         }
-        // SAFETY: freed once.
-        unsafe { misp_string_free(out) };
-    } else {
+    }
+}
+
+/// Checks a call returning a library string, which must be written on
+/// success and only then: the string's bytes (the string freed), or the
+/// call's code.
+fn owned_result(
+    call: impl FnOnce(*mut *mut c_char, *mut usize) -> misp_result,
+) -> Result<Vec<u8>, misp_result> {
+    let (mut out, mut len) = (ptr::null_mut(), usize::MAX);
+    let r = checked(call(&mut out, &mut len));
+    if r != misp_result::MISP_OK {
         assert!(out.is_null(), "out-parameter written on failure");
+        return Err(r);
+    }
+    assert!(
+        !out.is_null() && len != usize::MAX,
+        "out-parameters not written"
+    );
+    // SAFETY: the library returned `len` bytes at `out`.
+    let bytes = unsafe { std::slice::from_raw_parts(out.cast::<u8>(), len) }.to_vec();
+    // SAFETY: freed once.
+    unsafe { misp_string_free(out) };
+    Ok(bytes)
+}
+
+/// The packed result of a background batch of `lists` fed the same part
+/// (`strings`, `lens`, `count` as for `misp_warninglists_batch_push`)
+/// twice, or the code it failed with.
+///
+/// # Safety
+///
+/// `lists` must be NULL or a live handle; `lens` NULL or valid for
+/// `count` values.
+unsafe fn pushed_twice(
+    lists: *const misp_warninglists,
+    strings: &[u8],
+    lens: *const usize,
+    count: usize,
+) -> Result<Vec<u8>, misp_result> {
+    let mut batch = ptr::null_mut();
+    // SAFETY: per this function's contract; `batch` is valid for a write.
+    let r = checked(unsafe { misp_warninglists_batch_new(lists, &mut batch) });
+    if r != misp_result::MISP_OK {
+        return Err(r);
+    }
+    for _ in 0..2 {
+        // SAFETY: a live batch; `strings` and `lens` per the contract.
+        let pushed = unsafe {
+            misp_warninglists_batch_push(batch, strings.as_ptr().cast(), strings.len(), lens, count)
+        };
+        assert_eq!(checked(pushed), misp_result::MISP_OK, "push only copies");
+    }
+    // SAFETY: a live batch, freed once after it finished.
+    unsafe {
+        let finished = owned_result(|o, l| misp_warninglists_batch_finish(batch, o, l));
+        misp_warninglists_batch_free(batch);
+        finished
     }
 }
 
@@ -500,95 +547,26 @@ fuzz_target!(|data: &[u8]| {
                     if p.flag() {
                         lens.push(rest);
                     }
-                    let (lists, packed) = (h.lists, p.flag());
+                    let lists = h.lists;
+                    let packed = p.flag();
                     // Or NUL-separated: `lens` NULL, its length the count.
                     let lens_ptr = if p.flag() { ptr::null() } else { lens.as_ptr() };
-                    if packed {
-                        // A packed result joins into itself, and joined with
-                        // fuzzed bytes gives a documented code.
-                        let (mut out, mut len) = (ptr::null_mut(), 0);
-                        let r = misp_warninglists_check_batch_packed(
-                            lists,
-                            data.as_ptr().cast(),
-                            data.len(),
-                            lens_ptr,
-                            lens.len(),
-                            &mut out,
-                            &mut len,
-                        );
-                        // The same input pushed twice to a background batch
-                        // finishes into the result joined with itself, or
-                        // fails as the one call did.
-                        let mut batch = ptr::null_mut();
-                        let mut twice =
-                            Err(checked(misp_warninglists_batch_new(lists, &mut batch)));
-                        if twice == Err(misp_result::MISP_OK) {
-                            for _ in 0..2 {
-                                let pushed = misp_warninglists_batch_push(
-                                    batch,
-                                    data.as_ptr().cast(),
-                                    data.len(),
-                                    lens_ptr,
-                                    lens.len(),
-                                );
-                                assert_eq!(checked(pushed), misp_result::MISP_OK);
-                            }
-                            let (mut bout, mut blen) = (ptr::null_mut(), 0);
-                            let finished = checked(misp_warninglists_batch_finish(
-                                batch, &mut bout, &mut blen,
-                            ));
-                            twice = if finished == misp_result::MISP_OK {
-                                // The library returned `blen` bytes at `bout`; freed once.
-                                let bytes =
-                                    std::slice::from_raw_parts(bout.cast::<u8>(), blen).to_vec();
-                                misp_string_free(bout);
-                                Ok(bytes)
-                            } else {
-                                Err(finished)
-                            };
-                            misp_warninglists_batch_free(batch);
-                        }
-                        if checked(r) != misp_result::MISP_OK {
-                            assert_eq!(twice, Err(r), "a batch fails as the one call");
-                        }
-                        if r == misp_result::MISP_OK {
-                            // The library returned `len` bytes at `out`; freed once.
-                            let result = std::slice::from_raw_parts(out.cast::<u8>(), len).to_vec();
-                            misp_string_free(out);
-                            let mut doubled = Vec::new();
-                            string_result(false, |o, l| {
-                                let r = concat(&[&result, &result], o, l);
-                                if r == misp_result::MISP_OK {
-                                    // The library returned `*l` bytes at `*o`.
-                                    doubled =
-                                        std::slice::from_raw_parts((*o).cast::<u8>(), *l).to_vec();
-                                }
-                                r
-                            });
-                            assert_eq!(twice, Ok(doubled), "a batch of two parts is their join");
-                            let junk = p.bytes();
-                            let mut joined = Vec::new();
-                            string_result(false, |o, l| {
-                                let r = concat(&[&result], o, l);
-                                if r == misp_result::MISP_OK {
-                                    // The library returned `*l` bytes at `*o`.
-                                    joined =
-                                        std::slice::from_raw_parts((*o).cast::<u8>(), *l).to_vec();
-                                }
-                                r
-                            });
-                            assert_eq!(joined, result, "a packed result joins into itself");
-                            string_result(false, |o, l| concat(&[&result, junk], o, l));
-                        }
+                    if !packed {
+                        string_result(true, |o, l| {
+                            misp_warninglists_check_batch(
+                                lists,
+                                data.as_ptr().cast(),
+                                data.len(),
+                                lens_ptr,
+                                lens.len(),
+                                o,
+                                l,
+                            )
+                        });
                         continue;
                     }
-                    string_result(!packed, |o, l| {
-                        let f = if packed {
-                            misp_warninglists_check_batch_packed
-                        } else {
-                            misp_warninglists_check_batch
-                        };
-                        f(
+                    let one = owned_result(|o, l| {
+                        misp_warninglists_check_batch_packed(
                             lists,
                             data.as_ptr().cast(),
                             data.len(),
@@ -598,6 +576,27 @@ fuzz_target!(|data: &[u8]| {
                             l,
                         )
                     });
+                    // The same input pushed twice to a background batch
+                    // finishes into the result joined with itself, or fails
+                    // as the one call did.
+                    let twice = pushed_twice(lists, data, lens_ptr, lens.len());
+                    match one {
+                        Err(r) => assert_eq!(twice, Err(r), "a batch fails as the one call"),
+                        Ok(result) => {
+                            let doubled = owned_result(|o, l| concat(&[&result, &result], o, l));
+                            assert_eq!(twice, doubled, "a batch of two parts is their join");
+                            // A packed result joins into itself, and joined
+                            // with fuzzed bytes gives a documented code.
+                            let joined = owned_result(|o, l| concat(&[&result], o, l));
+                            assert_eq!(
+                                joined.as_ref(),
+                                Ok(&result),
+                                "a packed result joins into itself"
+                            );
+                            let junk = p.bytes();
+                            string_result(false, |o, l| concat(&[&result, junk], o, l));
+                        }
+                    }
                 }
                 18 => {
                     let name = p.bytes();
