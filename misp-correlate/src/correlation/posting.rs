@@ -74,13 +74,9 @@ impl Posting {
 
     /// [`Posting::insert`] of a slot that does not simply go last in place.
     fn insert_slow(&mut self, slot: u32) {
-        let at = match self.as_slice().last() {
-            Some(&last) if last < slot => self.len(),
-            None => 0,
-            Some(_) => match self.as_slice().binary_search(&slot) {
-                Ok(_) => return,
-                Err(i) => i,
-            },
+        let at = match self.as_slice().binary_search(&slot) {
+            Ok(_) => return,
+            Err(i) => i,
         };
         match self {
             Posting::Inline { len, slots } if usize::from(*len) < INLINE => {
