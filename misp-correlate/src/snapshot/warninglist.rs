@@ -1186,11 +1186,11 @@ impl WarninglistSnapshot {
                 offer,
             );
         };
-        if let (Some(host), Some(suffixes)) = (host, suffixes) {
+        if let Some(suffixes) = suffixes {
             for (suffix, hash) in suffixes.admitted() {
                 check_suffix(suffix, hash, hits);
             }
-            suffixes.for_each_unplanned(host, zero_quirk, |suffix| {
+            suffixes.for_each_unplanned(|suffix| {
                 let hash = self.hosts.hash(suffix.as_bytes());
                 if self.hosts.may_contain(data, hash) {
                     check_suffix(suffix, hash, hits);

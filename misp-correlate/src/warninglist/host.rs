@@ -283,6 +283,7 @@ pub(crate) const MAX_TOUCHED_SUFFIXES: usize = 8;
 /// plan cost a `memcpy` call and two dozen stores per value.
 pub(crate) struct TouchedSuffixes<'h> {
     host: &'h str,
+    zero_quirk: bool,
     /// `(start, end, hash)` of each suffix `touch` admitted.
     admitted: [(u32, u32, u64); MAX_TOUCHED_SUFFIXES],
     admitted_len: usize,
@@ -298,6 +299,7 @@ impl<'h> TouchedSuffixes<'h> {
     pub(crate) fn new() -> TouchedSuffixes<'h> {
         TouchedSuffixes {
             host: "",
+            zero_quirk: false,
             admitted: [(0, 0, 0); MAX_TOUCHED_SUFFIXES],
             admitted_len: 0,
             planned: 0,
@@ -319,6 +321,7 @@ impl<'h> TouchedSuffixes<'h> {
         mut touch: impl FnMut(u64) -> bool,
     ) {
         self.host = host;
+        self.zero_quirk = zero_quirk;
         self.admitted_len = 0;
         self.planned = 0;
         // The suffixes of a host longer than 4 GiB (offsets beyond `u32`)
@@ -362,19 +365,14 @@ impl<'h> TouchedSuffixes<'h> {
             })
     }
 
-    /// Calls `visit` with every suffix of `host` after the planned ones
-    /// (none unless the host had more), in order.
-    pub(crate) fn for_each_unplanned(
-        &self,
-        host: &'h str,
-        zero_quirk: bool,
-        mut visit: impl FnMut(&'h str),
-    ) {
+    /// Calls `visit` with every suffix of the planned host after the
+    /// planned ones (none unless the host had more), in order.
+    pub(crate) fn for_each_unplanned(&self, mut visit: impl FnMut(&'h str)) {
         if !self.overflow {
             return;
         }
         let mut skip = self.planned;
-        for_each_suffix(host, zero_quirk, |suffix| {
+        for_each_suffix(self.host, self.zero_quirk, |suffix| {
             if skip > 0 {
                 skip -= 1;
             } else {
@@ -501,7 +499,7 @@ mod tests {
                 .collect();
             proptest::prop_assert_eq!(plan.admitted().collect::<Vec<_>>(), expected);
             let mut rest = Vec::new();
-            plan.for_each_unplanned(&host, quirk, |s| rest.push(s));
+            plan.for_each_unplanned(|s| rest.push(s));
             proptest::prop_assert_eq!(rest, all.get(MAX_TOUCHED_SUFFIXES..).unwrap_or(&[]).to_vec());
         }
 

@@ -249,7 +249,7 @@ impl Segment {
         for (suffix, hash) in suffixes.admitted() {
             self.check_suffix(suffix, hash, part, ctx, hits);
         }
-        suffixes.for_each_unplanned(host, zero_quirk, |suffix| {
+        suffixes.for_each_unplanned(|suffix| {
             let hash = self.hosts.hash(suffix.as_bytes());
             if self.hosts.touch(hash) {
                 self.check_suffix(suffix, hash, part, ctx, hits);
