@@ -1155,10 +1155,14 @@ impl WarninglistSnapshot {
         let zero_quirk = !improvements.no_zero_label_quirk;
         let mut plan = TouchedSuffixes::new();
         let suffixes = host.map(|host| {
+            // The file does not record which lengths its keys without a
+            // dot have (finding out would read every key at open), so
+            // every suffix is hashed, single labels too.
             plan.plan(
                 host,
                 zero_quirk,
                 whole,
+                u64::MAX,
                 |suffix| self.hosts.hash(suffix),
                 |hash| self.hosts.touch(data, hash),
             );

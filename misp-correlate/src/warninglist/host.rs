@@ -222,7 +222,7 @@ pub(crate) fn for_each_suffix<'h>(
 ) {
     // Suffixes start after a dot or at 0 and end before a dot or at the
     // end: always on character boundaries.
-    for_each_suffix_range(host.as_bytes(), zero_quirk, |start, end| {
+    for_each_suffix_range(host.as_bytes(), zero_quirk, |start, end, _| {
         host.get(start..end).is_some_and(&mut visit)
     });
 }
@@ -230,12 +230,13 @@ pub(crate) fn for_each_suffix<'h>(
 /// [`for_each_suffix`] as byte ranges `start..end` of `host`: the plan
 /// keeps offsets, and a range needs neither the character-boundary tests
 /// of `str` slicing nor the pointer arithmetic that turned slices back into
-/// offsets.
+/// offsets. The third argument tells whether the suffix is a single label
+/// (contains no dot), known here without a search.
 #[inline(always)]
 fn for_each_suffix_range(
     host: &[u8],
     zero_quirk: bool,
-    mut visit: impl FnMut(usize, usize) -> bool,
+    mut visit: impl FnMut(usize, usize, bool) -> bool,
 ) {
     // End of the suffix being rebuilt; `None` while MISP's rebuilt string is
     // still "" or "0".
@@ -255,7 +256,9 @@ fn for_each_suffix_range(
                 end
             }
         };
-        if visit(start, suffix_end) || start == 0 {
+        // The suffix ends with the label that starts at `start` exactly
+        // when nothing was kept after it.
+        if visit(start, suffix_end, suffix_end == end) || start == 0 {
             return;
         }
         end = start - 1;
@@ -266,6 +269,13 @@ fn for_each_suffix_range(
 /// at both ends. Returns the trimmed slice (to be lower-cased by the caller).
 pub(crate) fn trim_entry(entry: &str) -> &str {
     entry.trim_matches('.')
+}
+
+/// The bit of a key or suffix `len` bytes long in a set of lengths: bit
+/// `len`, or bit 63 for every length from 63 on.
+#[inline]
+pub(crate) fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 /// Host suffixes whose buckets are touched ahead of the look-ups; longer
@@ -311,12 +321,21 @@ impl<'h> TouchedSuffixes<'h> {
     /// `whole.1` for a suffix `whole.0` bytes long: the value part's own
     /// hash, when both tables share a seed) and keeps those `touch`
     /// admits, replacing the plan's previous contents.
+    ///
+    /// A single-label suffix (no dot) whose [`length_bit`] is not in
+    /// `single_label_lengths` (the table's
+    /// [`single_label_lengths`](super::table::KeyTable::single_label_lengths))
+    /// can equal no key: it is neither hashed nor touched. That is the
+    /// top-level label of nearly every host (`com`, the last number of an
+    /// IPv4 address), as the real hostname lists have four keys without a
+    /// dot. Pass `u64::MAX` to hash every suffix.
     #[inline(always)]
     pub(crate) fn plan(
         &mut self,
         host: &'h str,
         zero_quirk: bool,
         whole: Option<(usize, u64)>,
+        single_label_lengths: u64,
         hash: impl Fn(&[u8]) -> u64,
         mut touch: impl FnMut(u64) -> bool,
     ) {
@@ -331,12 +350,15 @@ impl<'h> TouchedSuffixes<'h> {
             return;
         }
         let bytes = host.as_bytes();
-        for_each_suffix_range(bytes, zero_quirk, |start, end| {
+        for_each_suffix_range(bytes, zero_quirk, |start, end, single_label| {
             if self.planned == MAX_TOUCHED_SUFFIXES {
                 self.overflow = true;
                 return true;
             }
             self.planned += 1;
+            if single_label && single_label_lengths & length_bit(end - start) == 0 {
+                return false;
+            }
             let hash = match whole {
                 Some((len, hash)) if end - start == len => hash,
                 _ => hash(bytes.get(start..end).unwrap_or(&[])),
@@ -484,16 +506,29 @@ mod tests {
             host in "[a0.]{0,40}",
             quirk in proptest::bool::ANY,
             whole_hash in 0u64..4,
+            single_label_lengths in proptest::prop_oneof![
+                proptest::strategy::Just(u64::MAX),
+                proptest::prelude::any::<u64>(),
+            ],
         ) {
             // Hash: the suffix's length (or `whole_hash` for the whole
             // host); admitted: even hashes.
             let all = suffixes(&host, quirk);
+            // Single labels of the lengths in `single_label_lengths` only.
             let mut plan = TouchedSuffixes::new();
-            plan.plan(&host, quirk, Some((host.len(), whole_hash)), |s| s.len() as u64, |h| h % 2 == 0);
+            plan.plan(
+                &host,
+                quirk,
+                Some((host.len(), whole_hash)),
+                single_label_lengths,
+                |s| s.len() as u64,
+                |h| h % 2 == 0,
+            );
             let hash_of = |s: &str| if s.len() == host.len() { whole_hash } else { s.len() as u64 };
             let expected: Vec<(&str, u64)> = all
                 .iter()
                 .take(MAX_TOUCHED_SUFFIXES)
+                .filter(|s| s.contains('.') || single_label_lengths & length_bit(s.len()) != 0)
                 .map(|s| (*s, hash_of(s)))
                 .filter(|(_, h)| h % 2 == 0)
                 .collect();

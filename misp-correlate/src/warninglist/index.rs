@@ -240,6 +240,7 @@ impl Segment {
             host,
             zero_quirk,
             whole,
+            self.hosts.single_label_lengths(),
             |suffix| self.hosts.hash(suffix),
             |hash| self.hosts.touch(hash),
         );

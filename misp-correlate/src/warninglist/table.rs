@@ -243,6 +243,9 @@ pub(crate) struct KeyTable {
     len: usize,
     /// A byte that occurs in no key: a probe containing it cannot be a key.
     sentinel: Option<u8>,
+    /// The [`length_bit`](super::host::length_bit)s of the keys without a
+    /// dot.
+    single_label_lengths: u64,
 }
 
 /// Bytes common in values but rare in list entries, in order of preference
@@ -278,6 +281,16 @@ impl KeyTable {
     #[inline]
     pub(crate) fn cannot_contain_known(&self, probe: &[u8], has_slash: bool) -> bool {
         (has_slash && self.sentinel == Some(b'/')) || self.cannot_contain(probe)
+    }
+
+    /// The lengths of the keys that contain no dot, as a set of
+    /// [`length_bit`](super::host::length_bit)s: a host suffix without a
+    /// dot whose length is not in it is no key, and need not be hashed or
+    /// looked up. (The real hostname lists have four such keys among a
+    /// million.)
+    #[inline]
+    pub(crate) fn single_label_lengths(&self) -> u64 {
+        self.single_label_lengths
     }
 
     /// The hash `probe` is looked up with.
@@ -412,6 +425,8 @@ pub(crate) struct KeyTableBuilder {
     hasher: FoldHasher,
     arena: Vec<u8>,
     pending: Vec<Pending>,
+    /// As [`KeyTable::single_label_lengths`], of the keys inserted so far.
+    single_label_lengths: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -430,6 +445,7 @@ impl KeyTableBuilder {
             hasher,
             arena: Vec::with_capacity(bytes),
             pending: Vec::with_capacity(keys),
+            single_label_lengths: 0,
         }
     }
 
@@ -457,9 +473,11 @@ impl KeyTableBuilder {
         let too_big = || Error::InvalidArgument("warninglists: more than 4 GiB of entries".into());
         let end = u32::try_from(self.arena.len()).map_err(|_| too_big())?;
         let start = u32::try_from(start).map_err(|_| too_big())?;
-        let hash = self
-            .hasher
-            .hash(self.arena.get(start as usize..).unwrap_or(&[]));
+        let key = self.arena.get(start as usize..).unwrap_or(&[]);
+        let hash = self.hasher.hash(key);
+        if memchr::memchr(b'.', key).is_none() {
+            self.single_label_lengths |= super::host::length_bit(key.len());
+        }
         self.pending.push(Pending {
             hash,
             start,
@@ -486,6 +504,7 @@ impl KeyTableBuilder {
             hasher,
             mut arena,
             pending,
+            single_label_lengths,
         } = self;
         let buckets = (pending.len() + pending.len() / 3)
             .next_power_of_two()
@@ -551,6 +570,7 @@ impl KeyTableBuilder {
                 arena,
                 len,
                 sentinel,
+                single_label_lengths,
             },
             multi,
         }
