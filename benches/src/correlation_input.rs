@@ -211,7 +211,7 @@ struct DocumentOrder {
 impl DocumentOrder {
     /// Adds attribute `fields` (value `value`), after the event and object
     /// that precede it if they are due.
-    #[inline]
+    #[inline(always)]
     fn add(
         &mut self,
         corpus: &crate::corpus::Corpus,

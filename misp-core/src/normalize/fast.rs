@@ -21,10 +21,12 @@
 //! * what remains is the type's rewrite, which must leave the value as it
 //!   is, and its validation, which must pass. Both are decided from the
 //!   byte classes for `domain`, `hostname`, `url` and the hashes, and run
-//!   as they are otherwise.
+//!   as they are otherwise. `ip-src` and `ip-dst` in dotted decimal are
+//!   decided by the IPv4 filter alone.
 
 use std::borrow::Cow;
 
+use super::ip;
 use super::refang::Refang;
 use super::rewrite::{self, Rewritten};
 use super::rules::{Check, Rewrite, TypeRules};
@@ -122,6 +124,10 @@ fn decided(rules: &TypeRules, raw: &str, cls: u8) -> bool {
         (Rewrite::Lower, Check::Hash(len)) => cls & !(HEX_LOWER | DIGIT) == 0 && b.len() == len,
         // `url` and its kin: nothing to rewrite, no newline.
         (Rewrite::None, Check::NoNewline | Check::Any) => true,
+        // `ip-src`, `ip-dst` in dotted decimal: `normalizeIp` only touches
+        // a value with a `/` or a `:`, and the validation is PHP's IPv4
+        // filter.
+        (Rewrite::Ip, Check::Ip) if cls & !(DIGIT | DOT) == 0 => ip::filter_ipv4(b),
         // Everything else: the type's rewrite must leave the value as it
         // is (the very same slice back) and its validation must pass.
         (rewrite, check) => {
@@ -242,6 +248,21 @@ mod tests {
         assert!(!fast("ip-dst", "2001:DB8::1"));
         assert!(!fast("ip-dst", "198.51.100.7/32"));
         assert!(!fast("domain|ip", "example.com|198.51.100.7"));
+        // Dotted decimal that PHP's IPv4 filter refuses is not claimed.
+        assert!(fast("ip-src", "0.0.0.0"));
+        assert!(fast("ip-src", "255.255.255.255"));
+        for bad in [
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1..2.3",
+            "1.2.3.4.",
+            "1234",
+        ] {
+            assert!(!fast("ip-src", bad), "{bad}");
+            assert!(normalize_ref(ty("ip-src"), bad).is_err(), "{bad}");
+        }
         assert!(!fast("text", ""));
         assert!(!fast("text", " x"));
         assert!(!fast("text", "é"));
@@ -262,6 +283,18 @@ mod tests {
                 agrees(ty(t), v);
             }
         }
+    }
+
+    /// Dotted decimal of every shape: octets of one to four digits, with
+    /// and without leading zeros, three to five of them.
+    fn dotted() -> impl Strategy<Value = String> {
+        let octet = prop_oneof![
+            (0..=255u32).prop_map(|n| n.to_string()),
+            (0..=999u32).prop_map(|n| format!("{n:03}")),
+            (0..=9999u32).prop_map(|n| n.to_string()),
+            Just(String::new()),
+        ];
+        proptest::collection::vec(octet, 3..6).prop_map(|v| v.join("."))
     }
 
     /// Bytes that make the fast path's decisions: letters of every class,
@@ -326,6 +359,14 @@ mod tests {
         #[test]
         fn fast_path_is_the_pipeline_on_any_string(t in any_type(), v in any::<String>()) {
             agrees(t, &v);
+        }
+
+        #[test]
+        fn fast_path_on_dotted_decimal(
+            t in proptest::sample::select(&["ip-src", "ip-dst"][..]),
+            v in dotted(),
+        ) {
+            agrees(ty(t), &v);
         }
 
         #[test]

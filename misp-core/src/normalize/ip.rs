@@ -50,7 +50,7 @@ pub(crate) fn filter_ip(s: &str, family: Family) -> bool {
 
 /// PHP's `_php_filter_validate_ipv4`: four decimal octets 0-255, no
 /// leading zeros, nothing else.
-fn filter_ipv4(b: &[u8]) -> bool {
+pub(crate) fn filter_ipv4(b: &[u8]) -> bool {
     let mut i = 0;
     let mut octets = 0;
     loop {

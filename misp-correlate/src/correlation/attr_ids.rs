@@ -43,12 +43,19 @@ impl NumIndex {
         let is_num = |s: usize| attrs.get(s).is_some_and(|r| !r.has(flag::EXT_STR));
         let live = |s: usize| attrs.get(s).is_some_and(|r| r.has(flag::LIVE));
         let id = |s: usize| ext.get(s).copied().unwrap_or(u64::MAX);
-        let ascending = ext.par_pages().all(|(first, page)| {
-            page.iter().enumerate().all(|(j, &v)| {
-                let s = first + j;
-                is_num(s) && (s == 0 || id(s - 1) < v)
-            })
-        });
+        // Page by page (both columns have pages of the same size): every
+        // slot numeric, every identity above the one before it.
+        let ascending = attrs.len() == n
+            && ext
+                .par_pages()
+                .zip(attrs.par_pages())
+                .all(|((first, ids), (_, recs))| {
+                    let before = first.checked_sub(1).map(id);
+                    ids.len() == recs.len()
+                        && recs.iter().all(|r| !r.has(flag::EXT_STR))
+                        && before.is_none_or(|b| ids.first().is_none_or(|&v| b < v))
+                        && ids.windows(2).all(|w| matches!(w, [a, b] if a < b))
+                });
         let covered = u32::try_from(n).unwrap_or(NONE);
         if ascending {
             return (
@@ -234,6 +241,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn ascent_is_checked_across_pages() {
+        let page = crate::correlation::paged::PAGE as u64;
+        let ids: Vec<u64> = (0..page + 5).map(|i| i * 2).collect();
+        let (ext, attrs) = columns(&ids);
+        let (ix, _) = NumIndex::build(&ext, &attrs);
+        assert!(ix.order.is_none());
+        // The first identity of the second page repeats the last of the
+        // first page: not ascending, and that slot loses.
+        let mut repeated = ids.clone();
+        repeated[page as usize] = repeated[page as usize - 1];
+        let (ext, attrs) = columns(&repeated);
+        let (ix, losers) = NumIndex::build(&ext, &attrs);
+        assert!(ix.order.is_some());
+        assert_eq!(losers, vec![page as u32]);
+        assert_eq!(ix.find(ids[page as usize + 1], &ext), Some(page as u32 + 1));
     }
 
     #[test]

@@ -572,41 +572,31 @@ fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedC
     });
     let mut meta = vec![0u8; n];
     let mut rejected = Vec::new();
-    let mut put = |canon: Canon<'_>, item: usize, which: u32| {
-        let hash = hasher.hash(&canon);
-        let Some(part) = parts.get_mut(Hasher::shard_of(hash)) else {
-            return;
-        };
-        let bytes = canon.bytes();
-        let start = part.bytes.len() as u32;
-        part.bytes.extend_from_slice(bytes);
-        part.entries.push(Staged {
-            hash,
-            start,
-            len: bytes.len() as u32,
-            item_which: (item as u32) << 3 | which,
-            tag: canon.tag(),
-        });
-    };
     for (i, it) in chunk.items.iter().enumerate() {
         let slot = chunk.first_slot + i as u32;
         match misp_core::normalize_ref(it.ty, chunk.text(it.value)) {
             Ok(nv) => {
                 let v1 = nv.value1();
                 let k1 = value1_key(&nv);
-                put(Canon::text(&k1), i, which::KEY1);
+                put(&mut parts, hasher, &Canon::text(&k1), i, which::KEY1);
                 if !is_itself(&k1, v1) {
-                    put(Canon::text(v1), i, which::VALUE1);
+                    put(&mut parts, hasher, &Canon::text(v1), i, which::VALUE1);
                 }
                 if let Some(v2) = nv.value2().filter(|v| !v.is_empty()) {
                     let k2 = match_key(v2);
-                    put(Canon::text(&k2), i, which::KEY2);
+                    put(&mut parts, hasher, &Canon::text(&k2), i, which::KEY2);
                     if !is_itself(&k2, v2) {
-                        put(Canon::text(v2), i, which::VALUE2);
+                        put(&mut parts, hasher, &Canon::text(v2), i, which::VALUE2);
                     }
                 }
                 if let RawId::Str(a, b) = it.id {
-                    put(Canon::raw(chunk.text((a, b))), i, which::ID);
+                    put(
+                        &mut parts,
+                        hasher,
+                        &Canon::raw(chunk.text((a, b))),
+                        i,
+                        which::ID,
+                    );
                 }
                 if let Some(m) = meta.get_mut(i) {
                     *m = meta::OK
@@ -638,6 +628,26 @@ fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedC
         parts,
     };
     (staged, chunk.text)
+}
+
+/// Stages `canon`, string `which` of item `item`, in the part of its
+/// shard: its hash and a copy of its canonical bytes.
+#[inline]
+fn put(parts: &mut [Part], hasher: &Hasher, canon: &Canon<'_>, item: usize, which: u32) {
+    let hash = hasher.hash(canon);
+    let Some(part) = parts.get_mut(Hasher::shard_of(hash)) else {
+        return;
+    };
+    let bytes = canon.bytes();
+    let start = part.bytes.len() as u32;
+    part.bytes.extend_from_slice(bytes);
+    part.entries.push(Staged {
+        hash,
+        start,
+        len: bytes.len() as u32,
+        item_which: (item as u32) << 3 | which,
+        tag: canon.tag(),
+    });
 }
 
 /// Whether `key`, the [`match_key`] of `value`, is `value` itself. A

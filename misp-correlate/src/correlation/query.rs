@@ -672,9 +672,17 @@ pub(crate) trait Queries: State {
     }
 
     fn compute_summary(&self) -> Summary {
+        let advanced = self.config().advanced;
         let (keys, exact, over) = self
             .live_keys()
             .map_init(Vec::new, |scratch, k| {
+                // Most keys are on one attribute: without CIDR correlation
+                // (which can add a network's attributes to an address
+                // key's set) such a key makes no pair and is never over
+                // any limit, decided from the one posting lookup.
+                if !advanced && self.posting(k).len() < 2 {
+                    return (1, 0, 0);
+                }
                 let over = self.key_over(k, scratch);
                 let pairs = if over {
                     0
