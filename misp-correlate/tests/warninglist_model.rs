@@ -264,15 +264,30 @@ fn list_strategy(name: String) -> impl Strategy<Value = ModelList> {
     (prop::sample::select(ListType::ALL.to_vec()), types).prop_flat_map(
         move |(list_type, types)| {
             let name = name.clone();
-            prop::collection::vec(entry_strategy(list_type), 0..7).prop_map(move |entries| {
-                ModelList {
-                    name: name.clone(),
-                    list_type,
-                    types: types
-                        .as_ref()
-                        .map(|t| t.iter().map(|s| (*s).to_owned()).collect()),
-                    entries,
-                }
+            let entries = match list_type {
+                // Half of the substring lists have only patterns with two
+                // bytes on each side of a dot: the lists the matcher gives
+                // a dot-anchored searcher.
+                ListType::Substring => prop_oneof![
+                    prop::collection::vec(entry_strategy(list_type), 0..7),
+                    prop::collection::vec(
+                        prop::sample::select(vec![
+                            "77.com", "com.x", "om.77", "10.0.0", "10.1.2.3"
+                        ])
+                        .prop_map(str::to_owned),
+                        1..4
+                    ),
+                ]
+                .boxed(),
+                _ => prop::collection::vec(entry_strategy(list_type), 0..7).boxed(),
+            };
+            entries.prop_map(move |entries| ModelList {
+                name: name.clone(),
+                list_type,
+                types: types
+                    .as_ref()
+                    .map(|t| t.iter().map(|s| (*s).to_owned()).collect()),
+                entries,
             })
         },
     )

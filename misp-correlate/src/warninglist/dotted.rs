@@ -108,6 +108,48 @@ impl DotAnchors {
     }
 }
 
+/// The union of several searchers' anchor filters.
+///
+/// A value none of whose dots has its anchor in the union contains no
+/// pattern of any of the searchers, so one scan of its dots rules them all
+/// out (most values contain none: a domain that two lists' searchers would
+/// each scan is scanned once).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AnchorUnion {
+    /// The searchers' filters, or'ed; empty when there is none.
+    filter: Vec<u64>,
+}
+
+impl AnchorUnion {
+    /// Adds `searcher`'s anchors.
+    pub(crate) fn add(&mut self, searcher: &DotAnchors) {
+        self.filter
+            .resize(searcher.filter.len().max(self.filter.len()), 0);
+        for (word, theirs) in self.filter.iter_mut().zip(&searcher.filter) {
+            *word |= theirs;
+        }
+    }
+
+    /// Whether some searcher added could find a pattern in `haystack`:
+    /// `false` only when none can.
+    #[inline]
+    pub(crate) fn may_match(&self, haystack: &[u8]) -> bool {
+        let mut admitted = false;
+        host::for_each_byte(haystack, b'.', |dot| {
+            if let Some(key) = anchor(haystack, dot) {
+                let (word, bit) = filter_bit(key);
+                admitted |= self.filter.get(word).is_some_and(|w| w & bit != 0);
+            }
+        });
+        admitted
+    }
+
+    /// Bytes of heap memory held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.filter.capacity() * 8
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use aho_corasick::{AhoCorasick, MatchKind};
@@ -182,5 +224,37 @@ mod tests {
             let d = searcher(&refs).unwrap();
             prop_assert_eq!(d.find(haystack.as_bytes()), leftmost_first(&refs, &haystack));
         }
+
+        #[test]
+        fn a_union_admits_every_value_a_searcher_finds_in(
+            first in prop::collection::vec("[ab]{2,3}\\.[ab.]{2,4}", 1..4),
+            second in prop::collection::vec("[bc]{2,3}\\.[bc.]{2,4}", 1..4),
+            haystack in "[abc./]{0,24}",
+        ) {
+            let mut union = AnchorUnion::default();
+            prop_assert!(!union.may_match(haystack.as_bytes()));
+            let searchers: Vec<DotAnchors> = [&first, &second]
+                .iter()
+                .map(|p| searcher(&p.iter().map(String::as_str).collect::<Vec<_>>()).unwrap())
+                .collect();
+            for s in &searchers {
+                union.add(s);
+            }
+            let found = searchers.iter().any(|s| s.find(haystack.as_bytes()).is_some());
+            prop_assert!(!found || union.may_match(haystack.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn a_union_turns_away_values_without_a_pattern_anchor() {
+        let mut union = AnchorUnion::default();
+        union.add(&searcher(&["app.any.run", "tria.ge"]).unwrap());
+        union.add(&searcher(&["portal.docdeliveryapp.com"]).unwrap());
+        assert!(union.may_match(b"https://app.any.run/x"));
+        assert!(union.may_match(b"portal.docdeliveryapp.com"));
+        // The anchors `al.do`, `ia.ge`, `pp.an` are nowhere.
+        assert!(!union.may_match(b"www.example.com"));
+        assert!(!union.may_match(b"nodots"));
+        assert!(!union.may_match(b""));
     }
 }

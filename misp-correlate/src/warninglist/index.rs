@@ -11,7 +11,7 @@ use aho_corasick::{AhoCorasick, MatchKind, packed};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::cidr::{self, Address, Bits, CidrIndex, Network};
-use super::dotted::DotAnchors;
+use super::dotted::{AnchorUnion, DotAnchors};
 use super::hash::FoldHasher;
 use super::host::{self, TouchedSuffixes};
 use super::list::ProblemKind;
@@ -48,7 +48,58 @@ pub(crate) struct Segment {
     v4: CidrIndex<u32>,
     v6: CidrIndex<u128>,
     substrings: Vec<SubstringGroup>,
+    /// How substring lists are looked up; see [`SubstringPlan`].
+    substring_plan: SubstringPlan,
     regexes: Vec<RegexList>,
+}
+
+/// The substring groups split by searcher: those with a dot-anchored
+/// searcher are ruled out together by one scan of the value's dots
+/// against the union of their anchor filters (most values contain none
+/// of their patterns), and only the others are then visited. Visiting a
+/// group that does not apply costs about 30 instructions, a dot scan 60
+/// to 120.
+#[derive(Debug, Default)]
+struct SubstringPlan {
+    /// The union of the dot-anchored searchers' filters.
+    dotted: AnchorUnion,
+    /// The lists of the dot-anchored groups, as bits over list ids.
+    dotted_lists: Vec<u64>,
+    /// Indexes of the other groups in `substrings`.
+    others: Vec<usize>,
+}
+
+impl SubstringPlan {
+    fn new(groups: &[SubstringGroup]) -> SubstringPlan {
+        let mut plan = SubstringPlan::default();
+        for (index, group) in groups.iter().enumerate() {
+            match (&group.dotted, &group.lists[..]) {
+                (Some(searcher), [list]) => {
+                    plan.dotted.add(searcher);
+                    let (word, bit) = (list.index() / 64, 1u64 << (list.index() % 64));
+                    if plan.dotted_lists.len() <= word {
+                        plan.dotted_lists.resize(word + 1, 0);
+                    }
+                    if let Some(w) = plan.dotted_lists.get_mut(word) {
+                        *w |= bit;
+                    }
+                }
+                _ => plan.others.push(index),
+            }
+        }
+        plan
+    }
+
+    /// Whether a dot-anchored group may hit `part`: one of its lists
+    /// applies and some dot of `part` has an anchor of theirs.
+    #[inline]
+    fn dotted_may_hit(&self, part: &[u8], ctx: &Ctx<'_>) -> bool {
+        self.dotted_lists
+            .iter()
+            .zip(ctx.allowed)
+            .any(|(dotted, allowed)| dotted & allowed != 0)
+            && self.dotted.may_match(part)
+    }
 }
 
 #[derive(Debug)]
@@ -313,39 +364,59 @@ impl Segment {
     }
 
     fn check_substrings<'a>(&'a self, part: &'a str, ctx: &Ctx<'a>, hits: &mut Vec<Hit<'a>>) {
-        for group in &self.substrings {
-            if let [list] = group.lists[..] {
-                if !ctx.is_open(hits, list) {
-                    continue;
-                }
-                let found = match (&group.dotted, &group.packed) {
-                    (Some(dotted), _) => dotted.find(part.as_bytes()),
-                    (None, Some(packed)) => packed.find(part).map(|m| m.pattern().as_usize()),
-                    (None, None) => group.automaton.find(part).map(|m| m.pattern().as_usize()),
-                };
-                if let Some((pattern, _)) = found.and_then(|i| group.patterns.get(i)) {
+        let plan = &self.substring_plan;
+        if plan.dotted_may_hit(part.as_bytes(), ctx) {
+            for group in &self.substrings {
+                self.check_substring_group(group, part, ctx, hits);
+            }
+        } else {
+            for group in plan.others.iter().filter_map(|&i| self.substrings.get(i)) {
+                self.check_substring_group(group, part, ctx, hits);
+            }
+        }
+    }
+
+    /// The substring look-up of one group; see
+    /// [`check_substrings`](Self::check_substrings).
+    #[inline]
+    fn check_substring_group<'a>(
+        &'a self,
+        group: &'a SubstringGroup,
+        part: &'a str,
+        ctx: &Ctx<'a>,
+        hits: &mut Vec<Hit<'a>>,
+    ) {
+        if let [list] = group.lists[..] {
+            if !ctx.is_open(hits, list) {
+                return;
+            }
+            let found = match (&group.dotted, &group.packed) {
+                (Some(dotted), _) => dotted.find(part.as_bytes()),
+                (None, Some(packed)) => packed.find(part).map(|m| m.pattern().as_usize()),
+                (None, None) => group.automaton.find(part).map(|m| m.pattern().as_usize()),
+            };
+            if let Some((pattern, _)) = found.and_then(|i| group.patterns.get(i)) {
+                ctx.offer(hits, list, Matched::Text(pattern), part);
+            }
+            return;
+        }
+        let open = group
+            .lists
+            .iter()
+            .filter(|&&l| ctx.is_open(hits, l))
+            .count();
+        if open == 0 {
+            return;
+        }
+        let before = hits.len();
+        for m in group.automaton.find_overlapping_iter(part) {
+            if let Some((pattern, set)) = group.patterns.get(m.pattern().as_usize()) {
+                for list in self.pool.lists(*set) {
                     ctx.offer(hits, list, Matched::Text(pattern), part);
                 }
-                continue;
             }
-            let open = group
-                .lists
-                .iter()
-                .filter(|&&l| ctx.is_open(hits, l))
-                .count();
-            if open == 0 {
-                continue;
-            }
-            let before = hits.len();
-            for m in group.automaton.find_overlapping_iter(part) {
-                if let Some((pattern, set)) = group.patterns.get(m.pattern().as_usize()) {
-                    for list in self.pool.lists(*set) {
-                        ctx.offer(hits, list, Matched::Text(pattern), part);
-                    }
-                }
-                if hits.len() - before == open {
-                    break;
-                }
+            if hits.len() - before == open {
+                break;
             }
         }
     }
@@ -388,6 +459,9 @@ impl Segment {
                         + g.lists.capacity() * 2
                 })
                 .sum::<usize>()
+            + self.substring_plan.dotted.heap_bytes()
+            + self.substring_plan.dotted_lists.capacity() * 8
+            + self.substring_plan.others.capacity() * 8
             + self
                 .regexes
                 .iter()
@@ -516,6 +590,7 @@ pub(crate) fn compile(
             hosts,
             v4,
             v6,
+            substring_plan: SubstringPlan::new(&substrings),
             substrings,
             regexes,
         },
