@@ -692,7 +692,7 @@ pub(crate) trait Queries: State {
                 (1u64, pairs, u64::from(over))
             })
             .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-        let cidr = if self.config().advanced {
+        let cidr = if advanced {
             let nets: Vec<u32> = self.cidr().cidr_keys.keys().copied().collect();
             nets.par_iter()
                 .map_init(Vec::new, |scratch, &c| self.cidr_pairs(c, scratch))
@@ -700,7 +700,7 @@ pub(crate) trait Queries: State {
         } else {
             0
         };
-        let ssdeep = if self.config().advanced {
+        let ssdeep = if advanced {
             let slots: Vec<u32> = self
                 .fuzzy()
                 .nodes

@@ -242,7 +242,7 @@ impl Catalogue {
             })
             .collect();
         for info in self.lists.iter().filter(|l| l.is_enabled()) {
-            let (word, bit) = (info.id().index() / 64, 1u64 << (info.id().index() % 64));
+            let (word, bit) = info.id().word_and_bit();
             let mut mark = |slot: usize| {
                 if let Some(gate) = gates.by_slot.get_mut(slot) {
                     gate.uses |= info.uses();

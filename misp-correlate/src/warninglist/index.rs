@@ -76,7 +76,7 @@ impl SubstringPlan {
             match (&group.dotted, &group.lists[..]) {
                 (Some(searcher), [list]) => {
                     plan.dotted.add(searcher);
-                    let (word, bit) = (list.index() / 64, 1u64 << (list.index() % 64));
+                    let (word, bit) = list.word_and_bit();
                     if plan.dotted_lists.len() <= word {
                         plan.dotted_lists.resize(word + 1, 0);
                     }
@@ -161,10 +161,8 @@ pub(crate) struct Ctx<'m> {
 impl<'m> Ctx<'m> {
     #[inline]
     fn allows(&self, list: ListId) -> bool {
-        let i = list.index();
-        self.allowed
-            .get(i / 64)
-            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+        let (word, bit) = list.word_and_bit();
+        self.allowed.get(word).is_some_and(|w| w & bit != 0)
     }
 
     /// Whether `list` already hit for this query.

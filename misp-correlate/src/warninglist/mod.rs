@@ -237,6 +237,13 @@ impl ListId {
     pub(crate) fn from_index(index: usize) -> Option<ListId> {
         u16::try_from(index).ok().map(ListId)
     }
+
+    /// The list's place in a bit set over list ids (`u64` words): the word
+    /// and the bit in it.
+    #[inline]
+    pub(crate) fn word_and_bit(self) -> (usize, u64) {
+        (self.index() / 64, 1 << (self.index() % 64))
+    }
 }
 
 /// Departures from MISP's behaviour, each a separate switch
