@@ -39,6 +39,15 @@ fn word_at(bytes: &[u8], at: usize) -> u64 {
         .map_or(0, |b| u64::from_le_bytes(*b))
 }
 
+/// The eight bytes of an eight-byte chunk as a little-endian word (the
+/// chunks of `chunks_exact(8)`: the length test folds away).
+#[inline(always)]
+fn chunk_word(chunk: &[u8]) -> u64 {
+    chunk
+        .first_chunk::<8>()
+        .map_or(0, |b| u64::from_le_bytes(*b))
+}
+
 /// The first position of `needle` in `bytes`, eight bytes at a time.
 /// Values are short: `memchr`'s set-up costs more than this loop on them.
 #[inline]
@@ -47,9 +56,10 @@ pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
     if len < 8 {
         return bytes.iter().position(|&b| b == needle);
     }
+    // Whole chunks through an iterator: no bounds test per word.
     let mut at = 0;
-    while at + 8 <= len {
-        let found = bytes_equal(word_at(bytes, at), needle);
+    for chunk in bytes.chunks_exact(8) {
+        let found = bytes_equal(chunk_word(chunk), needle);
         if found != 0 {
             return Some(at + (found.trailing_zeros() / 8) as usize);
         }
@@ -69,15 +79,16 @@ pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
 /// The last position of `needle` in `bytes`, eight bytes at a time.
 #[inline]
 pub(crate) fn rfind_byte(bytes: &[u8], needle: u8) -> Option<usize> {
+    let mut chunks = bytes.rchunks_exact(8);
     let mut end = bytes.len();
-    while end >= 8 {
-        let found = bytes_equal(word_at(bytes, end - 8), needle);
+    for chunk in &mut chunks {
+        let found = bytes_equal(chunk_word(chunk), needle);
         if found != 0 {
             return Some(end - 8 + (63 - found.leading_zeros()) as usize / 8);
         }
         end -= 8;
     }
-    bytes.get(..end)?.iter().rposition(|&b| b == needle)
+    chunks.remainder().iter().rposition(|&b| b == needle)
 }
 
 /// `text` without the dots at its end.
@@ -108,8 +119,8 @@ pub(crate) fn for_each_byte(bytes: &[u8], needle: u8, mut visit: impl FnMut(usiz
         }
     };
     let mut at = 0;
-    while at + 8 <= len {
-        each(at, bytes_equal(word_at(bytes, at), needle));
+    for chunk in bytes.chunks_exact(8) {
+        each(at, bytes_equal(chunk_word(chunk), needle));
         at += 8;
     }
     if at < len {
