@@ -166,17 +166,22 @@ pub(crate) enum Address {
 /// dotted-quad IPv4 without leading zeros, IPv6 without zone or brackets.
 pub(crate) fn parse_value(part: &str) -> Option<(Address, Option<&str>)> {
     let bytes = part.as_bytes();
-    let (address, mask) = match super::host::find_byte(bytes, b'/') {
-        Some(slash) => {
-            let rest = part.get(slash + 1..).unwrap_or("");
-            let end = super::host::find_byte(rest.as_bytes(), b'/').unwrap_or(rest.len());
-            (part.get(..slash).unwrap_or(""), rest.get(..end))
+    // An IPv4 address is read first, up to where it ends: the part is one
+    // when it ends there or a `/` follows (no search for the `/` first).
+    // A part whose address field is an IPv4 address always reads so.
+    if let Some((v4, rest)) = ipv4_prefix(bytes) {
+        match rest {
+            [] => return Some((Address::V4(v4), None)),
+            [b'/', ..] => {
+                return Some((Address::V4(v4), mask_after(part, bytes.len() - rest.len())));
+            }
+            _ => {}
         }
+    }
+    let (address, mask) = match super::host::find_byte(bytes, b'/') {
+        Some(slash) => (part.get(..slash).unwrap_or(""), mask_after(part, slash)),
         None => (part, None),
     };
-    if let Some(v4) = parse_ipv4(address.as_bytes()) {
-        return Some((Address::V4(v4), mask));
-    }
     // Cheap pre-check: every IPv6 address contains ':'.
     if !address.bytes().any(|b| b == b':') {
         return None;
@@ -187,40 +192,61 @@ pub(crate) fn parse_value(part: &str) -> Option<(Address, Option<&str>)> {
         .map(|v6| (Address::V6(u128::from(v6)), mask))
 }
 
+/// The mask field of `part` whose first `/` is at `slash`: up to the next
+/// `/` or the end.
+#[inline]
+fn mask_after(part: &str, slash: usize) -> Option<&str> {
+    let rest = part.get(slash + 1..).unwrap_or("");
+    let end = super::host::find_byte(rest.as_bytes(), b'/').unwrap_or(rest.len());
+    rest.get(..end)
+}
+
 /// A dotted-quad IPv4 address as `Ipv4Addr`'s parser reads it (four
 /// decimal fields of one to three digits, at most 255, no leading zero),
-/// in one pass without its set-up.
-#[inline]
+/// in one pass without its set-up. Each field is matched as a slice
+/// pattern of up to three digits: no index is tested per byte.
+#[cfg(test)]
 fn parse_ipv4(bytes: &[u8]) -> Option<u32> {
+    ipv4_prefix(bytes).and_then(|(address, rest)| rest.is_empty().then_some(address))
+}
+
+/// A dotted-quad IPv4 address at the start of `bytes` (read as
+/// `Ipv4Addr`'s parser reads a whole one), and the bytes after it.
+#[inline]
+fn ipv4_prefix(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    let mut rest = bytes;
     let mut address = 0u32;
-    let mut i = 0;
     for field in 0..4 {
         if field > 0 {
-            if bytes.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
+            rest = rest.strip_prefix(b".")?;
         }
-        let start = i;
-        let mut value = 0u32;
-        while let Some(digit) = bytes
-            .get(i)
-            .map(|b| b.wrapping_sub(b'0'))
-            .filter(|d| *d < 10)
-        {
-            if i - start == 3 {
-                return None;
+        let digit = |b: &u8| b.wrapping_sub(b'0');
+        // A fourth digit is left in `rest`, where the next dot (or, after
+        // the last field, the end or a `/`) is expected: it fails there.
+        let (value, used) = match rest {
+            [a, b, c, ..] if digit(a) < 10 && digit(b) < 10 && digit(c) < 10 => {
+                if digit(a) == 0 {
+                    return None;
+                }
+                let value = u32::from(digit(a)) * 100 + u32::from(digit(b)) * 10;
+                (value + u32::from(digit(c)), 3)
             }
-            value = value * 10 + u32::from(digit);
-            i += 1;
-        }
-        let digits = i - start;
-        if digits == 0 || value > 255 || (digits > 1 && bytes.get(start) == Some(&b'0')) {
+            [a, b, ..] if digit(a) < 10 && digit(b) < 10 => {
+                if digit(a) == 0 {
+                    return None;
+                }
+                (u32::from(digit(a)) * 10 + u32::from(digit(b)), 2)
+            }
+            [a, ..] if digit(a) < 10 => (u32::from(digit(a)), 1),
+            _ => return None,
+        };
+        if value > 255 {
             return None;
         }
+        rest = rest.get(used..)?;
         address = address << 8 | value;
     }
-    (i == bytes.len()).then_some(address)
+    Some((address, rest))
 }
 
 /// PHP 8's numeric-string test and value: optional surrounding whitespace,
@@ -530,7 +556,9 @@ mod tests {
         }
 
         #[test]
-        fn value_parts_split_like_misp(text in "[0-9./:a]{0,20}") {
+        fn value_parts_split_like_misp(
+            text in "[0-9./:a]{0,20}|([0-9]{1,4}[.]){3}[0-9]{1,4}(/[0-9a.]{0,3}){0,3}|[0-9]{1,3}[.][0-9]{1,3}[.:][0-9]{1,3}[./:][0-9a]{1,3}[/:a]?"
+        ) {
             let mut fields = text.split('/');
             let address = fields.next().unwrap_or("");
             let mask = fields.next();
