@@ -309,11 +309,11 @@ pub fn normalize(ty: AttributeType, raw: &str) -> Result<NormalizedValue, Reject
 /// ```
 pub fn normalize_ref(ty: AttributeType, raw: &str) -> Result<NormalizedRef<'_>, Rejection> {
     let rules = rules::rules(ty);
-    if let Some(lowercase_ascii) = fast::stored_as_is(&rules, raw) {
+    if let Some(as_is) = fast::stored_as_is(&rules, raw) {
         return Ok(NormalizedRef {
             value: Cow::Borrowed(raw),
-            split: None,
-            lowercase_ascii,
+            split: as_is.split,
+            lowercase_ascii: as_is.lowercase,
         });
     }
     pipeline(rules, ty, raw)
