@@ -40,6 +40,7 @@
 //! [`Engine`] (the property tests check it).
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use ahash::AHashMap;
@@ -148,8 +149,6 @@ struct Staged {
 #[derive(Debug, Default)]
 struct Part {
     entries: Vec<Staged>,
-    /// The interned string ids, parallel to `entries`.
-    sids: Vec<u32>,
 }
 
 /// Per-item facts `records` needs after staging.
@@ -175,6 +174,10 @@ struct StagedChunk {
     meta: Vec<u8>,
     rejected: Vec<PendingReject>,
     parts: Vec<Part>,
+    /// The string ids of every item's strings, by [`which`] ([`NONE`]
+    /// where there is none): each interning task writes those of its own
+    /// shard's strings, so no pass gathers them from the parts after.
+    sids: Vec<[AtomicU32; 5]>,
 }
 
 /// What a chunk contributes to the engine.
@@ -560,7 +563,7 @@ impl EngineBuilder {
         }
         staged.sort_unstable_by_key(|c| c.first_slot);
         let engine = &mut self.engine;
-        let losers = intern_batch(engine, &mut staged)?;
+        let losers = intern_batch(engine, &staged)?;
         self.losers.extend(losers);
         let done: Vec<DoneChunk> = staged.par_iter().map(records).collect();
         let mut spare = lock(&self.shared.spare);
@@ -577,7 +580,6 @@ impl EngineBuilder {
             spare.extras.push(chunk.extra);
             for p in &mut chunk.parts {
                 p.entries.clear();
-                p.sids.clear();
             }
             spare.parts.push(chunk.parts);
         }
@@ -617,7 +619,6 @@ fn stage(
         (0..SHARDS)
             .map(|_| Part {
                 entries: Vec::with_capacity(entries),
-                sids: Vec::with_capacity(entries),
             })
             .collect()
     });
@@ -680,6 +681,9 @@ fn stage(
         meta,
         rejected,
         parts,
+        sids: (0..n)
+            .map(|_| std::array::from_fn(|_| AtomicU32::new(NONE)))
+            .collect(),
     }
 }
 
@@ -737,15 +741,13 @@ fn is_itself(key: &std::borrow::Cow<'_, str>, value: &str) -> bool {
 
 /// Interns the staged strings of `chunks` (in slot order), one shard per
 /// task. Returns the slots whose string identity an earlier slot has.
-fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u32>> {
-    type Column<'c> = Vec<(u32, &'c [u8], &'c [u8], &'c mut Part)>;
-    let mut columns: Vec<Column<'_>> = (0..SHARDS)
+fn intern_batch(engine: &mut Engine, chunks: &[StagedChunk]) -> Result<Vec<u32>> {
+    let mut columns: Vec<Vec<(&StagedChunk, &Part)>> = (0..SHARDS)
         .map(|_| Vec::with_capacity(chunks.len()))
         .collect();
-    for c in chunks.iter_mut() {
-        let (first, text, extra) = (c.first_slot, c.text.as_bytes(), &c.extra[..]);
-        for (column, part) in columns.iter_mut().zip(c.parts.iter_mut()) {
-            column.push((first, text, extra, part));
+    for c in chunks {
+        for (column, part) in columns.iter_mut().zip(&c.parts) {
+            column.push((c, part));
         }
     }
     let results: Vec<Result<Vec<u32>>> = columns
@@ -756,7 +758,7 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
         .map(|(shard, ((column, keys), ids))| {
             let mut losers = Vec::new();
             let (mut new_ids, mut new_keys) = (0, 0);
-            for (_, _, _, part) in &column {
+            for (_, part) in &column {
                 let ids_here = part
                     .entries
                     .iter()
@@ -768,9 +770,8 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
             ids.reserve(new_ids);
             // Keys repeat; assume about half are new.
             keys.reserve(new_keys / 2);
-            for (first, text, extra, part) in column {
-                part.sids.clear();
-                part.sids.reserve_exact(part.entries.len());
+            for (chunk, part) in column {
+                let (first, text, extra) = (chunk.first_slot, chunk.text.as_bytes(), &chunk.extra);
                 for e in &part.entries {
                     let from = if e.in_extra { extra } else { text };
                     let bytes = from
@@ -790,7 +791,10 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
                     } else {
                         keys.intern_bytes(e.hash, e.tag, bytes)?.0
                     };
-                    part.sids.push(sid(shard, local));
+                    let (item, w) = ((e.item_which >> 3) as usize, (e.item_which & 7) as usize);
+                    if let Some(g) = chunk.sids.get(item).and_then(|g| g.get(w)) {
+                        g.store(sid(shard, local), Ordering::Relaxed);
+                    }
                 }
             }
             Ok(losers)
@@ -806,15 +810,6 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
 /// The records of one interned chunk.
 fn records(chunk: &StagedChunk) -> DoneChunk {
     let n = chunk.items.len();
-    let mut got: Vec<[u32; 5]> = vec![[NONE; 5]; n];
-    for part in &chunk.parts {
-        for (e, &sid) in part.entries.iter().zip(&part.sids) {
-            let (item, w) = ((e.item_which >> 3) as usize, (e.item_which & 7) as usize);
-            if let Some(g) = got.get_mut(item).and_then(|g| g.get_mut(w)) {
-                *g = sid;
-            }
-        }
-    }
     let mut out = DoneChunk {
         recs: Vec::with_capacity(n),
         ext: Vec::with_capacity(n),
@@ -822,7 +817,10 @@ fn records(chunk: &StagedChunk) -> DoneChunk {
     };
     for (i, it) in chunk.items.iter().enumerate() {
         let slot = chunk.first_slot + i as u32;
-        let g = got.get(i).copied().unwrap_or([NONE; 5]);
+        // The interning tasks are done (joined): relaxed loads see them.
+        let g = chunk.sids.get(i).map_or([NONE; 5], |g| {
+            g.each_ref().map(|a| a.load(Ordering::Relaxed))
+        });
         let (ext, ext_flag) = match it.id {
             RawId::Num(x) => (x, 0),
             RawId::Str(..) => (u64::from(g[4]), flag::EXT_STR),
@@ -1042,30 +1040,25 @@ fn finish(
         )
     };
     links.apply(engine);
-    engine
-        .attrs
-        .par_pages_mut()
-        .zip(wanted.par_iter())
-        .for_each(|((_, page), w)| {
-            for (r, &w) in page.iter_mut().zip(w) {
-                r.flags |= w;
-            }
-        });
-    drop(wanted);
 
-    // Postings: partition (key, slot) by shard per page, then fill each
-    // shard from the pages in order (so postings come out sorted). The
+    // Each page's flags are set, and in the same pass its (key, slot)
+    // pairs are partitioned by shard, for the postings to be filled shard
+    // by shard from the pages in order (so they come out sorted). The
     // page's keys are counted per shard first, so that every part is
     // allocated once at its size instead of growing (and being copied)
     // step by step.
     let buckets: Vec<Vec<Vec<(u32, u32)>>> = engine
         .attrs
-        .par_pages()
-        .map(|(first, page)| {
+        .par_pages_mut()
+        .zip(wanted.par_iter())
+        .map(|((first, page), w)| {
             let mut per_shard = [0usize; SHARDS];
-            for k in page.iter().flat_map(AttrRec::keys) {
-                if let Some(n) = per_shard.get_mut(split(k).0) {
-                    *n += 1;
+            for (r, &w) in page.iter_mut().zip(w) {
+                r.flags |= w;
+                for k in r.keys() {
+                    if let Some(n) = per_shard.get_mut(split(k).0) {
+                        *n += 1;
+                    }
                 }
             }
             let mut b: Vec<Vec<(u32, u32)>> =
@@ -1082,6 +1075,7 @@ fn finish(
             b
         })
         .collect();
+    drop(wanted);
     // The same pass over each shard's postings finds the big keys, counts
     // the live keys and lists those the summary must look at: without
     // CIDR correlation a key on one attribute makes no pair and is never
