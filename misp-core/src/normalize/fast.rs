@@ -12,7 +12,7 @@
 //! two on every type).
 //!
 //! The proof, for a *plain* value (non-empty, every byte printable ASCII
-//! `0x21..=0x7E` other than `[` and `(`), of a type that is not composite:
+//! `0x21..=0x7E` other than `[` and `(`):
 //! * `trim()` changes nothing (every trimmed byte is below `0x21`);
 //! * refang rules 2 to 5 need a `[` or `(`; rule 1 (`url`, `link`) is
 //!   checked on the first bytes;
@@ -22,7 +22,12 @@
 //!   is, and its validation, which must pass. Both are decided from the
 //!   byte classes for `domain`, `hostname`, `url` and the hashes, and run
 //!   as they are otherwise. `ip-src` and `ip-dst` in dotted decimal are
-//!   decided by the IPv4 filter alone.
+//!   decided by the IPv4 filter alone;
+//! * for a composite type, the value must hold exactly one `|` (the
+//!   pipeline refuses none or several, and a plain half is never a string
+//!   of control characters): the pipeline splits it there, and the type's
+//!   rewrite and validation decide as above. This spares such a value the
+//!   trim, refang, 4-byte, control-character and splitting scans.
 
 use std::borrow::Cow;
 
@@ -89,15 +94,25 @@ fn classes(bytes: &[u8]) -> u8 {
     acc
 }
 
+/// What [`stored_as_is`] proves of a value the pipeline stores exactly as
+/// given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AsIs {
+    /// The value has no upper-case letter (it is printable ASCII without
+    /// spaces either way).
+    pub(crate) lowercase: bool,
+    /// For a composite type: where its one `|` is.
+    pub(crate) split: Option<usize>,
+}
+
 /// Whether `raw` (of a type with `rules`) is stored exactly as given, as
-/// far as this fast path can tell: `Some(lowercase)` means the full
-/// pipeline returns `raw` itself, unsplit, and says whether `raw` is free
-/// of upper-case letters (it is printable ASCII without spaces either
-/// way); `None` means "ask the full pipeline" (which may still store it
-/// unchanged, or refuse it).
-pub(crate) fn stored_as_is(rules: &TypeRules, raw: &str) -> Option<bool> {
+/// far as this fast path can tell: `Some` means the full pipeline returns
+/// `raw` itself (split at its one `|` for a composite type); `None` means
+/// "ask the full pipeline" (which may still store it unchanged, or refuse
+/// it).
+pub(crate) fn stored_as_is(rules: &TypeRules, raw: &str) -> Option<AsIs> {
     let b = raw.as_bytes();
-    if rules.composite || b.is_empty() || b.len() > MAX_BYTES {
+    if b.is_empty() || b.len() > MAX_BYTES {
         return None;
     }
     let cls = classes(b);
@@ -107,7 +122,25 @@ pub(crate) fn stored_as_is(rules: &TypeRules, raw: &str) -> Option<bool> {
     if rules.refang == Refang::Url && has_http_prefix_to_refang(b) {
         return None;
     }
-    decided(rules, raw, cls).then_some(cls & UPPER == 0)
+    let lowercase = cls & UPPER == 0;
+    if rules.composite {
+        // Exactly one `|` (the pipeline refuses none or several), neither
+        // half a control-character string (a plain half never is), so the
+        // pipeline splits at it: what remains is the rewrite and the
+        // validation.
+        let pipe = b.iter().position(|&c| c == b'|')?;
+        if b.get(pipe + 1..).is_some_and(|rest| rest.contains(&b'|')) {
+            return None;
+        }
+        return rewritten_as_is_and_valid(rules, raw).then_some(AsIs {
+            lowercase,
+            split: Some(pipe),
+        });
+    }
+    decided(rules, raw, cls).then_some(AsIs {
+        lowercase,
+        split: None,
+    })
 }
 
 /// The rewrite and the validation of a plain value with byte classes
@@ -128,18 +161,21 @@ fn decided(rules: &TypeRules, raw: &str, cls: u8) -> bool {
         // a value with a `/` or a `:`, and the validation is PHP's IPv4
         // filter.
         (Rewrite::Ip, Check::Ip) if cls & !(DIGIT | DOT) == 0 => ip::filter_ipv4(b),
-        // Everything else: the type's rewrite must leave the value as it
-        // is (the very same slice back) and its validation must pass.
-        (rewrite, check) => {
-            let unchanged = match rewrite::rewrite(rewrite, Cow::Borrowed(raw)) {
-                Ok(Rewritten::Text(Cow::Borrowed(v))) => {
-                    std::ptr::eq(v.as_ptr(), raw.as_ptr()) && v.len() == raw.len()
-                }
-                _ => false,
-            };
-            unchanged && validate::check(check, raw).is_ok()
-        }
+        // Everything else: decided by the type's rewrite and validation.
+        _ => rewritten_as_is_and_valid(rules, raw),
     }
+}
+
+/// The type's rewrite leaves `raw` as it is (the very same slice back) and
+/// its validation passes.
+fn rewritten_as_is_and_valid(rules: &TypeRules, raw: &str) -> bool {
+    let unchanged = match rewrite::rewrite(rules.rewrite, Cow::Borrowed(raw)) {
+        Ok(Rewritten::Text(Cow::Borrowed(v))) => {
+            std::ptr::eq(v.as_ptr(), raw.as_ptr()) && v.len() == raw.len()
+        }
+        _ => false,
+    };
+    unchanged && validate::check(rules.check, raw).is_ok()
 }
 
 /// Refang rule 1 (`hxxp`, `hxtp`, `htxp`, `meow` in any case; `h[tt]p`
@@ -182,7 +218,7 @@ mod tests {
     fn agrees(ty: AttributeType, raw: &str) {
         let r = rules::rules(ty);
         let full = pipeline(r, ty, raw);
-        if let Some(lowercase) = stored_as_is(&r, raw) {
+        if let Some(AsIs { lowercase, split }) = stored_as_is(&r, raw) {
             assert_eq!(
                 lowercase,
                 !raw.bytes().any(|c| c.is_ascii_uppercase()),
@@ -196,7 +232,13 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{ty} {raw:?}: fast path took a rejected value ({e})"));
             assert!(v.is_borrowed(), "{ty} {raw:?}");
             assert_eq!(v.as_str(), raw, "{ty} {raw:?}");
-            assert_eq!(v.value2(), None, "{ty} {raw:?}");
+            assert_eq!(split.is_some(), r.composite, "{ty} {raw:?}");
+            let halves = split.map(|i| (&raw[..i], &raw[i + 1..]));
+            assert_eq!(
+                (v.value1(), v.value2()),
+                halves.map_or((raw, None), |(a, b)| (a, Some(b))),
+                "{ty} {raw:?}"
+            );
         }
         // And the public function gives the pipeline's answer either way.
         let public = normalize_ref(ty, raw);
@@ -247,7 +289,27 @@ mod tests {
         assert!(!fast("md5", "d41d8cd98f00b204e9800998ecf8427"));
         assert!(!fast("ip-dst", "2001:DB8::1"));
         assert!(!fast("ip-dst", "198.51.100.7/32"));
-        assert!(!fast("domain|ip", "example.com|198.51.100.7"));
+        // Composite types: plain, one `|`, the rewrite and the validation
+        // pass.
+        assert!(fast("domain|ip", "example.com|198.51.100.7"));
+        assert!(fast(
+            "filename|md5",
+            "a.exe|d41d8cd98f00b204e9800998ecf8427e"
+        ));
+        assert!(fast("ip-dst|port", "198.51.100.7|443"));
+        assert!(fast("hostname|port", "www.example.com|443"));
+        assert!(!fast("domain|ip", "example.com|198.51.100.7|x"));
+        assert!(!fast("domain|ip", "example.com"));
+        assert!(!fast("domain|ip", "Example.com|198.51.100.7"));
+        assert!(!fast(
+            "filename|md5",
+            "a.exe|D41D8CD98F00B204E9800998ECF8427E"
+        ));
+        assert!(!fast(
+            "filename|md5",
+            "a b.exe|d41d8cd98f00b204e9800998ecf8427e"
+        ));
+        assert!(!fast("hostname|port", "www.example.com:443"));
         // Dotted decimal that PHP's IPv4 filter refuses is not claimed.
         assert!(fast("ip-src", "0.0.0.0"));
         assert!(fast("ip-src", "255.255.255.255"));
@@ -344,6 +406,49 @@ mod tests {
         proptest::collection::vec(piece, 0..8).prop_map(|v| v.concat())
     }
 
+    /// Composite values: realistic halves (canonical or not), sometimes a
+    /// third part.
+    fn composite() -> impl Strategy<Value = String> {
+        let first = prop_oneof![
+            Just("example.com"),
+            Just("www.example.com"),
+            Just("Example.com"),
+            Just("example.com."),
+            Just("ex ample.com"),
+            Just("a.exe"),
+            Just("A.EXE"),
+            Just("1.2.3.4"),
+            Just("localhost"),
+            Just(""),
+        ];
+        let second = prop_oneof![
+            Just("198.51.100.7"),
+            Just("1.2.3.4/24"),
+            Just("2001:db8::1"),
+            Just("2001:DB8::1"),
+            Just("443"),
+            Just("0"),
+            Just("65536"),
+            Just("d41d8cd98f00b204e9800998ecf8427e"),
+            Just("D41D8CD98F00B204E9800998ECF8427E"),
+            Just("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            Just(""),
+        ];
+        (first, second, proptest::bool::ANY).prop_map(|(a, b, third)| {
+            if third {
+                format!("{a}|{b}|x")
+            } else {
+                format!("{a}|{b}")
+            }
+        })
+    }
+
+    fn any_composite() -> impl Strategy<Value = AttributeType> {
+        let composites: Vec<AttributeType> =
+            AttributeType::all().filter(|t| t.is_composite()).collect();
+        proptest::sample::select(composites)
+    }
+
     fn any_type() -> impl Strategy<Value = AttributeType> {
         (0..AttributeType::COUNT).prop_map(|i| AttributeType::from_index(i).unwrap_or(ty("text")))
     }
@@ -367,6 +472,20 @@ mod tests {
             v in dotted(),
         ) {
             agrees(ty(t), &v);
+        }
+
+        #[test]
+        fn fast_path_on_composites(t in any_composite(), v in composite()) {
+            agrees(t, &v);
+        }
+
+        #[test]
+        fn fast_path_on_composites_of_any_pieces(
+            t in any_composite(),
+            a in near_canonical(),
+            b in near_canonical(),
+        ) {
+            agrees(t, &format!("{a}|{b}"));
         }
 
         #[test]

@@ -172,11 +172,13 @@ impl std::hash::Hash for NormalizedRef<'_> {
 
 impl<'a> NormalizedRef<'a> {
     /// The whole stored value (`value1|value2` for composite types).
+    #[inline]
     pub fn as_str(&self) -> &str {
         &self.value
     }
 
     /// The stored value1.
+    #[inline]
     pub fn value1(&self) -> &str {
         match self.split {
             Some(i) => self.value.get(..i).unwrap_or(""),
@@ -185,6 +187,7 @@ impl<'a> NormalizedRef<'a> {
     }
 
     /// The stored value2, for composite types.
+    #[inline]
     pub fn value2(&self) -> Option<&str> {
         self.split.map(|i| self.value.get(i + 1..).unwrap_or(""))
     }
@@ -208,6 +211,7 @@ impl<'a> NormalizedRef<'a> {
     /// assert!(normalize_ref(url, "https://example.com/a").unwrap().is_known_lowercase_ascii());
     /// assert!(!normalize_ref(url, "https://example.com/A").unwrap().is_known_lowercase_ascii());
     /// ```
+    #[inline]
     pub fn is_known_lowercase_ascii(&self) -> bool {
         self.lowercase_ascii
     }
@@ -305,11 +309,11 @@ pub fn normalize(ty: AttributeType, raw: &str) -> Result<NormalizedValue, Reject
 /// ```
 pub fn normalize_ref(ty: AttributeType, raw: &str) -> Result<NormalizedRef<'_>, Rejection> {
     let rules = rules::rules(ty);
-    if let Some(lowercase_ascii) = fast::stored_as_is(&rules, raw) {
+    if let Some(as_is) = fast::stored_as_is(&rules, raw) {
         return Ok(NormalizedRef {
             value: Cow::Borrowed(raw),
-            split: None,
-            lowercase_ascii,
+            split: as_is.split,
+            lowercase_ascii: as_is.lowercase,
         });
     }
     pipeline(rules, ty, raw)

@@ -251,19 +251,23 @@ fn is_tlsh(v: &str) -> bool {
     v.len() > 35 && php::is_xdigits(v)
 }
 
-/// `^([0-9]+):([0-9a-zA-Z/+]*):([0-9a-zA-Z/+]*)$`.
+/// `^([0-9]+):([0-9a-zA-Z/+]*):([0-9a-zA-Z/+]*)$`, in one pass over the
+/// bytes: digits, a `:`, then hash bytes with exactly one more `:`.
 fn is_ssdeep(v: &str) -> bool {
-    let mut parts = php::pcre_subject(v).split(':');
-    let (Some(size), Some(h1), Some(h2), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let b = php::pcre_subject(v).as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || b.get(digits) != Some(&b':') {
         return false;
-    };
-    let hash_ok = |h: &str| {
-        h.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
-    };
-    php::is_digits(size) && hash_ok(h1) && hash_ok(h2)
+    }
+    let mut colons = 0;
+    for &c in b.get(digits + 1..).unwrap_or(&[]) {
+        if c == b':' {
+            colons += 1;
+        } else if !(c.is_ascii_alphanumeric() || c == b'/' || c == b'+') {
+            return false;
+        }
+    }
+    colons == 1
 }
 
 /// MISP's unanchored HTTP method regex: the value contains one of the
@@ -451,9 +455,60 @@ fn base64_decoded_len(s: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn ok(c: Check, v: &str) -> bool {
         check(c, v).is_ok()
+    }
+
+    /// The ssdeep pattern, part by part (the model of [`is_ssdeep`]).
+    fn is_ssdeep_by_parts(v: &str) -> bool {
+        let mut parts = php::pcre_subject(v).split(':');
+        let (Some(size), Some(h1), Some(h2), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let hash_ok = |h: &str| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
+        };
+        php::is_digits(size) && hash_ok(h1) && hash_ok(h2)
+    }
+
+    proptest! {
+        #[test]
+        fn ssdeep_check_is_the_pattern(
+            v in proptest::collection::vec(
+                prop_oneof![
+                    Just("3"), Just("96"), Just(":"), Just("::"), Just("a"), Just("Z"),
+                    Just("/"), Just("+"), Just("-"), Just(" "), Just("\n"), Just("é"),
+                    Just("YWnD"), Just(""),
+                ],
+                0..10,
+            ).prop_map(|p| p.concat())
+        ) {
+            prop_assert_eq!(is_ssdeep(&v), is_ssdeep_by_parts(&v), "{:?}", v);
+        }
+    }
+
+    #[test]
+    fn ssdeep_check_cases() {
+        for v in ["3:a:b", "96:YWnD+/:x", "1::", "3:a:b\n"] {
+            assert!(is_ssdeep(v), "{v:?}");
+        }
+        for v in [
+            "",
+            ":a:b",
+            "3:a",
+            "3:a:b:c",
+            "a:b:c",
+            "3:a b:c",
+            "3:a:b\n\n",
+            "3:é:b",
+        ] {
+            assert!(!is_ssdeep(v), "{v:?}");
+        }
     }
 
     #[test]

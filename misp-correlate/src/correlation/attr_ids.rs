@@ -50,11 +50,14 @@ impl NumIndex {
                 .par_pages()
                 .zip(attrs.par_pages())
                 .all(|((first, ids), (_, recs))| {
-                    let before = first.checked_sub(1).map(id);
+                    // One pass: numeric, and above the identity before.
+                    let mut before = first.checked_sub(1).map(id);
                     ids.len() == recs.len()
-                        && recs.iter().all(|r| !r.has(flag::EXT_STR))
-                        && before.is_none_or(|b| ids.first().is_none_or(|&v| b < v))
-                        && ids.windows(2).all(|w| matches!(w, [a, b] if a < b))
+                        && ids.iter().zip(recs).all(|(&v, r)| {
+                            let ok = !r.has(flag::EXT_STR) && before.is_none_or(|b| b < v);
+                            before = Some(v);
+                            ok
+                        })
                 });
         let covered = u32::try_from(n).unwrap_or(NONE);
         if ascending {

@@ -6,8 +6,11 @@
 //! attributes the chunk goes to the rayon pool, which normalises the
 //! values, computes their match keys and hashes, and *stages* every
 //! string for interning in one of [`SHARDS`](super::intern) buckets
-//! chosen by its hash (the canonical bytes are copied, so the staged
-//! strings are read sequentially later).
+//! chosen by its hash. A staged string names where its canonical bytes
+//! are: most are slices of the chunk's own text (a value stored as given
+//! and its match key), which the chunk keeps until it is interned; only
+//! the others (packed hex, lower-cased keys, rewritten values) are copied
+//! into the chunk's extra bytes.
 //!
 //! Every [`BATCH`] chunks (and at the end), the staged strings are
 //! interned shard by shard, one shard per task, in input order: a task
@@ -18,13 +21,18 @@
 //! and appended, one page per chunk, to the engine's columns.
 //!
 //! [`EngineBuilder::build`] then, in parallel where it pays:
-//! decides every attribute's keys (eligibility, exclusions) while one
-//! pool thread links the attributes to their events and objects, fills the
-//! postings shard by shard in slot order (so they come out sorted),
-//! counts the big keys' events, builds the containment index and, with
-//! advanced correlation, the ssdeep graph, and finally computes the
-//! [`Summary`](super::Summary) — over-correlation decided and the number
-//! of correlations known.
+//! decides every attribute's keys (eligibility, exclusions), counting the
+//! eligible ones, while one pool thread links the attributes to their
+//! events and objects (a run of an event's consecutive attributes at a
+//! time), fills the postings shard by shard in slot order (so they come
+//! out sorted) and in the same pass over each shard counts the live keys,
+//! the big keys' events and lists the keys on two or more attributes,
+//! builds the containment index and, with advanced correlation, the
+//! ssdeep graph, and finally computes the [`Summary`](super::Summary) —
+//! over-correlation decided and the number of correlations known — from
+//! those counts and lists: the pairs and over-correlation of the listed
+//! keys only (without CIDR correlation a key on one attribute has
+//! neither), with no further pass over every key and every attribute.
 //!
 //! At most two chunks per thread are in flight and at most [`BATCH`] are
 //! staged, so memory stays bounded however fast the input comes. The
@@ -32,6 +40,7 @@
 //! [`Engine`] (the property tests check it).
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use ahash::AHashMap;
@@ -45,6 +54,7 @@ use super::exclusion::{match_key, value1_key};
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
 use super::intern::{Canon, Hasher, NONE, SHARDS, SlotRef, Tag, sid, split};
+use super::query::Queries;
 use super::state::State;
 use crate::{Error, Result};
 
@@ -89,16 +99,15 @@ impl RawChunk {
             .unwrap_or("")
     }
 
+    #[inline]
     fn push_str(&mut self, s: &str) -> Result<(u32, u32)> {
-        let start = u32::try_from(self.text.len()).ok();
-        let len = u32::try_from(s.len()).ok();
-        match (start, len) {
-            (Some(start), Some(len)) if start.checked_add(len).is_some() => {
-                self.text.push_str(s);
-                Ok((start, len))
-            }
-            _ => Err(Error::InvalidArgument("attribute value too large".into())),
+        // The text stays below 4 GiB: its end fits a `u32`.
+        let (start, end) = (self.text.len(), self.text.len() + s.len());
+        if end > u32::MAX as usize {
+            return Err(Error::InvalidArgument("attribute value too large".into()));
         }
+        self.text.push_str(s);
+        Ok((start as u32, s.len() as u32))
     }
 }
 
@@ -122,8 +131,8 @@ mod which {
     pub(super) const ID: u32 = 4;
 }
 
-/// One string staged for interning, its canonical bytes in its part's
-/// `bytes`.
+/// One string staged for interning: where its canonical bytes are in its
+/// chunk (in the attributes' own text, or in the chunk's `extra` bytes).
 #[derive(Debug, Clone, Copy)]
 struct Staged {
     hash: u64,
@@ -132,15 +141,14 @@ struct Staged {
     /// `item << 3 | which`.
     item_which: u32,
     tag: Tag,
+    /// The bytes are in the chunk's `extra`, not in its `text`.
+    in_extra: bool,
 }
 
 /// The strings of one chunk that belong to one shard.
 #[derive(Debug, Default)]
 struct Part {
-    bytes: Vec<u8>,
     entries: Vec<Staged>,
-    /// The interned string ids, parallel to `entries`.
-    sids: Vec<u32>,
 }
 
 /// Per-item facts `records` needs after staging.
@@ -155,10 +163,21 @@ mod meta {
 #[derive(Debug, Default)]
 struct StagedChunk {
     first_slot: u32,
+    /// The chunk's text, kept until its strings are interned: most
+    /// canonical strings are slices of it (a value stored as given, its
+    /// match key), and are read from it instead of copied.
+    text: String,
+    /// The canonical bytes that are not in `text` (packed hex, lower-cased
+    /// keys, rewritten values), back to back.
+    extra: Vec<u8>,
     items: Vec<RawItem>,
     meta: Vec<u8>,
     rejected: Vec<PendingReject>,
     parts: Vec<Part>,
+    /// The string ids of every item's strings, by [`which`] ([`NONE`]
+    /// where there is none): each interning task writes those of its own
+    /// shard's strings, so no pass gathers them from the parts after.
+    sids: Vec<[AtomicU32; 5]>,
 }
 
 /// What a chunk contributes to the engine.
@@ -184,6 +203,7 @@ struct Shared {
 #[derive(Debug, Default)]
 struct Spare {
     texts: Vec<String>,
+    extras: Vec<Vec<u8>>,
     items: Vec<Vec<RawItem>>,
     parts: Vec<Vec<Part>>,
 }
@@ -389,28 +409,22 @@ impl EngineBuilder {
                 "too many attributes for one engine".into(),
             ));
         }
-        // Consecutive attributes usually share their event.
+        // Consecutive attributes usually share their event, and an
+        // object's attributes usually come together: the lookups (and
+        // the rare sharing groups) are out of line.
         let event = match &self.last_event {
             Some((id, e)) if id.as_id() == input.event => *e,
-            _ => {
-                let e = self.engine.event_slot(input.event);
-                self.last_event = Some((input.event.to_ident(), e));
-                e
-            }
+            _ => self.event_of(input.event),
         };
-        // And an object's attributes are usually added together.
         let object = match (input.object, &self.last_object) {
             (None, _) => NONE,
             (Some(o), Some((id, slot))) if id.as_id() == o => *slot,
-            (Some(o), _) => {
-                let slot = self.engine.object_slot(o);
-                self.last_object = Some((o.to_ident(), slot));
-                slot
-            }
+            (Some(o), _) => self.object_of(o),
         };
-        let sg = self
-            .engine
-            .sharing_group(input.distribution, input.sharing_group);
+        let sg = match (input.distribution, input.sharing_group) {
+            (4, Some(_)) => self.group_of(input.distribution, input.sharing_group),
+            _ => NONE,
+        };
         let id = match input.id {
             Id::Num(n) => RawId::Num(n),
             Id::Str(s) => {
@@ -419,13 +433,12 @@ impl EngineBuilder {
             }
         };
         let value = self.chunk.push_str(input.value)?;
-        let mut flags = 0;
-        if input.deleted {
-            flags |= flag::DELETED;
-        }
-        if input.disable_correlation {
-            flags |= flag::NO_CORR;
-        }
+        let flags = if input.deleted { flag::DELETED } else { 0 }
+            | if input.disable_correlation {
+                flag::NO_CORR
+            } else {
+                0
+            };
         if self.chunk.items.is_empty() {
             self.chunk.first_slot = self.next_slot;
         }
@@ -441,10 +454,44 @@ impl EngineBuilder {
         });
         self.next_slot += 1;
         if self.chunk.items.len() >= CHUNK {
-            self.dispatch();
-            if self.unbatched >= BATCH {
-                self.flush()?;
-            }
+            self.chunk_full()?;
+        }
+        Ok(())
+    }
+
+    /// The slot of event `id`, remembered for the attributes that follow.
+    #[cold]
+    #[inline(never)]
+    fn event_of(&mut self, id: Id<'_>) -> u32 {
+        let e = self.engine.event_slot(id);
+        self.last_event = Some((id.to_ident(), e));
+        e
+    }
+
+    /// The slot of object `id`, remembered for the attributes that follow.
+    #[cold]
+    #[inline(never)]
+    fn object_of(&mut self, id: Id<'_>) -> u32 {
+        let slot = self.engine.object_slot(id);
+        self.last_object = Some((id.to_ident(), slot));
+        slot
+    }
+
+    /// The slot of a sharing group.
+    #[cold]
+    #[inline(never)]
+    fn group_of(&mut self, distribution: u8, group: Option<u64>) -> u32 {
+        self.engine.sharing_group(distribution, group)
+    }
+
+    /// The current chunk is full: hands it to the pool, and interns the
+    /// batch when it is complete.
+    #[cold]
+    #[inline(never)]
+    fn chunk_full(&mut self) -> Result<()> {
+        self.dispatch();
+        if self.unbatched >= BATCH {
+            self.flush()?;
         }
         Ok(())
     }
@@ -482,10 +529,11 @@ impl EngineBuilder {
         let shared = Arc::clone(&self.shared);
         let gate = Arc::clone(&self.gate);
         rayon::spawn(move || {
-            let parts = lock(&shared.spare).parts.pop();
-            let (staged, mut text) = stage(chunk, parts, &shared.hasher);
-            text.clear();
-            lock(&shared.spare).texts.push(text);
+            let (parts, extra) = {
+                let mut spare = lock(&shared.spare);
+                (spare.parts.pop(), spare.extras.pop().unwrap_or_default())
+            };
+            let staged = stage(chunk, parts, extra, &shared.hasher);
             lock(&shared.staged).push(staged);
             drop(shared);
             let mut n = lock(&gate.inflight);
@@ -515,7 +563,7 @@ impl EngineBuilder {
         }
         staged.sort_unstable_by_key(|c| c.first_slot);
         let engine = &mut self.engine;
-        let losers = intern_batch(engine, &mut staged)?;
+        let losers = intern_batch(engine, &staged)?;
         self.losers.extend(losers);
         let done: Vec<DoneChunk> = staged.par_iter().map(records).collect();
         let mut spare = lock(&self.shared.spare);
@@ -526,10 +574,12 @@ impl EngineBuilder {
             self.pending.append(&mut chunk.rejected);
             chunk.items.clear();
             spare.items.push(chunk.items);
+            chunk.text.clear();
+            spare.texts.push(chunk.text);
+            chunk.extra.clear();
+            spare.extras.push(chunk.extra);
             for p in &mut chunk.parts {
-                p.bytes.clear();
                 p.entries.clear();
-                p.sids.clear();
             }
             spare.parts.push(chunk.parts);
         }
@@ -556,20 +606,28 @@ impl EngineBuilder {
 
 /// Normalises one chunk, computes match keys and hashes, and stages every
 /// string in the part of its shard.
-fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedChunk, String) {
+fn stage(
+    chunk: RawChunk,
+    parts: Option<Vec<Part>>,
+    extra: Vec<u8>,
+    hasher: &Hasher,
+) -> StagedChunk {
     let n = chunk.items.len();
     let mut parts: Vec<Part> = parts.unwrap_or_else(|| {
         // About 2.3 strings per attribute, spread over the shards.
         let entries = n * 5 / 2 / SHARDS + 16;
-        let bytes = chunk.text.len() * 3 / 2 / SHARDS + 64;
         (0..SHARDS)
             .map(|_| Part {
-                bytes: Vec::with_capacity(bytes),
                 entries: Vec::with_capacity(entries),
-                sids: Vec::with_capacity(entries),
             })
             .collect()
     });
+    let mut out = Staging {
+        parts: &mut parts,
+        extra,
+        text: &chunk.text,
+        hasher,
+    };
     let mut meta = vec![0u8; n];
     let mut rejected = Vec::new();
     for (i, it) in chunk.items.iter().enumerate() {
@@ -578,25 +636,19 @@ fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedC
             Ok(nv) => {
                 let v1 = nv.value1();
                 let k1 = value1_key(&nv);
-                put(&mut parts, hasher, &Canon::text(&k1), i, which::KEY1);
+                out.put(&Canon::text(&k1), i, which::KEY1);
                 if !is_itself(&k1, v1) {
-                    put(&mut parts, hasher, &Canon::text(v1), i, which::VALUE1);
+                    out.put(&Canon::text(v1), i, which::VALUE1);
                 }
                 if let Some(v2) = nv.value2().filter(|v| !v.is_empty()) {
                     let k2 = match_key(v2);
-                    put(&mut parts, hasher, &Canon::text(&k2), i, which::KEY2);
+                    out.put(&Canon::text(&k2), i, which::KEY2);
                     if !is_itself(&k2, v2) {
-                        put(&mut parts, hasher, &Canon::text(v2), i, which::VALUE2);
+                        out.put(&Canon::text(v2), i, which::VALUE2);
                     }
                 }
                 if let RawId::Str(a, b) = it.id {
-                    put(
-                        &mut parts,
-                        hasher,
-                        &Canon::raw(chunk.text((a, b))),
-                        i,
-                        which::ID,
-                    );
+                    out.put(&Canon::raw(chunk.text((a, b))), i, which::ID);
                 }
                 if let Some(m) = meta.get_mut(i) {
                     *m = meta::OK
@@ -620,34 +672,63 @@ fn stage(chunk: RawChunk, parts: Option<Vec<Part>>, hasher: &Hasher) -> (StagedC
             }),
         }
     }
-    let staged = StagedChunk {
+    let extra = out.extra;
+    StagedChunk {
         first_slot: chunk.first_slot,
+        text: chunk.text,
+        extra,
         items: chunk.items,
         meta,
         rejected,
         parts,
-    };
-    (staged, chunk.text)
+        sids: (0..n)
+            .map(|_| std::array::from_fn(|_| AtomicU32::new(NONE)))
+            .collect(),
+    }
 }
 
-/// Stages `canon`, string `which` of item `item`, in the part of its
-/// shard: its hash and a copy of its canonical bytes.
-#[inline]
-fn put(parts: &mut [Part], hasher: &Hasher, canon: &Canon<'_>, item: usize, which: u32) {
-    let hash = hasher.hash(canon);
-    let Some(part) = parts.get_mut(Hasher::shard_of(hash)) else {
-        return;
-    };
-    let bytes = canon.bytes();
-    let start = part.bytes.len() as u32;
-    part.bytes.extend_from_slice(bytes);
-    part.entries.push(Staged {
-        hash,
-        start,
-        len: bytes.len() as u32,
-        item_which: (item as u32) << 3 | which,
-        tag: canon.tag(),
-    });
+/// Where [`stage`] puts a chunk's strings.
+struct Staging<'a> {
+    parts: &'a mut [Part],
+    extra: Vec<u8>,
+    /// The chunk's text.
+    text: &'a str,
+    hasher: &'a Hasher,
+}
+
+impl Staging<'_> {
+    /// Stages `canon`, string `which` of item `item`, in the part of its
+    /// shard: its hash and where its canonical bytes are. Bytes that are
+    /// a slice of the chunk's text (a value stored as given, or its match
+    /// key) are named where they are; others are copied to `extra`.
+    #[inline(always)]
+    fn put(&mut self, canon: &Canon<'_>, item: usize, which: u32) {
+        let hash = self.hasher.hash(canon);
+        let Some(part) = self.parts.get_mut(Hasher::shard_of(hash)) else {
+            return;
+        };
+        let bytes = canon.bytes();
+        // Where `bytes` start in the text, if they lie inside it (a
+        // comparison of addresses: a slice of another allocation never
+        // does).
+        let offset = (bytes.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+        let inside = offset <= self.text.len() && bytes.len() <= self.text.len() - offset;
+        let (start, in_extra) = if inside {
+            (offset as u32, false)
+        } else {
+            let start = self.extra.len() as u32;
+            self.extra.extend_from_slice(bytes);
+            (start, true)
+        };
+        part.entries.push(Staged {
+            hash,
+            start,
+            len: bytes.len() as u32,
+            item_which: (item as u32) << 3 | which,
+            tag: canon.tag(),
+            in_extra,
+        });
+    }
 }
 
 /// Whether `key`, the [`match_key`] of `value`, is `value` itself. A
@@ -660,14 +741,13 @@ fn is_itself(key: &std::borrow::Cow<'_, str>, value: &str) -> bool {
 
 /// Interns the staged strings of `chunks` (in slot order), one shard per
 /// task. Returns the slots whose string identity an earlier slot has.
-fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u32>> {
-    let mut columns: Vec<Vec<(u32, &mut Part)>> = (0..SHARDS)
+fn intern_batch(engine: &mut Engine, chunks: &[StagedChunk]) -> Result<Vec<u32>> {
+    let mut columns: Vec<Vec<(&StagedChunk, &Part)>> = (0..SHARDS)
         .map(|_| Vec::with_capacity(chunks.len()))
         .collect();
-    for c in chunks.iter_mut() {
-        let first = c.first_slot;
-        for (column, part) in columns.iter_mut().zip(c.parts.iter_mut()) {
-            column.push((first, part));
+    for c in chunks {
+        for (column, part) in columns.iter_mut().zip(&c.parts) {
+            column.push((c, part));
         }
     }
     let results: Vec<Result<Vec<u32>>> = columns
@@ -690,12 +770,11 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
             ids.reserve(new_ids);
             // Keys repeat; assume about half are new.
             keys.reserve(new_keys / 2);
-            for (first, part) in column {
-                part.sids.clear();
-                part.sids.reserve_exact(part.entries.len());
+            for (chunk, part) in column {
+                let (first, text, extra) = (chunk.first_slot, chunk.text.as_bytes(), &chunk.extra);
                 for e in &part.entries {
-                    let bytes = part
-                        .bytes
+                    let from = if e.in_extra { extra } else { text };
+                    let bytes = from
                         .get(e.start as usize..(e.start + e.len) as usize)
                         .unwrap_or(&[]);
                     let local = if e.item_which & 7 == which::ID {
@@ -712,7 +791,10 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
                     } else {
                         keys.intern_bytes(e.hash, e.tag, bytes)?.0
                     };
-                    part.sids.push(sid(shard, local));
+                    let (item, w) = ((e.item_which >> 3) as usize, (e.item_which & 7) as usize);
+                    if let Some(g) = chunk.sids.get(item).and_then(|g| g.get(w)) {
+                        g.store(sid(shard, local), Ordering::Relaxed);
+                    }
                 }
             }
             Ok(losers)
@@ -728,15 +810,6 @@ fn intern_batch(engine: &mut Engine, chunks: &mut [StagedChunk]) -> Result<Vec<u
 /// The records of one interned chunk.
 fn records(chunk: &StagedChunk) -> DoneChunk {
     let n = chunk.items.len();
-    let mut got: Vec<[u32; 5]> = vec![[NONE; 5]; n];
-    for part in &chunk.parts {
-        for (e, &sid) in part.entries.iter().zip(&part.sids) {
-            let (item, w) = ((e.item_which >> 3) as usize, (e.item_which & 7) as usize);
-            if let Some(g) = got.get_mut(item).and_then(|g| g.get_mut(w)) {
-                *g = sid;
-            }
-        }
-    }
     let mut out = DoneChunk {
         recs: Vec::with_capacity(n),
         ext: Vec::with_capacity(n),
@@ -744,7 +817,10 @@ fn records(chunk: &StagedChunk) -> DoneChunk {
     };
     for (i, it) in chunk.items.iter().enumerate() {
         let slot = chunk.first_slot + i as u32;
-        let g = got.get(i).copied().unwrap_or([NONE; 5]);
+        // The interning tasks are done (joined): relaxed loads see them.
+        let g = chunk.sids.get(i).map_or([NONE; 5], |g| {
+            g.each_ref().map(|a| a.load(Ordering::Relaxed))
+        });
         let (ext, ext_flag) = match it.id {
             RawId::Num(x) => (x, 0),
             RawId::Str(..) => (u64::from(g[4]), flag::EXT_STR),
@@ -810,26 +886,49 @@ struct Links {
 }
 
 impl Links {
-    /// The links of `engine`'s live attributes.
+    /// The links of `engine`'s live attributes. An event's attributes
+    /// mostly come one after another: they are linked a run of
+    /// consecutive slots at a time.
     fn of(engine: &Engine) -> Links {
         let mut links = Links {
             events: vec![Vec::new(); engine.events.len()],
             objects: vec![Vec::new(); engine.objects.len()],
             live: 0,
         };
-        for (s, r) in engine.attrs.iter().enumerate() {
-            if !r.has(flag::LIVE) {
-                continue;
-            }
-            links.live += 1;
-            if let Some(e) = links.events.get_mut(r.event as usize) {
-                e.push(s as u32);
-            }
-            if let Some(o) = links.objects.get_mut(r.object as usize) {
-                o.push(s as u32);
+        // The current run: its event and its slots.
+        let mut run: Option<(u32, std::ops::Range<u32>)> = None;
+        for (first, page) in engine.attrs.pages() {
+            for (j, r) in page.iter().enumerate() {
+                if !r.has(flag::LIVE) {
+                    continue;
+                }
+                links.live += 1;
+                let s = (first + j) as u32;
+                match &mut run {
+                    Some((e, slots)) if *e == r.event && slots.end == s => slots.end = s + 1,
+                    _ => {
+                        links.link_run(run.take());
+                        run = Some((r.event, s..s + 1));
+                    }
+                }
+                if r.object != NONE
+                    && let Some(o) = links.objects.get_mut(r.object as usize)
+                {
+                    o.push(s);
+                }
             }
         }
+        links.link_run(run);
         links
+    }
+
+    /// Links a run of consecutive slots to their event.
+    fn link_run(&mut self, run: Option<(u32, std::ops::Range<u32>)>) {
+        if let Some((e, slots)) = run
+            && let Some(list) = self.events.get_mut(e as usize)
+        {
+            list.extend(slots);
+        }
     }
 
     /// Appends the links to `engine`'s events and objects and sets its
@@ -912,48 +1011,54 @@ fn finish(
     // links (one sequential pass in slot order, so every list comes out
     // sorted) on one pool thread while the others decide the keys page by
     // page, instead of on the calling thread while the pool waits.
-    let (wanted, links): (Vec<Vec<u16>>, Links) = {
+    // The eligible attributes are counted on the way, for the summary.
+    let ((wanted, eligible), links): ((Vec<Vec<u16>>, u64), Links) = {
         let e = &*engine;
         rayon::join(
             || {
-                e.attrs
+                let pages: Vec<(Vec<u16>, u64)> = e
+                    .attrs
                     .par_pages()
                     .map(|(first, page)| {
-                        page.iter()
+                        let mut eligible = 0;
+                        let wanted = page
+                            .iter()
                             .enumerate()
-                            .map(|(j, r)| e.wanted_of((first + j) as u32, r))
-                            .collect()
+                            .map(|(j, r)| {
+                                let w = e.wanted_if_eligible((first + j) as u32, r);
+                                eligible += u64::from(w.is_some());
+                                w.unwrap_or(0)
+                            })
+                            .collect();
+                        (wanted, eligible)
                     })
-                    .collect()
+                    .collect();
+                let eligible = pages.iter().map(|p| p.1).sum();
+                (pages.into_iter().map(|p| p.0).collect(), eligible)
             },
             || Links::of(e),
         )
     };
     links.apply(engine);
-    engine
-        .attrs
-        .par_pages_mut()
-        .zip(wanted.par_iter())
-        .for_each(|((_, page), w)| {
-            for (r, &w) in page.iter_mut().zip(w) {
-                r.flags |= w;
-            }
-        });
-    drop(wanted);
 
-    // Postings: partition (key, slot) by shard per page, then fill each
-    // shard from the pages in order (so postings come out sorted). The
+    // Each page's flags are set, and in the same pass its (key, slot)
+    // pairs are partitioned by shard, for the postings to be filled shard
+    // by shard from the pages in order (so they come out sorted). The
     // page's keys are counted per shard first, so that every part is
     // allocated once at its size instead of growing (and being copied)
     // step by step.
     let buckets: Vec<Vec<Vec<(u32, u32)>>> = engine
         .attrs
-        .par_pages()
-        .map(|(first, page)| {
+        .par_pages_mut()
+        .zip(wanted.par_iter())
+        .map(|((first, page), w)| {
             let mut per_shard = [0usize; SHARDS];
-            for k in page.iter().flat_map(AttrRec::keys) {
-                if let Some(n) = per_shard.get_mut(split(k).0) {
-                    *n += 1;
+            for (r, &w) in page.iter_mut().zip(w) {
+                r.flags |= w;
+                for k in r.keys() {
+                    if let Some(n) = per_shard.get_mut(split(k).0) {
+                        *n += 1;
+                    }
                 }
             }
             let mut b: Vec<Vec<(u32, u32)>> =
@@ -970,8 +1075,14 @@ fn finish(
             b
         })
         .collect();
+    drop(wanted);
+    // The same pass over each shard's postings finds the big keys, counts
+    // the live keys and lists those the summary must look at: without
+    // CIDR correlation a key on one attribute makes no pair and is never
+    // over any limit (as in the summary's own pass over the keys).
+    let advanced = engine.config.advanced;
     let attrs = &engine.attrs;
-    let bigs: Vec<Vec<(u32, EventCounts)>> = engine
+    let shards: Vec<ShardKeys> = engine
         .keys
         .shards
         .par_iter_mut()
@@ -984,30 +1095,69 @@ fn finish(
                     }
                 }
             }
-            s.payload
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.len() > BIG)
-                .map(|(local, p)| {
+            let mut out = ShardKeys::default();
+            for (local, p) in s.payload.iter().enumerate() {
+                let n = p.len();
+                if n == 0 {
+                    continue;
+                }
+                out.live += 1;
+                let k = sid(shard, local as u32);
+                if n >= 2 || advanced {
+                    out.to_count.push(k);
+                }
+                if n > BIG {
                     let events = p
                         .as_slice()
                         .iter()
                         .map(|&x| attrs.get(x as usize).map_or(NONE, |r| r.event));
-                    (sid(shard, local as u32), EventCounts::from_events(events))
-                })
-                .collect()
+                    out.big.push((k, EventCounts::from_events(events)));
+                }
+            }
+            out
         })
         .collect();
     drop(buckets);
-    engine.big = bigs.into_iter().flatten().collect::<AHashMap<_, _>>();
+    let live_keys: u64 = shards.iter().map(|s| s.live).sum();
+    let mut to_count = Vec::with_capacity(shards.iter().map(|s| s.to_count.len()).sum());
+    let mut big = AHashMap::default();
+    for s in shards {
+        to_count.extend(s.to_count);
+        big.extend(s.big);
+    }
+    engine.big = big;
 
     // Containment index.
     engine.rebuild_cidr();
     // ssdeep graph.
     engine.rebuild_fuzzy();
-    // Over-correlation and the number of correlations.
-    let _ = engine.summary();
+    // Over-correlation and the number of correlations: the keys the pass
+    // above left to count, and the eligible attributes the keys pass
+    // counted (the summary's own passes over every key and every
+    // attribute would find the same).
+    let e = &*engine;
+    let (exact, over) = to_count
+        .par_iter()
+        .map_init(Vec::new, |scratch, &k| {
+            let (_, pairs, over) = e.key_counts(k, scratch);
+            (pairs, over)
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let summary = e.summary_with(eligible, live_keys, exact, over);
+    let _ = engine.summary.set(summary);
     rejected
+}
+
+/// What the pass over one shard's postings finds.
+#[derive(Debug, Default)]
+struct ShardKeys {
+    /// Keys with a non-empty posting.
+    live: u64,
+    /// The live keys the summary must count (pairs, over-correlation).
+    to_count: Vec<u32>,
+    /// The keys with more than [`BIG`] attributes, with their per-event
+    /// counts.
+    big: Vec<(u32, EventCounts)>,
 }
 
 impl Engine {
@@ -1133,5 +1283,56 @@ impl EngineBuilder {
             self.add(&input)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlation::ObjectInput;
+
+    /// Every event's and object's live attributes, in slot order, however
+    /// the events' runs of attributes are interleaved and broken by
+    /// refused attributes and repeated identities.
+    #[test]
+    fn links_follow_runs_of_events() {
+        let ip = AttributeType::from_name("ip-dst").unwrap();
+        let mut b = EngineBuilder::new();
+        for e in 1..=3u64 {
+            b.add_event(&EventInput::new(e)).unwrap();
+        }
+        b.add_object(&ObjectInput::new("o", 2u64)).unwrap();
+        // (attribute, event, object, value): slots in this order.
+        let adds: [(u64, u64, bool, &str); 9] = [
+            (10, 1, false, "198.51.100.1"),
+            (11, 1, false, "198.51.100.2"),
+            (12, 2, true, "198.51.100.3"),
+            (13, 1, false, "not an address"), // refused: not linked
+            (14, 1, false, "198.51.100.4"),
+            (15, 2, true, "198.51.100.5"),
+            (11, 3, false, "198.51.100.6"), // repeated identity: not linked
+            (16, 3, false, "198.51.100.7"),
+            (17, 2, false, "198.51.100.8"),
+        ];
+        for (id, event, in_object, value) in adds {
+            let mut input = AttributeInput::new(id, event, ip, value);
+            if in_object {
+                input.object = Some(Id::Str("o"));
+            }
+            b.add(&input).unwrap();
+        }
+        let built = b.build().unwrap();
+        assert_eq!(built.rejected.len(), 2);
+        let e = &built.engine;
+        let linked = |event: u64| {
+            let slot = e.event_slot_of(Id::Num(event)).unwrap();
+            e.events[slot as usize].attrs.clone()
+        };
+        assert_eq!(linked(1), [0, 1, 4]);
+        assert_eq!(linked(2), [2, 5, 8]);
+        assert_eq!(linked(3), [7]);
+        let o = e.object_ids.get(Id::Str("o")).unwrap();
+        assert_eq!(e.objects[o as usize].attrs, [2, 5]);
+        assert_eq!(e.live, 7);
     }
 }

@@ -395,8 +395,15 @@ impl Engine {
     /// [`Engine::wanted`] for `slot`'s record `r` (for a pass over the
     /// records, which has them at hand).
     pub(crate) fn wanted_of(&self, slot: u32, r: &AttrRec) -> u16 {
+        self.wanted_if_eligible(slot, r).unwrap_or(0)
+    }
+
+    /// [`Engine::wanted_of`], `None` when the attribute is not eligible
+    /// (for the bulk build, which counts the eligible ones on the way).
+    #[inline]
+    pub(crate) fn wanted_if_eligible(&self, slot: u32, r: &AttrRec) -> Option<u16> {
         if !self.eligible(r) {
-            return 0;
+            return None;
         }
         // Without exclusions (the usual case) no value is looked at.
         let no_exclusions = self.exclusions.is_empty();
@@ -406,11 +413,11 @@ impl Engine {
         };
         let v1 = no_exclusions || !excluded(1);
         let v2 = r.k2 != NONE && r.ty.value2_correlates() && (no_exclusions || !excluded(2));
-        if r.k2 == r.k1 {
+        Some(if r.k2 == r.k1 {
             if v1 || v2 { flag::IDX1 } else { 0 }
         } else {
             (if v1 { flag::IDX1 } else { 0 }) | (if v2 { flag::IDX2 } else { 0 })
-        }
+        })
     }
 
     /// Brings `slot`'s indexing in line with [`Engine::wanted`].

@@ -219,33 +219,37 @@ struct Arena {
 
 impl Arena {
     /// Stores `bytes`; returns their offset, or `None` past 4 GiB.
+    #[inline]
     fn push(&mut self, bytes: &[u8]) -> Option<u32> {
-        let fits = self
-            .pages
-            .last()
-            .is_some_and(|p| p.capacity() - p.len() >= bytes.len());
-        if !fits {
-            let pages = bytes.len().div_ceil(PAGE).max(1);
-            if (self.pages.len() + pages) * PAGE > u32::MAX as usize {
-                return None;
-            }
-            self.pages.push(Vec::with_capacity(PAGE.max(bytes.len())));
-            for _ in 1..pages {
-                self.pages.push(Vec::new());
-            }
-            if pages > 1 {
-                // Write into the first page of the run.
-                let first = self.pages.len() - pages;
-                let page = self.pages.get_mut(first)?;
-                page.extend_from_slice(bytes);
-                return u32::try_from(first * PAGE).ok();
-            }
+        // Usually the last page has room.
+        let last = self.pages.len().wrapping_sub(1);
+        if let Some(page) = self.pages.last_mut()
+            && page.capacity() - page.len() >= bytes.len()
+        {
+            let offset = last * PAGE + page.len();
+            page.extend_from_slice(bytes);
+            return u32::try_from(offset).ok();
         }
-        let index = self.pages.len() - 1;
-        let page = self.pages.last_mut()?;
-        let offset = index * PAGE + page.len();
+        self.push_on_new_pages(bytes)
+    }
+
+    /// [`Arena::push`] of `bytes` that do not fit the last page: they
+    /// start a new one (or a run of pages, if longer than one).
+    #[cold]
+    #[inline(never)]
+    fn push_on_new_pages(&mut self, bytes: &[u8]) -> Option<u32> {
+        let pages = bytes.len().div_ceil(PAGE).max(1);
+        if (self.pages.len() + pages) * PAGE > u32::MAX as usize {
+            return None;
+        }
+        let first = self.pages.len();
+        let mut page = Vec::with_capacity(PAGE.max(bytes.len()));
         page.extend_from_slice(bytes);
-        u32::try_from(offset).ok()
+        self.pages.push(page);
+        for _ in 1..pages {
+            self.pages.push(Vec::new());
+        }
+        u32::try_from(first * PAGE).ok()
     }
 
     fn get(&self, offset: u32, len: usize) -> Option<&[u8]> {
@@ -301,6 +305,7 @@ impl<T: Default> Shard<T> {
     }
 
     /// [`Shard::intern`] for a string already in its canonical encoding.
+    #[inline]
     pub(crate) fn intern_bytes(
         &mut self,
         hash: u64,

@@ -72,9 +72,12 @@ impl<T: Copy + Send + Sync> Paged<T> {
         }
     }
 
-    /// The elements in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + '_ {
-        self.pages.iter().flatten()
+    /// The pages with the index of their first element.
+    pub(crate) fn pages(&self) -> impl Iterator<Item = (usize, &[T])> + '_ {
+        self.pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i * PAGE, p.as_slice()))
     }
 
     /// The pages with the index of their first element, in parallel.
@@ -127,7 +130,11 @@ mod tests {
         assert_eq!(p.get(PAGE + 7), Some(&104));
         assert_eq!(p.get(PAGE + 8), None);
         *p.get_mut(1).unwrap() = 42;
-        assert_eq!(p.iter().nth(1), Some(&42));
+        let flat: Vec<u32> = p.pages().flat_map(|(_, s)| s.iter().copied()).collect();
+        assert_eq!(flat.get(1), Some(&42));
+        assert_eq!(flat.len(), p.len());
+        let firsts: Vec<usize> = p.pages().map(|(first, _)| first).collect();
+        assert_eq!(firsts, [0, PAGE]);
         let sum: usize = p.par_pages().map(|(_, s)| s.len()).sum();
         assert_eq!(sum, p.len());
     }

@@ -48,7 +48,8 @@ impl Posting {
     }
 
     /// Adds `slot` (no-op if present); appending a slot larger than all
-    /// is the fast path.
+    /// is the fast path (inline; the rest is out of line).
+    #[inline]
     pub(crate) fn insert(&mut self, slot: u32) {
         // Slots usually come in ascending order (always in a bulk build):
         // appended without a search or a shift.
@@ -73,6 +74,7 @@ impl Posting {
     }
 
     /// [`Posting::insert`] of a slot that does not simply go last in place.
+    #[inline(never)]
     fn insert_slow(&mut self, slot: u32) {
         let at = match self.as_slice().binary_search(&slot) {
             Ok(_) => return,

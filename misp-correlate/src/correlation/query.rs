@@ -683,15 +683,35 @@ pub(crate) trait Queries: State {
                 if !advanced && self.posting(k).len() < 2 {
                     return (1, 0, 0);
                 }
-                let over = self.key_over(k, scratch);
-                let pairs = if over {
-                    0
-                } else {
-                    self.exact_pairs_unchecked(k, scratch)
-                };
-                (1u64, pairs, u64::from(over))
+                self.key_counts(k, scratch)
             })
             .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+        let eligible = (0..self.slot_count())
+            .into_par_iter()
+            .filter(|&s| {
+                self.rec(s)
+                    .is_some_and(|r| r.has(flag::LIVE) && self.eligible(&r))
+            })
+            .count() as u64;
+        self.summary_with(eligible, keys, exact, over)
+    }
+
+    /// Live key `k`'s part of the summary: `(1, exact pairs, over)`.
+    fn key_counts(&self, k: u32, scratch: &mut Vec<u32>) -> (u64, u64, u64) {
+        let over = self.key_over(k, scratch);
+        let pairs = if over {
+            0
+        } else {
+            self.exact_pairs_unchecked(k, scratch)
+        };
+        (1, pairs, u64::from(over))
+    }
+
+    /// The summary when the keys' part is known (the number of live keys,
+    /// their exact pairs and over-correlating ones) and the number of
+    /// eligible attributes: adds the CIDR and ssdeep correlations.
+    fn summary_with(&self, eligible: u64, keys: u64, exact: u64, over: u64) -> Summary {
+        let advanced = self.config().advanced;
         let cidr = if advanced {
             let nets: Vec<u32> = self.cidr().cidr_keys.keys().copied().collect();
             nets.par_iter()
@@ -714,13 +734,6 @@ pub(crate) trait Queries: State {
         } else {
             0
         };
-        let eligible = (0..self.slot_count())
-            .into_par_iter()
-            .filter(|&s| {
-                self.rec(s)
-                    .is_some_and(|r| r.has(flag::LIVE) && self.eligible(&r))
-            })
-            .count() as u64;
         Summary {
             attributes: self.live() as u64,
             eligible,
