@@ -34,9 +34,10 @@ pub(crate) fn fold_ascii(word: u64) -> u64 {
     word | (upper >> 2)
 }
 
-/// The first eight bytes of `bytes` (zero when shorter), little-endian.
-#[inline]
-fn read_u64(bytes: &[u8]) -> u64 {
+/// The first eight bytes of `bytes` (zero when shorter), little-endian
+/// (also the word reader of the byte searches in `host`).
+#[inline(always)]
+pub(crate) fn read_u64(bytes: &[u8]) -> u64 {
     bytes
         .first_chunk::<8>()
         .map_or(0, |b| u64::from_le_bytes(*b))

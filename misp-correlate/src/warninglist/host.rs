@@ -12,6 +12,8 @@
 //! Every candidate is a contiguous slice of the host, so the walk yields
 //! `&str` slices and never builds a string.
 
+use super::hash::read_u64;
+
 /// `0x01` in every byte.
 const ONES: u64 = 0x0101_0101_0101_0101;
 /// `0x7f` in every byte.
@@ -33,19 +35,7 @@ pub(crate) fn bytes_equal(word: u64, needle: u8) -> u64 {
 /// The eight bytes of `bytes` from `at` (zero past the end), little-endian.
 #[inline]
 fn word_at(bytes: &[u8], at: usize) -> u64 {
-    bytes
-        .get(at..)
-        .and_then(<[u8]>::first_chunk::<8>)
-        .map_or(0, |b| u64::from_le_bytes(*b))
-}
-
-/// The eight bytes of an eight-byte chunk as a little-endian word (the
-/// chunks of `chunks_exact(8)`: the length test folds away).
-#[inline(always)]
-fn chunk_word(chunk: &[u8]) -> u64 {
-    chunk
-        .first_chunk::<8>()
-        .map_or(0, |b| u64::from_le_bytes(*b))
+    read_u64(bytes.get(at..).unwrap_or(&[]))
 }
 
 /// The first position of `needle` in `bytes`, eight bytes at a time.
@@ -59,7 +49,7 @@ pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
     // Whole chunks through an iterator: no bounds test per word.
     let mut at = 0;
     for chunk in bytes.chunks_exact(8) {
-        let found = bytes_equal(chunk_word(chunk), needle);
+        let found = bytes_equal(read_u64(chunk), needle);
         if found != 0 {
             return Some(at + (found.trailing_zeros() / 8) as usize);
         }
@@ -82,7 +72,7 @@ pub(crate) fn rfind_byte(bytes: &[u8], needle: u8) -> Option<usize> {
     let mut chunks = bytes.rchunks_exact(8);
     let mut end = bytes.len();
     for chunk in &mut chunks {
-        let found = bytes_equal(chunk_word(chunk), needle);
+        let found = bytes_equal(read_u64(chunk), needle);
         if found != 0 {
             return Some(end - 8 + (63 - found.leading_zeros()) as usize / 8);
         }
@@ -120,7 +110,7 @@ pub(crate) fn for_each_byte(bytes: &[u8], needle: u8, mut visit: impl FnMut(usiz
     };
     let mut at = 0;
     for chunk in bytes.chunks_exact(8) {
-        each(at, bytes_equal(chunk_word(chunk), needle));
+        each(at, bytes_equal(read_u64(chunk), needle));
         at += 8;
     }
     if at < len {
