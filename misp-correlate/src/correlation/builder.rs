@@ -410,8 +410,8 @@ impl EngineBuilder {
             ));
         }
         // Consecutive attributes usually share their event, and an
-        // object's attributes usually come together: the lookups (and
-        // the rare sharing groups) are out of line.
+        // object's attributes usually come together: the lookups are out
+        // of line (and so is a sharing group's, the rare case).
         let event = match &self.last_event {
             Some((id, e)) if id.as_id() == input.event => *e,
             _ => self.event_of(input.event),
@@ -421,10 +421,9 @@ impl EngineBuilder {
             (Some(o), Some((id, slot))) if id.as_id() == o => *slot,
             (Some(o), _) => self.object_of(o),
         };
-        let sg = match (input.distribution, input.sharing_group) {
-            (4, Some(_)) => self.group_of(input.distribution, input.sharing_group),
-            _ => NONE,
-        };
+        let sg = self
+            .engine
+            .sharing_group(input.distribution, input.sharing_group);
         let id = match input.id {
             Id::Num(n) => RawId::Num(n),
             Id::Str(s) => {
@@ -475,13 +474,6 @@ impl EngineBuilder {
         let slot = self.engine.object_slot(id);
         self.last_object = Some((id.to_ident(), slot));
         slot
-    }
-
-    /// The slot of a sharing group.
-    #[cold]
-    #[inline(never)]
-    fn group_of(&mut self, distribution: u8, group: Option<u64>) -> u32 {
-        self.engine.sharing_group(distribution, group)
     }
 
     /// The current chunk is full: hands it to the pool, and interns the

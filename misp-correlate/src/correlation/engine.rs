@@ -712,6 +712,8 @@ impl Engine {
         o
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn group_slot(&mut self, g: u64) -> u32 {
         self.groups.get_or_insert(Id::Num(g)).0
     }
@@ -723,7 +725,9 @@ impl Engine {
     // ----- events --------------------------------------------------------
 
     /// The sharing-group slot of a record with `distribution` and
-    /// `group`: only distribution 4 ("sharing group") has one.
+    /// `group`: only distribution 4 ("sharing group") has one (decided
+    /// inline; the group's lookup is out of line).
+    #[inline]
     pub(crate) fn sharing_group(&mut self, distribution: u8, group: Option<u64>) -> u32 {
         match (distribution, group) {
             (4, Some(g)) => self.group_slot(g),
