@@ -54,7 +54,7 @@ use super::exclusion::{match_key, value1_key};
 use super::id::{Id, Ident};
 use super::input::{AttributeInput, EventInput, ObjectInput, Rejected};
 use super::intern::{Canon, Hasher, NONE, SHARDS, SlotRef, Tag, sid, split};
-use super::query::Queries;
+use super::query::{Queries, key_may_count};
 use super::state::State;
 use crate::{Error, Result};
 
@@ -1069,9 +1069,8 @@ fn finish(
         .collect();
     drop(wanted);
     // The same pass over each shard's postings finds the big keys, counts
-    // the live keys and lists those the summary must look at: without
-    // CIDR correlation a key on one attribute makes no pair and is never
-    // over any limit (as in the summary's own pass over the keys).
+    // the live keys and lists those the summary must look at
+    // ([`key_may_count`], as in the summary's own pass over the keys).
     let advanced = engine.config.advanced;
     let attrs = &engine.attrs;
     let shards: Vec<ShardKeys> = engine
@@ -1095,7 +1094,7 @@ fn finish(
                 }
                 out.live += 1;
                 let k = sid(shard, local as u32);
-                if n >= 2 || advanced {
+                if key_may_count(n, advanced) {
                     out.to_count.push(k);
                 }
                 if n > BIG {

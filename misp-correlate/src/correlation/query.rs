@@ -303,6 +303,16 @@ impl<'e> PostingView<'e> {
     }
 }
 
+/// Whether a live key on `attributes` attributes can make a pair or be
+/// over a limit: without CIDR correlation (which can add a network's
+/// attributes to an address key's set) a key on one attribute makes no
+/// pair and is never over any limit. The summary counts only the keys
+/// this admits.
+#[inline]
+pub(crate) fn key_may_count(attributes: usize, advanced: bool) -> bool {
+    advanced || attributes >= 2
+}
+
 /// The query algorithms, for any [`State`].
 pub(crate) trait Queries: State {
     fn corr(&self, kind: CorrelationKind, a: u32, b: u32, key: u32, score: u8) -> Correlation<'_> {
@@ -676,11 +686,9 @@ pub(crate) trait Queries: State {
         let (keys, exact, over) = self
             .live_keys()
             .map_init(Vec::new, |scratch, k| {
-                // Most keys are on one attribute: without CIDR correlation
-                // (which can add a network's attributes to an address
-                // key's set) such a key makes no pair and is never over
-                // any limit, decided from the one posting lookup.
-                if !advanced && self.posting(k).len() < 2 {
+                // Most keys are on one attribute: decided from the one
+                // posting lookup.
+                if !key_may_count(self.posting(k).len(), advanced) {
                     return (1, 0, 0);
                 }
                 self.key_counts(k, scratch)
