@@ -27,3 +27,6 @@ MISP_CORRELATE_PROFILE=dev misp-ffi/python/run-tests.sh
 
 # PHP FFI example (exits non-zero on any mismatch).
 misp-ffi/php/run.sh
+
+# The comparison harness's own logic (standard library only; no peers run).
+python3 -m unittest benches/compare/test_compare.py

@@ -22,6 +22,9 @@ Sections:
 
 Results go to target/compare/results.json (a partial run with --only keeps the
 other sections' last results) and into the generated blocks of BENCHMARKS.md.
+A section with no results there (a partial run on a fresh clone) keeps its
+blocks and its lines of the summary and machine blocks as BENCHMARKS.md has
+them.
 A full run writes BENCHMARKS.md; a --quick run only with --write.
 
 It needs the release binaries (`cargo build --release -p misp-cli -p
@@ -1042,18 +1045,54 @@ def render_summary(results: dict) -> str:
     return "\n".join(lines) if lines else "_Not run yet._"
 
 
+# The lines of the summary and machine blocks that each section writes.
+SECTION_LINES = {
+    "summary": {"warninglists": "- **Warninglists**", "correlation": "- **Correlation",
+                "sqlite": "- **MISP's method"},
+    "machine": {sec: f"- `{sec}`:" for sec in SECTIONS},
+}
+
+
+def merge_block(name: str, old: str, new: str, missing: list[str]) -> str:
+    """The `name` block (summary or machine) from `new`, keeping from `old` the
+    lines of the sections without results (`missing`): a run with --only where
+    target/compare/results.json lacks the others (a fresh clone) leaves their
+    figures as BENCHMARKS.md has them. Section lines keep SECTIONS order."""
+    prefixes = SECTION_LINES[name]
+
+    def section_of(line: str) -> str | None:
+        return next((sec for sec, p in prefixes.items() if line.startswith(p)), None)
+
+    new_lines = [line for line in new.splitlines() if line != "_Not run yet._"]
+    head = [line for line in new_lines if section_of(line) is None]
+    by_section = {sec: [line for line in new_lines if section_of(line) == sec] for sec in prefixes}
+    for line in old.splitlines():
+        sec = section_of(line)
+        if sec in missing:
+            by_section[sec].append(line)
+    lines = head + [line for sec in SECTIONS if sec in by_section for line in by_section[sec]]
+    return "\n".join(lines) if lines else "_Not run yet._"
+
+
 def write_benchmarks(results: dict) -> None:
     blocks = {"summary": render_summary(results), "machine": render_machine(results),
               "warninglists": render_warninglists(results.get("warninglists")),
               "correlation": render_correlation(results.get("correlation")),
               "sqlite": render_sqlite(results.get("sqlite")),
               "criterion": render_criterion(results.get("criterion"))}
+    missing = [sec for sec in SECTIONS if not results.get(sec)]
     text = BENCHMARKS.read_text(encoding="utf-8")
     for name, body in blocks.items():
-        pattern = re.compile(rf"(<!-- BEGIN generated:{name} -->\n).*?(<!-- END generated:{name} -->)", re.S)
-        if not pattern.search(text):
+        pattern = re.compile(rf"(<!-- BEGIN generated:{name} -->\n)(.*?)(<!-- END generated:{name} -->)", re.S)
+        found = pattern.search(text)
+        if not found:
             raise SystemExit(f"{BENCHMARKS}: no generated block `{name}`")
-        text = pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text)
+        old = found.group(2)
+        if name in missing:
+            continue  # no results for this section: its block stays
+        if name in SECTION_LINES:
+            body = merge_block(name, old, body, missing)
+        text = pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(3), text)
     BENCHMARKS.write_text(text, encoding="utf-8")
     log(f"wrote {BENCHMARKS}")
 

@@ -109,5 +109,41 @@ class Sampling(unittest.TestCase):
             self.assertEqual(compare.sample_rows(src, dst, 3, 2), 2)
 
 
+
+class MergeBlock(unittest.TestCase):
+    """A run of some sections keeps the other sections' lines of BENCHMARKS.md."""
+
+    OLD_MACHINE = "\n".join([
+        "- CPU: old",
+        "- rustc old",
+        "- `warninglists`: run old-w",
+        "- `correlation`: run old-c",
+        "- `sqlite`: run old-s",
+    ])
+
+    def test_missing_sections_keep_their_lines_in_order(self):
+        new = "\n".join(["- CPU: new", "- rustc new", "- `correlation`: run new-c"])
+        merged = compare.merge_block("machine", self.OLD_MACHINE, new, ["warninglists", "sqlite", "criterion"])
+        self.assertEqual(merged.splitlines(), [
+            "- CPU: new", "- rustc new",
+            "- `warninglists`: run old-w", "- `correlation`: run new-c", "- `sqlite`: run old-s",
+        ])
+
+    def test_a_full_run_replaces_everything(self):
+        new = "\n".join(["- CPU: new", "- `sqlite`: run new-s"])
+        merged = compare.merge_block("machine", self.OLD_MACHINE, new, [])
+        self.assertEqual(merged.splitlines(), ["- CPU: new", "- `sqlite`: run new-s"])
+
+    def test_summary_lines_follow_the_sections(self):
+        old = "- **Warninglists**: old\n- **Correlation, 10 attributes**: old\n- **MISP's method, 5**: old"
+        new = "- **Correlation, 20 attributes**: new"
+        merged = compare.merge_block("summary", old, new, ["warninglists", "sqlite", "criterion"])
+        self.assertEqual(merged.splitlines(), [
+            "- **Warninglists**: old", "- **Correlation, 20 attributes**: new", "- **MISP's method, 5**: old",
+        ])
+        self.assertEqual(compare.merge_block("summary", "_Not run yet._", "_Not run yet._", list(compare.SECTIONS)),
+                         "_Not run yet._")
+
+
 if __name__ == "__main__":
     unittest.main()
