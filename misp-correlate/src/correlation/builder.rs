@@ -325,8 +325,8 @@ pub struct EngineBuilder {
     /// it fills: the interning of one batch overlaps the staging of the
     /// next.
     interning: Option<Arc<Handoff<BatchDone>>>,
-    /// Strings per shard to make room for once the batch being interned
-    /// gives the shards back ([`EngineBuilder::reserve`] meanwhile).
+    /// Strings per shard [`EngineBuilder::reserve`] asked room for, not
+    /// yet made (while a batch is being interned, its shards are out).
     deferred_reserve: usize,
     /// The event of the previous attribute.
     last_event: Option<(Ident, u32)>,
@@ -407,16 +407,26 @@ impl EngineBuilder {
     /// used costs address space, not memory, except for the tables'
     /// control bytes (about one byte per attribute).
     pub fn reserve(&mut self, attributes: usize) -> &mut Self {
-        let per_shard = attributes.div_ceil(SHARDS);
-        if self.interning.is_some() {
-            // The shards are out, being filled: later.
-            self.deferred_reserve = self.deferred_reserve.saturating_add(per_shard);
-            return self;
-        }
-        for shard in &mut self.engine.keys.shards {
-            shard.reserve(per_shard);
+        self.deferred_reserve = self
+            .deferred_reserve
+            .saturating_add(attributes.div_ceil(SHARDS));
+        // While a batch is being interned its shards are out: they make
+        // room when they come back.
+        if self.interning.is_none() {
+            self.reserve_deferred();
         }
         self
+    }
+
+    /// Makes the room [`EngineBuilder::reserve`] asked for in the key
+    /// shards.
+    fn reserve_deferred(&mut self) {
+        let per_shard = std::mem::take(&mut self.deferred_reserve);
+        if per_shard > 0 {
+            for shard in &mut self.engine.keys.shards {
+                shard.reserve(per_shard);
+            }
+        }
     }
 
     /// Adds an exclusion pattern (§5).
@@ -645,12 +655,7 @@ impl EngineBuilder {
         };
         let (columns, out) = interning.take();
         columns.put_back(&mut self.engine);
-        let deferred = std::mem::take(&mut self.deferred_reserve);
-        if deferred > 0 {
-            for shard in &mut self.engine.keys.shards {
-                shard.reserve(deferred);
-            }
-        }
+        self.reserve_deferred();
         let Interned {
             losers,
             mut rejected,
@@ -864,18 +869,23 @@ struct Interned {
 /// next chunks.
 fn intern_and_append(
     columns: &mut Columns,
-    staged: Vec<StagedChunk>,
+    mut staged: Vec<StagedChunk>,
     shared: &Shared,
 ) -> Result<Interned> {
     let losers = intern_batch(&mut columns.keys, &mut columns.ids, &staged)?;
     let done: Vec<DoneChunk> = staged.par_iter().map(records).collect();
     let mut rejected = Vec::new();
-    let mut spare = lock(&shared.spare);
-    for (mut chunk, d) in staged.into_iter().zip(done) {
+    for (chunk, d) in staged.iter_mut().zip(done) {
         columns.attrs.push_page(d.recs);
         columns.ext.push_page(d.ext);
         columns.diffs.extend(d.diffs);
         rejected.append(&mut chunk.rejected);
+    }
+    // The lock is held only while the buffers are handed back, not while
+    // the pages are appended: the caller takes buffers from it for its
+    // next chunks meanwhile.
+    let mut spare = lock(&shared.spare);
+    for mut chunk in staged {
         chunk.items.clear();
         spare.items.push(chunk.items);
         chunk.text.clear();
