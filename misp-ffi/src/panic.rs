@@ -5,7 +5,10 @@
 //! function therefore runs its body through one of the guards below,
 //! which catch a panic with [`std::panic::catch_unwind`] and turn it into
 //! `MISP_ERR_PANIC` (fallible functions) or a neutral default (functions
-//! that cannot report an error, such as the `_free` functions).
+//! that cannot report an error, such as the `_free` functions). The
+//! library's own background work (the engine builder's pool tasks, the
+//! feed readers' threads) catches its panics and raises them again on the
+//! calling thread, so they reach these guards too instead of aborting.
 //!
 //! The bodies are wrapped in [`AssertUnwindSafe`]: after a caught panic
 //! the only state a caller can observe again is a handle's, and a handle

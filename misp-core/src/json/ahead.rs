@@ -16,9 +16,17 @@
 //! thread, on a pool of one thread, while the pool is also busy with
 //! other work (the correlation builder normalises on it too). Pool tasks
 //! never block.
+//!
+//! A panic in `work` on a pool task is caught there and raised again on
+//! the consumer's thread when it reaches that file, as if the consumer had
+//! read the file itself: it reaches the caller (and an FFI boundary's
+//! guard) instead of aborting the process, which is what rayon does with a
+//! panic that escapes a spawned task.
 
+use std::any::Any;
 use std::collections::VecDeque;
 use std::fs;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -50,6 +58,8 @@ enum State<T> {
     Running,
     /// Read; waiting for the consumer.
     Done(T),
+    /// `work` panicked on the pool task; the consumer raises it again.
+    Panicked(Box<dyn Any + Send>),
     /// Taken by the consumer, or given up when the reader was dropped.
     Gone,
 }
@@ -213,6 +223,10 @@ impl<T: Send + 'static> ReadAhead<T> {
         loop {
             match std::mem::replace(&mut shared.state, State::Gone) {
                 State::Done(result) => return Some(result),
+                State::Panicked(payload) => {
+                    drop(shared);
+                    panic::resume_unwind(payload)
+                }
                 State::Queued(path) => {
                     drop(shared);
                     return Some((self.work)(&path));
@@ -243,9 +257,12 @@ fn run_task<T>(slot: &Slot<T>, work: &(dyn Fn(&Path) -> T + Send + Sync)) {
             }
         }
     };
-    let result = work(&path);
+    let result = panic::catch_unwind(AssertUnwindSafe(|| work(&path)));
     let mut shared = lock(&slot.state);
-    shared.state = State::Done(result);
+    shared.state = match result {
+        Ok(result) => State::Done(result),
+        Err(payload) => State::Panicked(payload),
+    };
     if shared.waiting {
         slot.done.notify_all();
     }
@@ -262,5 +279,49 @@ impl<T> Drop for ReadAhead<T> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A panic of `work` in a pool task reaches the consumer when it gets
+    /// to that file (rayon would abort the process on a panic escaping a
+    /// spawned task), and the files after it are still handed over.
+    #[test]
+    fn a_panic_on_the_pool_is_raised_on_the_consumer() {
+        let started = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&started);
+        let files = ["a", "b", "c"].map(|name| Ok(PathBuf::from(name)));
+        let mut ahead = ReadAhead::new(files.into(), u64::MAX, move |path: &Path| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            assert_ne!(path, Path::new("b"), "work panics on b");
+            path.to_path_buf()
+        });
+        let Some(Next::Read(first)) = ahead.next_entry() else {
+            panic!("a is read");
+        };
+        assert_eq!(first, Path::new("a"));
+        // Every file has been started, so b's panic happened on a pool
+        // task, not on this thread.
+        while started.load(Ordering::SeqCst) < 3 {
+            std::thread::yield_now();
+        }
+        let raised = panic::catch_unwind(AssertUnwindSafe(|| ahead.next_entry()))
+            .err()
+            .expect("b's panic is raised here");
+        let message = raised
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or_default();
+        assert!(message.contains("work panics on b"), "{message}");
+        let Some(Next::Read(last)) = ahead.next_entry() else {
+            panic!("c is read");
+        };
+        assert_eq!(last, Path::new("c"));
+        assert!(ahead.next_entry().is_none());
     }
 }

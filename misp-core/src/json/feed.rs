@@ -229,12 +229,14 @@ pub struct Inputs {
 
 /// The file [`Inputs`] (or [`ParallelInputs`], or
 /// [`ParallelDocuments`](super::ParallelDocuments)) is reading: the
-/// items of a file read whole, or a helper thread's queue.
+/// items of a file read whole, or a helper thread's queue (and the
+/// thread, joined when its queue ends: a panic there is raised again on
+/// the consumer's thread instead of cutting the file short unnoticed).
 #[derive(Debug)]
 pub(crate) enum Current<T> {
     Idle,
     Buffered(std::vec::IntoIter<T>),
-    Streaming(mpsc::Receiver<T>),
+    Streaming(mpsc::Receiver<T>, thread::JoinHandle<()>),
 }
 
 impl Inputs {
@@ -316,7 +318,7 @@ impl<T: Send + 'static> Current<T> {
                 }
             });
         match spawned {
-            Ok(_) => Current::Streaming(receiver),
+            Ok(reader) => Current::Streaming(receiver, reader),
             Err(source) => Current::Buffered(vec![failed(Error::Io { path, source })].into_iter()),
         }
     }
@@ -329,10 +331,14 @@ impl<T> Current<T> {
             Current::Idle => None,
             Current::Buffered(items) => items.next(),
             // `Err`: the reading thread is done.
-            Current::Streaming(receiver) => receiver.recv().ok(),
+            Current::Streaming(receiver, _) => receiver.recv().ok(),
         };
         if item.is_none() {
-            *self = Current::Idle;
+            if let Current::Streaming(_, reader) = std::mem::replace(self, Current::Idle) {
+                if let Err(payload) = reader.join() {
+                    std::panic::resume_unwind(payload);
+                }
+            }
         }
         item
     }
@@ -498,5 +504,37 @@ impl Iterator for ParallelInputs {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{self, AssertUnwindSafe};
+
+    use super::*;
+
+    /// A panic of the helper thread that streams a file comes out of the
+    /// consumer's `next_item` after the items sent before it, instead of
+    /// looking like the end of the file.
+    #[test]
+    fn a_streaming_thread_panic_reaches_the_consumer() {
+        let mut current = Current::stream(
+            PathBuf::from("feed.json"),
+            |_| 0,
+            |_, send| {
+                for item in 1..=2 {
+                    if send(item).is_break() {
+                        return;
+                    }
+                }
+                panic!("parser fault");
+            },
+        );
+        assert_eq!(current.next_item(), Some(1));
+        assert_eq!(current.next_item(), Some(2));
+        let raised = panic::catch_unwind(AssertUnwindSafe(|| current.next_item()))
+            .expect_err("the helper thread's panic is raised here");
+        assert_eq!(raised.downcast_ref::<&str>(), Some(&"parser fault"));
+        assert_eq!(current.next_item(), None);
     }
 }

@@ -40,13 +40,21 @@
 //! keys only (without CIDR correlation a key on one attribute has
 //! neither), with no further pass over every key and every attribute.
 //!
+//! A panic in a pool task (a bug: no input panics) is caught there and
+//! raised again on the caller's thread by the next `add` that hands over
+//! a chunk, or by `build`, where a caller's guard (the FFI's) can catch
+//! it: rayon aborts the process on a panic that escapes a spawned task.
+//! The builder is unusable after it: its later calls return an error.
+//!
 //! At most two chunks per thread are in flight and at most two batches
 //! are staged (one of them being interned), so memory stays bounded
 //! however fast the input comes. The
 //! result is identical to adding the same attributes one by one to an
 //! [`Engine`] (the property tests check it).
 
+use std::any::Any;
 use std::borrow::Cow;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
@@ -209,6 +217,8 @@ struct Shared {
     /// them saves growing fresh buffers (and faulting in fresh pages) for
     /// every chunk.
     spare: Mutex<Spare>,
+    /// The panic of a staging task, raised again by the caller.
+    panicked: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
 /// Reusable chunk buffers.
@@ -328,6 +338,8 @@ pub struct EngineBuilder {
     /// Strings per shard [`EngineBuilder::reserve`] asked room for, not
     /// yet made (while a batch is being interned, its shards are out).
     deferred_reserve: usize,
+    /// A pool task panicked: the engine may be incomplete.
+    broken: bool,
     /// The event of the previous attribute.
     last_event: Option<(Ident, u32)>,
     /// The object of the previous attribute that had one.
@@ -354,6 +366,7 @@ impl EngineBuilder {
             hasher,
             staged: Mutex::new(Vec::new()),
             spare: Mutex::new(Spare::default()),
+            panicked: Mutex::new(None),
         };
         EngineBuilder {
             engine,
@@ -369,6 +382,7 @@ impl EngineBuilder {
             losers: Vec::new(),
             interning: None,
             deferred_reserve: 0,
+            broken: false,
             last_event: None,
             last_object: None,
         }
@@ -478,8 +492,13 @@ impl EngineBuilder {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] if the engine's capacity (2³² − 2
-    /// attributes, 4 GiB of distinct strings per shard) is exhausted or a
-    /// value exceeds 4 GiB.
+    /// attributes, 4 GiB of distinct strings per shard) is exhausted, a
+    /// value exceeds 4 GiB, or a pool task panicked earlier.
+    ///
+    /// # Panics
+    ///
+    /// Raises again the panic of a pool task (a bug), on the call that
+    /// hands over the next chunk (see the module documentation).
     pub fn add(&mut self, input: &AttributeInput<'_>) -> Result<()> {
         if self.next_slot >= NONE - 1 {
             return Err(Error::InvalidArgument(
@@ -558,6 +577,7 @@ impl EngineBuilder {
     #[cold]
     #[inline(never)]
     fn chunk_full(&mut self) -> Result<()> {
+        self.check_usable()?;
         self.dispatch();
         if self.unbatched >= self.batch {
             self.flush()?;
@@ -598,12 +618,19 @@ impl EngineBuilder {
         let shared = Arc::clone(&self.shared);
         let gate = Arc::clone(&self.gate);
         rayon::spawn(move || {
-            let (parts, extra) = {
-                let mut spare = lock(&shared.spare);
-                (spare.parts.pop(), spare.extras.pop().unwrap_or_default())
-            };
-            let staged = stage(chunk, parts, extra, &shared.hasher);
-            lock(&shared.staged).push(staged);
+            let staged = panic::catch_unwind(AssertUnwindSafe(|| {
+                let (parts, extra) = {
+                    let mut spare = lock(&shared.spare);
+                    (spare.parts.pop(), spare.extras.pop().unwrap_or_default())
+                };
+                stage(chunk, parts, extra, &shared.hasher)
+            }));
+            match staged {
+                Ok(staged) => lock(&shared.staged).push(staged),
+                Err(payload) => {
+                    lock(&shared.panicked).get_or_insert(payload);
+                }
+            }
             drop(shared);
             let mut n = lock(&gate.inflight);
             *n -= 1;
@@ -611,15 +638,41 @@ impl EngineBuilder {
         });
     }
 
-    fn wait_idle(&self) {
-        let mut n = lock(&self.gate.inflight);
-        while *n > 0 {
-            n = self
-                .gate
-                .idle
-                .wait(n)
-                .unwrap_or_else(PoisonError::into_inner);
+    /// Waits until no chunk is being staged, and raises a staging task's
+    /// panic.
+    fn wait_idle(&mut self) {
+        {
+            let mut n = lock(&self.gate.inflight);
+            while *n > 0 {
+                n = self
+                    .gate
+                    .idle
+                    .wait(n)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
         }
+        let panicked = lock(&self.shared.panicked).take();
+        if let Some(payload) = panicked {
+            self.raise(payload);
+        }
+    }
+
+    /// Marks the builder unusable and raises a pool task's panic on the
+    /// caller's thread.
+    #[cold]
+    fn raise(&mut self, payload: Box<dyn Any + Send>) -> ! {
+        self.broken = true;
+        panic::resume_unwind(payload)
+    }
+
+    /// An error once a pool task has panicked.
+    fn check_usable(&self) -> Result<()> {
+        if self.broken {
+            return Err(Error::InvalidArgument(
+                "the engine builder stopped at an internal panic: start a new one".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Hands the staged chunks to the pool, to intern their strings and
@@ -640,7 +693,9 @@ impl EngineBuilder {
         let handoff = Arc::new(Handoff::default());
         let done = Arc::clone(&handoff);
         rayon::spawn(move || {
-            let out = intern_and_append(&mut columns, staged, &shared);
+            let out = panic::catch_unwind(AssertUnwindSafe(|| {
+                intern_and_append(&mut columns, staged, &shared)
+            }));
             done.put((columns, out));
         });
         self.interning = Some(handoff);
@@ -659,7 +714,7 @@ impl EngineBuilder {
         let Interned {
             losers,
             mut rejected,
-        } = out?;
+        } = out.unwrap_or_else(|payload| self.raise(payload))?;
         self.losers.extend(losers);
         self.pending.append(&mut rejected);
         Ok(())
@@ -669,9 +724,14 @@ impl EngineBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] for an invalid [`Config`] or exhausted
-    /// capacity.
+    /// [`Error::InvalidArgument`] for an invalid [`Config`], exhausted
+    /// capacity, or a pool task that panicked earlier.
+    ///
+    /// # Panics
+    ///
+    /// Raises again the panic of a pool task (a bug).
     pub fn build(mut self) -> Result<Built> {
+        self.check_usable()?;
         self.dispatch();
         self.flush()?;
         self.join_interning()?;
@@ -692,6 +752,11 @@ fn stage(
     extra: Vec<u8>,
     hasher: &Hasher,
 ) -> StagedChunk {
+    #[cfg(test)]
+    assert!(
+        !chunk.text.contains(test_fault::STAGE),
+        "test fault: staging"
+    );
     let n = chunk.items.len();
     let mut parts: Vec<Part> = parts.unwrap_or_else(|| {
         // About 2.3 strings per attribute, spread over the shards.
@@ -852,8 +917,8 @@ impl Columns {
 }
 
 /// A batch's interning task's result: the columns it filled, and what it
-/// found or the error that stopped it.
-type BatchDone = (Columns, Result<Interned>);
+/// found or the error that stopped it, or its panic.
+type BatchDone = (Columns, std::thread::Result<Result<Interned>>);
 
 /// What interning a batch found besides the columns it filled.
 #[derive(Debug)]
@@ -872,6 +937,11 @@ fn intern_and_append(
     mut staged: Vec<StagedChunk>,
     shared: &Shared,
 ) -> Result<Interned> {
+    #[cfg(test)]
+    assert!(
+        !staged.iter().any(|c| c.text.contains(test_fault::INTERN)),
+        "test fault: interning"
+    );
     let losers = intern_batch(&mut columns.keys, &mut columns.ids, &staged)?;
     let done: Vec<DoneChunk> = staged.par_iter().map(records).collect();
     let mut rejected = Vec::new();
@@ -898,6 +968,14 @@ fn intern_and_append(
         spare.parts.push(chunk.parts);
     }
     Ok(Interned { losers, rejected })
+}
+
+/// Values that make the pool tasks panic, in unit tests only: the
+/// builder must raise such a panic on the caller's thread.
+#[cfg(test)]
+mod test_fault {
+    pub(super) const STAGE: &str = "test fault: panic while staging";
+    pub(super) const INTERN: &str = "test fault: panic while interning";
 }
 
 /// Interns the staged strings of `chunks` (in slot order), one shard per
@@ -1526,6 +1604,50 @@ mod tests {
             };
             assert_eq!(of(&bulk), of(&inc), "attribute {a}");
         }
+    }
+
+    /// Makes a pool task panic on a value given as `fault`, and checks
+    /// that the panic comes out of a later `add` on this thread (rayon
+    /// would abort the process) and that the builder refuses work after.
+    fn pool_panic_reaches_the_caller(fault: &str, message: &str) {
+        let text = AttributeType::from_name("text").unwrap();
+        let mut b = EngineBuilder::new();
+        b.batch = 2;
+        b.add_event(&EventInput::new(1)).unwrap();
+        let raised = panic::catch_unwind(AssertUnwindSafe(|| {
+            for i in 0..8 * CHUNK {
+                let v = if i == 3 {
+                    fault.to_owned()
+                } else {
+                    format!("value {i}")
+                };
+                b.add(&AttributeInput::new(i as u64, 1, text, &v)).unwrap();
+            }
+        }));
+        let payload = raised.expect_err("the pool task's panic reaches the caller");
+        let got = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+        assert_eq!(got, message);
+        let later = (0..CHUNK as u64).try_for_each(|i| {
+            b.add(&AttributeInput::new(
+                100 * CHUNK as u64 + i,
+                1,
+                text,
+                "later",
+            ))
+        });
+        let error = later.expect_err("no chunk is taken after the panic");
+        assert!(error.to_string().contains("internal panic"), "{error}");
+        assert!(b.build().is_err());
+    }
+
+    #[test]
+    fn a_staging_panic_reaches_the_caller() {
+        pool_panic_reaches_the_caller(test_fault::STAGE, "test fault: staging");
+    }
+
+    #[test]
+    fn an_interning_panic_reaches_the_caller() {
+        pool_panic_reaches_the_caller(test_fault::INTERN, "test fault: interning");
     }
 
     /// Every event's and object's live attributes, in slot order, however
