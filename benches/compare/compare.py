@@ -751,6 +751,15 @@ def md_escape(s: str, width: int = 80) -> str:
     return s.replace("|", "\\|").replace("`", "'")
 
 
+# How each section's lines of the summary and machine blocks begin: the
+# renderers start them so, and merge_block tells the sections' lines apart by it.
+SECTION_LINES = {
+    "summary": {"warninglists": "- **Warninglists**", "correlation": "- **Correlation",
+                "sqlite": "- **MISP's method"},
+    "machine": {sec: f"- `{sec}`:" for sec in SECTIONS},
+}
+
+
 def render_machine(results: dict) -> str:
     m = results.get("machine", {})
     v = m.get("versions", {})
@@ -767,10 +776,10 @@ def render_machine(results: dict) -> str:
         run = r.get("run", {})
         if sec == "criterion" and r.get("bench_run"):
             b = r["bench_run"]
-            lines.append(f"- `criterion`: `cargo bench` run {b['when']} at commit `{b['commit']}`; load average "
+            lines.append(f"{SECTION_LINES['machine']['criterion']} `cargo bench` run {b['when']} at commit `{b['commit']}`; load average "
                          f"(1/5/15 min) {b['load_average']} at the start, {b.get('load_average_after', '?')} at the end")
             continue
-        line = (f"- `{sec}`: run {run.get('when', '?')} at commit `{run.get('commit', '?')}` "
+        line = (f"{SECTION_LINES['machine'][sec]} run {run.get('when', '?')} at commit `{run.get('commit', '?')}` "
                 f"({run.get('mode', '?')} mode, {fmt_s(r.get('section_s'))})")
         if run.get("repeat", 1) > 1:
             line += f", fastest of {run['repeat']} runs of each timed command"
@@ -999,7 +1008,7 @@ def render_summary(results: dict) -> str:
         runs = w["runs"]
         ours = runs["ours"]["values_per_s"]
         lines.append(
-            f"- **Warninglists**: `misp-correlate check` {fmt_rate(ours)} values/s (MISP semantics) vs "
+            f"{SECTION_LINES['summary']['warninglists']}: `misp-correlate check` {fmt_rate(ours)} values/s (MISP semantics) vs "
             f"pymispwarninglists {fmt_rate(runs['pymispwarninglists']['values_per_s'])} values/s in its exact-only "
             f"default mode ({ratio(ours, runs['pymispwarninglists']['values_per_s'])}) and "
             f"{fmt_rate(runs['pymispwarninglists slow_search']['values_per_s'])} values/s with `slow_search` "
@@ -1015,7 +1024,7 @@ def render_summary(results: dict) -> str:
     if c:
         o, d = c["ours"], c["duckdb"]
         lines.append(
-            f"- **Correlation, {c['attributes']:,} attributes**: ours {fmt_s(o['build']['wall_s'])} end to end from "
+            f"{SECTION_LINES['summary']['correlation']}, {c['attributes']:,} attributes**: ours {fmt_s(o['build']['wall_s'])} end to end from "
             f"the JSON feed (peak {fmt_mib(o['build']['max_rss_mib'])}) vs DuckDB {fmt_s(d['ingest_s'] + d['join_s'])} "
             f"for its SQL alone from prepared keys ({ratio(d['ingest_s'] + d['join_s'], o['build']['wall_s'])} our "
             f"time; whole process {fmt_s(d['wall_s'])}, peak {fmt_mib(d['max_rss_mib'])})"
@@ -1034,7 +1043,7 @@ def render_summary(results: dict) -> str:
     if q:
         o, s = q["ours"], q["sqlite"]
         lines.append(
-            f"- **MISP's method, {q['attributes']:,} attributes**: the one-query-per-attribute loop on SQLite takes "
+            f"{SECTION_LINES['summary']['sqlite']}, {q['attributes']:,} attributes**: the one-query-per-attribute loop on SQLite takes "
             f"{fmt_s(s['loop_s'])} for the loop alone vs our {fmt_s(o['build']['wall_s'])} for everything "
             f"({ratio(s['loop_s'], o['build']['wall_s'])})"
             + (f", or {ratio(s['loop_s'], o['in_memory']['wall_s'])} against our engine alone from memory "
@@ -1043,14 +1052,6 @@ def render_summary(results: dict) -> str:
             + ("equal" if not q["ours_only"] and not q["sqlite_only"] else
                f"differ by {q['ours_only']:,} / {q['sqlite_only']:,} (explained below)") + ".")
     return "\n".join(lines) if lines else "_Not run yet._"
-
-
-# The lines of the summary and machine blocks that each section writes.
-SECTION_LINES = {
-    "summary": {"warninglists": "- **Warninglists**", "correlation": "- **Correlation",
-                "sqlite": "- **MISP's method"},
-    "machine": {sec: f"- `{sec}`:" for sec in SECTIONS},
-}
 
 
 def merge_block(name: str, old: str, new: str, missing: list[str]) -> str:
