@@ -230,7 +230,8 @@ struct Spare {
     parts: Vec<Vec<Part>>,
 }
 
-/// A value handed from a pool task to the builder.
+/// A value handed from a pool task to the builder (a one-shot channel,
+/// but `Sync`, as the builder is: `mpsc::Receiver` is not).
 #[derive(Debug)]
 struct Handoff<T> {
     value: Mutex<Option<T>>,
