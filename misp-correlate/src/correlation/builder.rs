@@ -44,7 +44,9 @@
 //! raised again on the caller's thread by the next `add` that hands over
 //! a chunk, or by `build`, where a caller's guard (the FFI's) can catch
 //! it: rayon aborts the process on a panic that escapes a spawned task.
-//! The builder is unusable after it: its later calls return an error.
+//! The builder is unusable after it: `build` and every later `add` that
+//! would hand over a chunk return an error (the adds in between only copy
+//! into the chunk that is never handed over).
 //!
 //! At most two chunks per thread are in flight and at most two batches
 //! are staged (one of them being interned), so memory stays bounded
