@@ -23,6 +23,7 @@ use misp_correlate::correlation::{
 };
 use misp_correlate::snapshot::EngineSnapshot;
 use misp_correlate::warninglist::{self, EventWarnings, Improvements, Matcher, ToIdsGate};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// How many keys the report and the summary rank.
@@ -352,10 +353,21 @@ impl Answers<'_> {
         }
     }
 
-    fn correlations(&self) -> Box<dyn Iterator<Item = Correlation<'_>> + '_> {
+    fn correlations_part(
+        &self,
+        part: usize,
+        parts: usize,
+    ) -> Box<dyn Iterator<Item = Correlation<'_>> + '_> {
         match self {
-            Answers::Engine(e) => Box::new(e.correlations()),
-            Answers::Snapshot(s) => Box::new(s.correlations()),
+            Answers::Engine(e) => Box::new(e.correlations_part(part, parts)),
+            Answers::Snapshot(s) => Box::new(s.correlations_part(part, parts)),
+        }
+    }
+
+    fn attribute_count(&self) -> usize {
+        match self {
+            Answers::Engine(e) => e.attribute_count(),
+            Answers::Snapshot(s) => s.attribute_count(),
         }
     }
 }
@@ -513,10 +525,35 @@ fn related_events(engine: &Answers<'_>, events: &[String]) -> BTreeMap<String, V
     out
 }
 
+/// Whether `a` prints after `b` in byte order, without allocating: a
+/// number is compared by its decimal digits.
+fn prints_after(a: Id<'_>, b: Id<'_>) -> bool {
+    fn printed<'a>(id: &Id<'a>, digits: &'a mut [u8; 20]) -> &'a [u8] {
+        match *id {
+            Id::Str(s) => s.as_bytes(),
+            Id::Num(mut n) => {
+                // u64::MAX has 20 digits.
+                let mut start = digits.len();
+                for d in digits.iter_mut().rev() {
+                    *d = b'0' + (n % 10) as u8;
+                    start -= 1;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                digits.get(start..).unwrap_or_default()
+            }
+        }
+    }
+    let (mut x, mut y) = ([0u8; 20], [0u8; 20]);
+    printed(&a, &mut x) > printed(&b, &mut y)
+}
+
 /// The line of one correlation, sides ordered by attribute identity
 /// (byte order of the printed identity).
 fn pair_line(c: Correlation<'_>) -> PairLine<'_> {
-    let c = if c.a().id().to_string() > c.b().id().to_string() {
+    let c = if prints_after(c.a().id(), c.b().id()) {
         c.swapped()
     } else {
         c
@@ -536,16 +573,90 @@ fn pair_line(c: Correlation<'_>) -> PairLine<'_> {
     }
 }
 
+/// Attributes per piece of the correlation stream that one task renders
+/// for `--pairs`.
+const PIECE_ATTRIBUTES: usize = 16_384;
+
+/// Bytes of JSON one task renders before it leaves the rest of its piece
+/// to the writer (a key's pairs all come at its first attribute, so a
+/// piece can hold any number of them): memory stays bounded.
+const PIECE_BYTES: usize = 8 << 20;
+
+/// The JSON lines of a piece of the correlation stream, and whether they
+/// are all of it.
+struct RenderedPiece {
+    bytes: Vec<u8>,
+    lines: usize,
+    complete: bool,
+}
+
+/// Renders piece `part` of `parts`, up to about `cap` bytes.
+fn render_piece(
+    engine: &Answers<'_>,
+    part: usize,
+    parts: usize,
+    cap: usize,
+) -> serde_json::Result<RenderedPiece> {
+    let mut piece = RenderedPiece {
+        bytes: Vec::new(),
+        lines: 0,
+        complete: true,
+    };
+    for c in engine.correlations_part(part, parts) {
+        if piece.bytes.len() >= cap {
+            piece.complete = false;
+            break;
+        }
+        serde_json::to_writer(&mut piece.bytes, &pair_line(c))?;
+        piece.bytes.push(b'\n');
+        piece.lines += 1;
+    }
+    Ok(piece)
+}
+
+/// Writes every correlation as a JSON line, in the engine's stream order.
+/// Pieces of the stream are rendered on all cores, a few per thread at a
+/// time, and written in order, so the file is the same as a serial
+/// writer's.
 fn write_pairs(path: &Path, engine: &Answers<'_>) -> Result<(), String> {
     let fail =
         |e: &dyn std::fmt::Display| format!("correlate: cannot write {}: {e}", path.display());
     let file = File::create(path).map_err(|e| fail(&e))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    for c in engine.correlations() {
-        serde_json::to_writer(&mut out, &pair_line(c)).map_err(|e| fail(&e))?;
-        out.write_all(b"\n").map_err(|e| fail(&e))?;
-    }
+    write_pair_lines(engine, &mut out, PIECE_ATTRIBUTES, PIECE_BYTES).map_err(|e| fail(&e))?;
     out.flush().map_err(|e| fail(&e))
+}
+
+/// [`write_pairs`] into `out`, in pieces of `piece_attributes` attributes
+/// rendered up to about `cap` bytes each.
+fn write_pair_lines(
+    engine: &Answers<'_>,
+    out: &mut impl Write,
+    piece_attributes: usize,
+    cap: usize,
+) -> io::Result<()> {
+    let parts = engine
+        .attribute_count()
+        .div_ceil(piece_attributes.max(1))
+        .max(1);
+    let wave = rayon::current_num_threads().max(1) * 2;
+    for first in (0..parts).step_by(wave) {
+        let rendered: Vec<serde_json::Result<RenderedPiece>> = (first..parts.min(first + wave))
+            .into_par_iter()
+            .map(|part| render_piece(engine, part, parts, cap))
+            .collect();
+        for (part, piece) in (first..).zip(rendered) {
+            let piece = piece?;
+            out.write_all(&piece.bytes)?;
+            if !piece.complete {
+                for c in engine.correlations_part(part, parts).skip(piece.lines) {
+                    serde_json::to_writer(&mut *out, &pair_line(c))?;
+                    out.write_all(b"\n")?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
@@ -557,4 +668,94 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
     out.write_all(b"\n")
         .and_then(|()| out.flush())
         .map_err(|e| fail(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use misp_core::AttributeType;
+    use misp_correlate::correlation::{AttributeInput, Config, Engine, EventInput, Id};
+
+    use super::*;
+
+    /// 90 attributes in 30 events: one value in every event (435 pairs,
+    /// all emitted at its first attribute, which a piece cannot split),
+    /// values shared by a few attributes, and unique ones.
+    fn engine() -> Engine {
+        let mut engine = Engine::new(Config {
+            limit: None,
+            ..Config::default()
+        })
+        .expect("config");
+        let domain = AttributeType::from_name("domain").expect("type");
+        for event in 0..30u64 {
+            engine
+                .add_event(&EventInput::new(Id::Num(event)))
+                .expect("event");
+        }
+        for i in 0..90u64 {
+            let value = match i % 3 {
+                0 => "everywhere.example".to_owned(),
+                1 => format!("shared{}.example", i % 7),
+                _ => format!("unique{i}.example"),
+            };
+            engine
+                .add_attribute(&AttributeInput::new(
+                    Id::Num(i),
+                    Id::Num(i / 3),
+                    domain,
+                    &value,
+                ))
+                .expect("attribute");
+        }
+        engine
+    }
+
+    #[test]
+    fn identities_compare_as_printed() {
+        let ids = [
+            Id::Num(0),
+            Id::Num(9),
+            Id::Num(10),
+            Id::Num(100),
+            Id::Num(u64::MAX),
+            Id::Str(""),
+            Id::Str("1"),
+            Id::Str("10"),
+            Id::Str("9"),
+            Id::Str("a1b2"),
+            Id::Str("\u{e9}"),
+        ];
+        for a in ids {
+            for b in ids {
+                assert_eq!(
+                    prints_after(a, b),
+                    a.to_string() > b.to_string(),
+                    "{a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pair_lines_are_the_serial_stream_however_cut() {
+        let engine = engine();
+        let answers = Answers::Engine(&engine);
+        let mut serial = Vec::new();
+        for c in engine.correlations() {
+            serde_json::to_writer(&mut serial, &pair_line(c)).expect("render");
+            serial.push(b'\n');
+        }
+        let lines = serial.iter().filter(|&&b| b == b'\n').count();
+        assert!(lines > 435, "{lines} pairs");
+        for piece_attributes in [1, 4, 89, 90, 1000] {
+            for cap in [0, 1, 500, PIECE_BYTES] {
+                let mut out = Vec::new();
+                write_pair_lines(&answers, &mut out, piece_attributes, cap).expect("write");
+                assert!(
+                    out == serial,
+                    "pieces of {piece_attributes} attributes, cap {cap}"
+                );
+            }
+        }
+    }
 }

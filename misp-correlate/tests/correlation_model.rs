@@ -666,6 +666,16 @@ fn observed(engine: &Engine) -> Expected {
     }
     let s = engine.summary();
     assert_eq!(s.correlations(), n, "summary {s:?} vs stream");
+    // The pieces of the stream, joined in order, are the stream.
+    let whole: Vec<_> = engine.correlations().map(|c| corr_data(&c)).collect();
+    for parts in [0, 1, 2, 3, 7, engine.attribute_count() + 2] {
+        let joined: Vec<_> = (0..parts.max(1))
+            .flat_map(|p| engine.correlations_part(p, parts))
+            .map(|c| corr_data(&c))
+            .collect();
+        assert_eq!(joined, whole, "{parts} parts");
+        assert_eq!(engine.correlations_part(parts.max(1), parts).count(), 0);
+    }
     assert_eq!(s.over_correlating as usize, engine.over_correlating().len());
     for o in engine.over_correlating() {
         out.over.insert(o.key.into_owned(), o.count);
@@ -895,6 +905,15 @@ fn check_snapshot(engine: &Engine, snap: &EngineSnapshot) {
         stream(&mut snap.correlations()),
         stream(&mut engine.correlations())
     );
+    for parts in [2, 5] {
+        for part in 0..=parts {
+            assert_eq!(
+                stream(&mut snap.correlations_part(part, parts)),
+                stream(&mut engine.correlations_part(part, parts)),
+                "part {part} of {parts}"
+            );
+        }
+    }
     assert_eq!(snap.over_correlating(), engine.over_correlating());
     for n in [0, 1, 3, 100] {
         assert_eq!(snap.top_keys(n), engine.top_keys(n));

@@ -579,6 +579,22 @@ pub(crate) trait Queries: State {
         (0..self.slot_count()).flat_map(move |s| self.correlations_starting_at(s))
     }
 
+    /// Piece `part` of [`Engine::correlations`] cut into `parts` pieces by
+    /// the attribute each correlation is emitted at (equal runs of the
+    /// attribute order). A `parts` of 0 counts as 1; a `part` past the
+    /// last is empty.
+    fn correlations_part(
+        &self,
+        part: usize,
+        parts: usize,
+    ) -> impl Iterator<Item = Correlation<'_>> + '_ {
+        let slots = self.slot_count() as usize;
+        let run = slots.div_ceil(parts.max(1));
+        let start = part.saturating_mul(run).min(slots);
+        let end = start.saturating_add(run).min(slots);
+        (start as u32..end as u32).flat_map(move |s| self.correlations_starting_at(s))
+    }
+
     /// Every correlation whose two sides `viewer` may see, streamed.
     fn correlations_for<'e>(
         &'e self,
@@ -901,6 +917,23 @@ macro_rules! query_api {
                 &self,
             ) -> impl Iterator<Item = $crate::correlation::Correlation<'_>> + '_ {
                 $crate::correlation::query::Queries::correlations(self)
+            }
+
+            /// Piece `part` of [`correlations`](Self::correlations) cut
+            /// into `parts` pieces by the attribute each correlation is
+            /// emitted at (equal runs of the order in which attributes were
+            /// added). Streaming the pieces `0..parts` one after another
+            /// gives exactly `correlations()`, in its order, so the pieces
+            /// can be streamed on several threads and joined in order. A
+            /// `parts` of 0 counts as 1; a `part` past the last is empty.
+            /// Pieces are equal in attributes, not in correlations: a
+            /// key's pairs all come at its first attribute.
+            pub fn correlations_part(
+                &self,
+                part: usize,
+                parts: usize,
+            ) -> impl Iterator<Item = $crate::correlation::Correlation<'_>> + '_ {
+                $crate::correlation::query::Queries::correlations_part(self, part, parts)
             }
 
             /// Every correlation whose two sides `viewer` may see, streamed.
