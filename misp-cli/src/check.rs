@@ -28,6 +28,7 @@
 //! CIDR MISP cannot match, …) are summed up in one warning line with a
 //! count per list; `--verbose` prints one line per entry instead.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
@@ -35,6 +36,7 @@ use std::process::ExitCode;
 
 use misp_correlate::snapshot::WarninglistSnapshot;
 use misp_correlate::warninglist::{self, Hit, Improvements, Query, ToIdsGate};
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Arguments of `misp-correlate check`.
@@ -95,18 +97,22 @@ enum Source {
 }
 
 impl Source {
-    /// The hits of each query, in order.
-    fn check_block<'a>(&'a self, queries: &[Query<'a>]) -> Vec<Vec<Hit<'a>>> {
+    /// Checks `queries` in order on the calling thread and gives `f` each
+    /// one's index and hits.
+    fn check_each<'a>(&'a self, queries: &[Query<'a>], mut f: impl FnMut(usize, &[Hit<'a>])) {
         match self {
-            Source::Matcher(matcher) => matcher
-                .check_batch(queries, ToIdsGate::Off)
-                .iter()
-                .map(<[Hit<'a>]>::to_vec)
-                .collect(),
-            Source::Snapshot(snapshot) => queries
-                .iter()
-                .map(|q| snapshot.check_query(*q, ToIdsGate::Off))
-                .collect(),
+            Source::Matcher(matcher) => {
+                let mut batch = warninglist::BatchHits::default();
+                matcher.check_batch_into(queries, ToIdsGate::Off, &mut batch);
+                for (i, hits) in batch.iter().enumerate() {
+                    f(i, hits);
+                }
+            }
+            Source::Snapshot(snapshot) => {
+                for (i, query) in queries.iter().enumerate() {
+                    f(i, &snapshot.check_query(*query, ToIdsGate::Off));
+                }
+            }
         }
     }
 }
@@ -157,7 +163,7 @@ fn problem_summary(problems: &[warninglist::EntryProblem]) -> Option<String> {
     ))
 }
 
-fn check_lines(matcher: &Source, file: Option<&PathBuf>) -> Result<ExitCode, String> {
+fn check_lines(source: &Source, file: Option<&PathBuf>) -> Result<ExitCode, String> {
     let (mut input, input_name): (Box<dyn BufRead>, String) = match file {
         Some(path) => {
             let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -169,27 +175,29 @@ fn check_lines(matcher: &Source, file: Option<&PathBuf>) -> Result<ExitCode, Str
     let mut output = BufWriter::new(stdout.lock());
     let write_error = |e: io::Error| format!("cannot write output: {e}");
 
-    let mut line_number = 0usize;
+    // A block's lines, back to back, and where each ends.
+    let mut block = RawBlock {
+        bytes: Vec::new(),
+        ends: Vec::with_capacity(BLOCK),
+        first_line: 1,
+    };
     let mut malformed = 0usize;
-    let mut block: Vec<Line> = Vec::with_capacity(BLOCK);
-    let mut buffer = Vec::new();
     loop {
-        buffer.clear();
         let read = input
-            .read_until(b'\n', &mut buffer)
+            .read_until(b'\n', &mut block.bytes)
             .map_err(|e| format!("{input_name}: {e}"))?;
         if read > 0 {
-            line_number += 1;
-            let line = Line::parse(&buffer);
-            if let Some(error) = &line.error {
-                malformed += 1;
+            block.ends.push(block.bytes.len());
+        }
+        if block.ends.len() == BLOCK || (read == 0 && !block.ends.is_empty()) {
+            let errors = write_block(source, &block, &mut output).map_err(write_error)?;
+            for (line_number, error) in &errors {
                 eprintln!("misp-correlate: warning: {input_name}:{line_number}: {error}");
             }
-            block.push(line);
-        }
-        if block.len() == BLOCK || (read == 0 && !block.is_empty()) {
-            write_block(matcher, &block, &mut output).map_err(write_error)?;
-            block.clear();
+            malformed += errors.len();
+            block.first_line += block.ends.len();
+            block.bytes.clear();
+            block.ends.clear();
         }
         if read == 0 {
             break;
@@ -203,31 +211,60 @@ fn check_lines(matcher: &Source, file: Option<&PathBuf>) -> Result<ExitCode, Str
     })
 }
 
-/// One input line.
-struct Line {
-    ty: String,
-    value: String,
-    error: Option<String>,
+/// Input lines read together: their bytes (line endings included), where
+/// each line ends, and the number of the first.
+struct RawBlock {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    first_line: usize,
 }
 
-impl Line {
-    fn parse(raw: &[u8]) -> Line {
+impl RawBlock {
+    /// Line `i` of the block, with its line ending.
+    fn line(&self, i: usize) -> &[u8] {
+        let start = i.checked_sub(1).and_then(|p| self.ends.get(p)).copied();
+        let end = self.ends.get(i).copied().unwrap_or(self.bytes.len());
+        self.bytes.get(start.unwrap_or(0)..end).unwrap_or_default()
+    }
+}
+
+/// One input line.
+struct Line<'a> {
+    ty: Cow<'a, str>,
+    value: Cow<'a, str>,
+    error: Option<&'static str>,
+}
+
+impl<'a> Line<'a> {
+    fn parse(raw: &'a [u8]) -> Line<'a> {
         let raw = raw
             .strip_suffix(b"\n")
             .map_or(raw, |r| r.strip_suffix(b"\r").unwrap_or(r));
-        let text = String::from_utf8_lossy(raw);
-        let not_utf8 = matches!(text, std::borrow::Cow::Owned(_));
-        match text.split_once('\t') {
-            Some((ty, value)) => Line {
-                ty: ty.to_owned(),
-                value: value.to_owned(),
-                error: not_utf8.then(|| "not UTF-8".to_owned()),
+        match String::from_utf8_lossy(raw) {
+            Cow::Borrowed(text) => match text.split_once('\t') {
+                Some((ty, value)) => Line {
+                    ty: Cow::Borrowed(ty),
+                    value: Cow::Borrowed(value),
+                    error: None,
+                },
+                None => Line::without_tab(Cow::Borrowed(text)),
             },
-            None => Line {
-                ty: String::new(),
-                value: text.into_owned(),
-                error: Some("no TAB between type and value".to_owned()),
+            Cow::Owned(text) => match text.split_once('\t') {
+                Some((ty, value)) => Line {
+                    ty: Cow::Owned(ty.to_owned()),
+                    value: Cow::Owned(value.to_owned()),
+                    error: Some("not UTF-8"),
+                },
+                None => Line::without_tab(Cow::Owned(text)),
             },
+        }
+    }
+
+    fn without_tab(text: Cow<'a, str>) -> Line<'a> {
+        Line {
+            ty: Cow::Borrowed(""),
+            value: text,
+            error: Some("no TAB between type and value"),
         }
     }
 }
@@ -262,30 +299,78 @@ impl<'a> From<&Hit<'a>> for OutputHit<'a> {
     }
 }
 
-fn write_block(matcher: &Source, block: &[Line], output: &mut impl Write) -> io::Result<()> {
-    // Malformed lines are not checked: they get no hits.
-    let queries: Vec<Query<'_>> = block
-        .iter()
-        .map(|line| match line.error {
-            None => Query::new(line.ty.as_str(), &line.value),
-            Some(_) => Query::new("", ""),
+/// Lines checked and rendered as JSON by one task of [`write_block`].
+const PIECE: usize = 1024;
+
+/// The output of a piece of a block: its JSON lines and its malformed
+/// lines (line number, what is wrong).
+struct CheckedPiece {
+    bytes: Vec<u8>,
+    errors: Vec<(usize, &'static str)>,
+}
+
+/// Checks and writes a block of lines: pieces of it are parsed, checked
+/// and rendered on all cores, and written in order. Returns the malformed
+/// lines (line number, what is wrong), in order.
+fn write_block(
+    source: &Source,
+    block: &RawBlock,
+    output: &mut impl Write,
+) -> io::Result<Vec<(usize, &'static str)>> {
+    let pieces: Vec<io::Result<CheckedPiece>> = (0..block.ends.len())
+        .into_par_iter()
+        .step_by(PIECE)
+        .map(|first| {
+            let last = (first + PIECE).min(block.ends.len());
+            let lines: Vec<Line<'_>> = (first..last).map(|i| Line::parse(block.line(i))).collect();
+            let errors = (first..)
+                .zip(&lines)
+                .filter_map(|(i, line)| line.error.map(|e| (block.first_line + i, e)))
+                .collect();
+            // Malformed lines are not checked: they get no hits.
+            let queries: Vec<Query<'_>> = lines
+                .iter()
+                .map(|line| match line.error {
+                    None => Query::new(line.ty.as_ref(), line.value.as_ref()),
+                    Some(_) => Query::new("", ""),
+                })
+                .collect();
+            let mut piece = Vec::with_capacity(lines.len() * 128);
+            let mut rendered = Ok(());
+            source.check_each(&queries, |i, hits| {
+                if let (Ok(()), Some(line)) = (&rendered, lines.get(i)) {
+                    rendered = render(line, hits, &mut piece);
+                }
+            });
+            rendered.map(|()| CheckedPiece {
+                bytes: piece,
+                errors,
+            })
         })
         .collect();
-    let hits = matcher.check_block(&queries);
-    for (line, hits) in block.iter().zip(hits.iter()) {
-        let hits = if line.error.is_some() {
-            Vec::new()
-        } else {
-            hits.iter().map(OutputHit::from).collect()
-        };
-        let object = Output {
-            ty: &line.ty,
-            value: &line.value,
-            hits,
-            error: line.error.as_deref(),
-        };
-        serde_json::to_writer(&mut *output, &object)?;
-        output.write_all(b"\n")?;
+    let mut errors = Vec::new();
+    for piece in pieces {
+        let piece = piece?;
+        output.write_all(&piece.bytes)?;
+        errors.extend(piece.errors);
     }
+    Ok(errors)
+}
+
+/// Appends the JSON line of `line` with `hits` to `out`.
+fn render(line: &Line<'_>, hits: &[Hit<'_>], out: &mut Vec<u8>) -> io::Result<()> {
+    let hits = if line.error.is_some() {
+        Vec::new()
+    } else {
+        hits.iter().map(OutputHit::from).collect()
+    };
+    let object = Output {
+        ty: &line.ty,
+        value: &line.value,
+        hits,
+        error: line.error,
+    };
+    serde_json::to_writer(&mut *out, &object)?;
+    out.push(b'\n');
     Ok(())
 }

@@ -18,13 +18,14 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn misp-correlate");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
+    // Fed from another thread: the output of a large input fills the
+    // pipe before the input is all written.
+    let mut pipe = child.stdin.take().expect("stdin");
+    let stdin = stdin.to_vec();
+    let feeder = std::thread::spawn(move || pipe.write_all(&stdin));
+    let output = child.wait_with_output().expect("wait");
+    feeder.join().expect("feeder").expect("write stdin");
+    output
 }
 
 fn check(stdin: &str, improved: bool) -> (Vec<serde_json::Value>, String, Option<i32>) {
@@ -268,4 +269,43 @@ fn unusable_entries_are_summed_up_unless_verbose() {
     );
     // Both print the same results.
     assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 1);
+}
+
+#[test]
+fn many_lines_come_out_in_input_order_with_their_own_hits() {
+    // More lines than one block (16,384), in pieces checked on several
+    // threads: every output object must be its own line's.
+    let mut input = String::new();
+    for i in 0..40_000u32 {
+        match i % 5 {
+            0 => input.push_str(&format!("ip-dst\t10.{}.{}.1\n", i % 256, i / 256 % 256)),
+            1 => input.push_str(&format!("ip-dst\t84.{}.{}.7\n", i % 256, i / 256 % 256)),
+            2 => input.push_str(&format!("domain\tsite{i}.bmw.de\n")),
+            3 => input.push_str(&format!("domain\tsite{i}.example.org\n")),
+            _ => input.push_str(&format!("line {i} without a tab\n")),
+        }
+    }
+    let (lines, _, code) = check(&input, false);
+    assert_eq!(code, Some(1), "malformed lines make the status 1");
+    assert_eq!(lines.len(), 40_000);
+    for (i, (line, object)) in input.lines().zip(&lines).enumerate() {
+        let value = line.split_once('\t').map_or(line, |(_, v)| v);
+        assert_eq!(object["value"], value, "line {i}");
+        let lists: Vec<&str> = object["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .filter_map(|h| h["list"].as_str())
+            .collect();
+        let expected: &[&str] = match i % 5 {
+            0 => &[
+                "List of RFC 1918 CIDR blocks",
+                "List of RFC 5735 CIDR blocks",
+            ],
+            2 => &["List of known dax30 webpages"],
+            _ => &[],
+        };
+        assert_eq!(lists, expected, "line {i}: {line}");
+        assert_eq!(object.get("error").is_some(), i % 5 == 4, "line {i}");
+    }
 }
