@@ -510,19 +510,21 @@ fn error_entry(e: &misp_core::Error) -> ErrorEntry {
 
 /// Related events of every event, by uuid; events with none are left out.
 fn related_events(engine: &Answers<'_>, events: &[String]) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for uuid in events {
-        let Some(related) = engine.related_events(Id::Str(uuid)) else {
-            continue;
-        };
-        if !related.is_empty() {
-            out.insert(
-                uuid.clone(),
-                related.iter().map(|r| r.event.to_string()).collect(),
-            );
-        }
-    }
-    out
+    // Each event's query is independent: asked on all cores.
+    events
+        .par_iter()
+        .filter_map(|uuid| {
+            let related = engine.related_events(Id::Str(uuid))?;
+            (!related.is_empty()).then(|| {
+                (
+                    uuid.clone(),
+                    related.iter().map(|r| r.event.to_string()).collect(),
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// Whether `a` prints after `b` in byte order, without allocating: a
@@ -631,7 +633,7 @@ fn write_pairs(path: &Path, engine: &Answers<'_>) -> Result<(), String> {
 /// rendered up to about `cap` bytes each.
 fn write_pair_lines(
     engine: &Answers<'_>,
-    out: &mut impl Write,
+    out: &mut (impl Write + Send),
     piece_attributes: usize,
     cap: usize,
 ) -> io::Result<()> {
@@ -640,19 +642,43 @@ fn write_pair_lines(
         .div_ceil(piece_attributes.max(1))
         .max(1);
     let wave = rayon::current_num_threads().max(1) * 2;
-    for first in (0..parts).step_by(wave) {
-        let rendered: Vec<serde_json::Result<RenderedPiece>> = (first..parts.min(first + wave))
+    let render_wave = |first: usize| -> Vec<serde_json::Result<RenderedPiece>> {
+        (first..parts.min(first + wave))
             .into_par_iter()
             .map(|part| render_piece(engine, part, parts, cap))
-            .collect();
-        for (part, piece) in (first..).zip(rendered) {
-            let piece = piece?;
-            out.write_all(&piece.bytes)?;
-            if !piece.complete {
-                for c in engine.correlations_part(part, parts).skip(piece.lines) {
-                    serde_json::to_writer(&mut *out, &pair_line(c))?;
-                    out.write_all(b"\n")?;
-                }
+            .collect()
+    };
+    // Each wave is written while the next one is rendered.
+    let mut first = 0;
+    let mut rendered = render_wave(first);
+    while !rendered.is_empty() {
+        let next = first + wave;
+        let (written, next_rendered) = rayon::join(
+            || write_wave(engine, &mut *out, first, parts, rendered),
+            || render_wave(next),
+        );
+        written?;
+        (first, rendered) = (next, next_rendered);
+    }
+    Ok(())
+}
+
+/// Writes the rendered pieces of a wave, from piece `first` of `parts`,
+/// streaming the rest of any piece its task left incomplete.
+fn write_wave(
+    engine: &Answers<'_>,
+    out: &mut impl Write,
+    first: usize,
+    parts: usize,
+    rendered: Vec<serde_json::Result<RenderedPiece>>,
+) -> io::Result<()> {
+    for (part, piece) in (first..).zip(rendered) {
+        let piece = piece?;
+        out.write_all(&piece.bytes)?;
+        if !piece.complete {
+            for c in engine.correlations_part(part, parts).skip(piece.lines) {
+                serde_json::to_writer(&mut *out, &pair_line(c))?;
+                out.write_all(b"\n")?;
             }
         }
     }
