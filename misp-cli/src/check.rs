@@ -36,8 +36,9 @@ use std::process::ExitCode;
 
 use misp_correlate::snapshot::WarninglistSnapshot;
 use misp_correlate::warninglist::{self, Hit, Improvements, Query, ToIdsGate};
-use rayon::prelude::*;
 use serde::Serialize;
+
+use crate::ordered;
 
 /// Arguments of `misp-correlate check`.
 #[derive(clap::Args)]
@@ -310,51 +311,53 @@ struct CheckedPiece {
 }
 
 /// Checks and writes a block of lines: pieces of it are parsed, checked
-/// and rendered on all cores, and written in order. Returns the malformed
-/// lines (line number, what is wrong), in order.
+/// and rendered on all cores, and written in order
+/// ([`ordered::write_in_order`]). Returns the malformed lines (line
+/// number, what is wrong), in order.
 fn write_block(
     source: &Source,
     block: &RawBlock,
     output: &mut impl Write,
 ) -> io::Result<Vec<(usize, &'static str)>> {
-    let pieces: Vec<io::Result<CheckedPiece>> = (0..block.ends.len())
-        .into_par_iter()
-        .step_by(PIECE)
-        .map(|first| {
-            let last = (first + PIECE).min(block.ends.len());
-            let lines: Vec<Line<'_>> = (first..last).map(|i| Line::parse(block.line(i))).collect();
-            let errors = (first..)
-                .zip(&lines)
-                .filter_map(|(i, line)| line.error.map(|e| (block.first_line + i, e)))
-                .collect();
-            // Malformed lines are not checked: they get no hits.
-            let queries: Vec<Query<'_>> = lines
-                .iter()
-                .map(|line| match line.error {
-                    None => Query::new(line.ty.as_ref(), line.value.as_ref()),
-                    Some(_) => Query::new("", ""),
-                })
-                .collect();
-            let mut piece = Vec::with_capacity(lines.len() * 128);
-            let mut rendered = Ok(());
-            source.check_each(&queries, |i, hits| {
-                if let (Ok(()), Some(line)) = (&rendered, lines.get(i)) {
-                    rendered = render(line, hits, &mut piece);
-                }
-            });
-            rendered.map(|()| CheckedPiece {
-                bytes: piece,
-                errors,
-            })
+    let mut errors = Vec::new();
+    ordered::write_in_order(
+        block.ends.len().div_ceil(PIECE),
+        |piece| check_piece(source, block, piece),
+        |_, piece| {
+            let piece = piece?;
+            output.write_all(&piece.bytes)?;
+            errors.extend(piece.errors);
+            Ok(())
+        },
+    )?;
+    Ok(errors)
+}
+
+/// Parses, checks and renders lines `piece * PIECE ..` of `block`.
+fn check_piece(source: &Source, block: &RawBlock, piece: usize) -> io::Result<CheckedPiece> {
+    let first = piece.saturating_mul(PIECE);
+    let last = first.saturating_add(PIECE).min(block.ends.len());
+    let lines: Vec<Line<'_>> = (first..last).map(|i| Line::parse(block.line(i))).collect();
+    let errors = (first..)
+        .zip(&lines)
+        .filter_map(|(i, line)| line.error.map(|e| (block.first_line + i, e)))
+        .collect();
+    // Malformed lines are not checked: they get no hits.
+    let queries: Vec<Query<'_>> = lines
+        .iter()
+        .map(|line| match line.error {
+            None => Query::new(line.ty.as_ref(), line.value.as_ref()),
+            Some(_) => Query::new("", ""),
         })
         .collect();
-    let mut errors = Vec::new();
-    for piece in pieces {
-        let piece = piece?;
-        output.write_all(&piece.bytes)?;
-        errors.extend(piece.errors);
-    }
-    Ok(errors)
+    let mut bytes = Vec::with_capacity(lines.len() * 128);
+    let mut rendered = Ok(());
+    source.check_each(&queries, |i, hits| {
+        if let (Ok(()), Some(line)) = (&rendered, lines.get(i)) {
+            rendered = render(line, hits, &mut bytes);
+        }
+    });
+    rendered.map(|()| CheckedPiece { bytes, errors })
 }
 
 /// Appends the JSON line of `line` with `hits` to `out`.

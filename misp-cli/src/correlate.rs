@@ -26,6 +26,8 @@ use misp_correlate::warninglist::{self, EventWarnings, Improvements, Matcher, To
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::ordered;
+
 /// How many keys the report and the summary rank.
 const TOP_KEYS: usize = 20;
 
@@ -522,8 +524,6 @@ fn related_events(engine: &Answers<'_>, events: &[String]) -> BTreeMap<String, V
                 )
             })
         })
-        .collect::<Vec<_>>()
-        .into_iter()
         .collect()
 }
 
@@ -582,7 +582,8 @@ const PIECE_ATTRIBUTES: usize = 16_384;
 /// Bytes of JSON one task renders before it leaves the rest of its piece
 /// to the writer (a key's pairs all come at its first attribute, so a
 /// piece can hold any number of them): at most two waves of two pieces
-/// per thread are held, each of at most this size (and a line). A piece
+/// per thread are held ([`ordered::write_in_order`]), each of at most
+/// this size (and a line). A piece
 /// of the 10M-attribute benchmark corpus renders to 1.2 MB on average.
 const PIECE_BYTES: usize = 4 << 20;
 
@@ -618,10 +619,10 @@ fn render_piece(
     Ok(piece)
 }
 
-/// Writes every correlation as a JSON line, in the engine's stream order.
-/// Pieces of the stream are rendered on all cores, a wave of two per
-/// thread while the previous wave is written, and written in order, so
-/// the file is the same as a serial writer's.
+/// Writes every correlation as a JSON line, in the engine's stream order:
+/// pieces of the stream are rendered on all cores and written in order
+/// ([`ordered::write_in_order`]), so the file is the same as a serial
+/// writer's.
 fn write_pairs(path: &Path, engine: &Answers<'_>) -> Result<(), String> {
     let fail =
         |e: &dyn std::fmt::Display| format!("correlate: cannot write {}: {e}", path.display());
@@ -635,7 +636,7 @@ fn write_pairs(path: &Path, engine: &Answers<'_>) -> Result<(), String> {
 /// rendered up to about `cap` bytes each.
 fn write_pair_lines(
     engine: &Answers<'_>,
-    out: &mut (impl Write + Send),
+    out: &mut impl Write,
     piece_attributes: usize,
     cap: usize,
 ) -> io::Result<()> {
@@ -643,48 +644,22 @@ fn write_pair_lines(
         .attribute_count()
         .div_ceil(piece_attributes.max(1))
         .max(1);
-    let wave = rayon::current_num_threads().max(1) * 2;
-    let render_wave = |first: usize| -> Vec<serde_json::Result<RenderedPiece>> {
-        (first..parts.min(first + wave))
-            .into_par_iter()
-            .map(|part| render_piece(engine, part, parts, cap))
-            .collect()
-    };
-    // Each wave is written while the next one is rendered.
-    let mut first = 0;
-    let mut rendered = render_wave(first);
-    while !rendered.is_empty() {
-        let next = first + wave;
-        let (written, next_rendered) = rayon::join(
-            || write_wave(engine, &mut *out, first, parts, rendered),
-            || render_wave(next),
-        );
-        written?;
-        (first, rendered) = (next, next_rendered);
-    }
-    Ok(())
-}
-
-/// Writes the rendered pieces of a wave, from piece `first` of `parts`,
-/// streaming the rest of any piece its task left incomplete.
-fn write_wave(
-    engine: &Answers<'_>,
-    out: &mut impl Write,
-    first: usize,
-    parts: usize,
-    rendered: Vec<serde_json::Result<RenderedPiece>>,
-) -> io::Result<()> {
-    for (part, piece) in (first..).zip(rendered) {
-        let piece = piece?;
-        out.write_all(&piece.bytes)?;
-        if !piece.complete {
-            for c in engine.correlations_part(part, parts).skip(piece.lines) {
-                serde_json::to_writer(&mut *out, &pair_line(c))?;
-                out.write_all(b"\n")?;
+    ordered::write_in_order(
+        parts,
+        |part| render_piece(engine, part, parts, cap),
+        |part, piece| {
+            let piece = piece?;
+            out.write_all(&piece.bytes)?;
+            // The rest of a piece its task left incomplete.
+            if !piece.complete {
+                for c in engine.correlations_part(part, parts).skip(piece.lines) {
+                    serde_json::to_writer(&mut *out, &pair_line(c))?;
+                    out.write_all(b"\n")?;
+                }
             }
-        }
-    }
-    Ok(())
+            Ok(())
+        },
+    )
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {

@@ -12,6 +12,7 @@ mod check;
 mod correlate;
 mod load;
 mod normalize;
+mod ordered;
 mod snapshot;
 
 /// MISP correlation and warninglist checks, fast.
